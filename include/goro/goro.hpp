@@ -1,0 +1,6 @@
+// goro/goro.hpp — the whole core API of goro: Go's concurrency runtime in C++20.
+#pragma once
+
+#include <goro/panic.hpp>
+#include <goro/runtime.hpp>
+#include <goro/wait_group.hpp>

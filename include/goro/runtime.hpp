@@ -1,0 +1,140 @@
+// goro/runtime.hpp — goroutines: run, go, yield and the runtime's queries.
+//
+//   int main() { return goro::run([] { goro::go([] { ... }); }); }
+//
+// goro::run starts a fresh runtime (P processors, OS threads on demand),
+// runs its function as goroutine 1 and returns when it returns. goro::go
+// starts a goroutine: the callable and its arguments are decay-copied at the
+// call, as std::thread does, and the call site is recorded for dumps.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <new>
+#include <source_location>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+namespace goro {
+
+// Options of goro::run.
+struct config {
+  // Number of processors (Go's GOMAXPROCS). 0: the GOMAXPROCS environment
+  // variable if set, else the number of CPUs this process may run on.
+  int procs = 0;
+  // Stack reservation of every goroutine, in bytes (0: 256 KiB). Physical
+  // pages are committed only as they are touched.
+  std::size_t stack_size = 0;
+};
+
+// Options of one goroutine: goro::go(goro::spawn_options{.name = "x"}, f).
+struct spawn_options {
+  std::string_view name = {};   // shown in dumps and traces (copied)
+  std::size_t stack_size = 0;   // 0: the runtime's default
+};
+
+namespace detail {
+
+// A goroutine under construction: the runtime hands out memory for the
+// closure (inside the goroutine descriptor when it fits), the template code
+// constructs the closure there, then commits.
+struct spawn_slot {
+  void* g;
+  void* mem;
+};
+spawn_slot spawn_begin(std::size_t size, std::size_t align);
+void spawn_commit(spawn_slot s, void (*run)(void*), void (*destroy)(void*) noexcept,
+                  const spawn_options* opts, const std::source_location& loc);
+void spawn_abort(spawn_slot s) noexcept;
+
+int run_main(void (*fn)(void*), void* arg, const config& cfg);
+
+template <class F, class... Args>
+struct closure {
+  std::decay_t<F> f;
+  std::tuple<std::decay_t<Args>...> args;
+
+  static void run(void* p) {
+    auto* c = static_cast<closure*>(p);
+    std::apply([&](auto&... a) { std::invoke(std::move(c->f), std::move(a)...); }, c->args);
+  }
+  static void destroy(void* p) noexcept { static_cast<closure*>(p)->~closure(); }
+};
+
+template <class F, class... Args>
+void spawn(const spawn_options* opts, const std::source_location& loc, F&& f, Args&&... args) {
+  static_assert(std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>,
+                "goro::go: the function cannot be called with these arguments");
+  using C = closure<F, Args...>;
+  spawn_slot s = spawn_begin(sizeof(C), alignof(C));
+  try {
+    ::new (s.mem) C{std::forward<F>(f), std::tuple<std::decay_t<Args>...>(std::forward<Args>(args)...)};
+  } catch (...) {
+    spawn_abort(s);
+    throw;
+  }
+  spawn_commit(s, &C::run, &C::destroy, opts, loc);
+}
+
+}  // namespace detail
+
+// goro::go(f, args...) — Go's `go f(args...)`. A class template only so that
+// the call site can be captured after a parameter pack; use it as a function.
+// Throws std::logic_error when no runtime is running.
+template <class F, class... Args>
+struct go {
+  go(F&& f, Args&&... args, const std::source_location& loc = std::source_location::current()) {
+    detail::spawn(nullptr, loc, std::forward<F>(f), std::forward<Args>(args)...);
+  }
+  go(const spawn_options& opts, F&& f, Args&&... args,
+     const std::source_location& loc = std::source_location::current()) {
+    detail::spawn(&opts, loc, std::forward<F>(f), std::forward<Args>(args)...);
+  }
+};
+template <class F, class... Args>
+go(F&&, Args&&...) -> go<F, Args...>;
+template <class F, class... Args>
+go(const spawn_options&, F&&, Args&&...) -> go<F, Args...>;
+
+// Runs fn as goroutine 1 of a fresh runtime and returns when it returns: its
+// int result if it has one, else 0. Goroutines still alive then are
+// discarded. May be called again later; never two at once.
+template <class F>
+int run(F&& fn, const config& cfg = {}) {
+  struct call {
+    std::decay_t<F> f;
+    int result = 0;
+    static void invoke(void* p) {
+      auto* c = static_cast<call*>(p);
+      if constexpr (std::is_convertible_v<std::invoke_result_t<std::decay_t<F>&>, int>) {
+        c->result = static_cast<int>(std::invoke(c->f));
+      } else {
+        std::invoke(c->f);
+      }
+    }
+  };
+  call c{std::forward<F>(fn)};
+  int rc = detail::run_main(&call::invoke, &c, cfg);
+  return rc != 0 ? rc : c.result;
+}
+
+// runtime.Gosched(): lets other goroutines run. On a plain thread it yields
+// the thread.
+void yield();
+
+// runtime.NumGoroutine(): goroutines that exist now.
+int num_goroutine();
+
+// runtime.GOMAXPROCS(n): sets the number of processors when n > 0 and
+// returns the previous value.
+int gomaxprocs(int n = 0);
+
+namespace this_goroutine {
+// The goroutine's id (1 for the main goroutine); 0 on a plain thread.
+std::int64_t id() noexcept;
+}  // namespace this_goroutine
+
+}  // namespace goro

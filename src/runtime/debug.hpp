@@ -1,0 +1,23 @@
+// debug.hpp — fatal errors, panics, and the signals the runtime handles.
+#pragma once
+
+#include <string>
+
+#include "runtime/sched.hpp"
+
+namespace goro::rt {
+
+// Installs the process-wide handlers once (SIGSEGV/SIGBUS for stack
+// overflow, chaining to any earlier handler for other faults).
+void install_signal_handlers();
+// Per-M: the alternate signal stack the overflow handler runs on.
+void setup_thread_signals(M* m);
+void teardown_thread_signals(M* m) noexcept;
+
+// "goroutine 7 [chan receive]:" plus the creation site, in Go's format.
+void append_goroutine_header(std::string& out, G* g, const char* state);
+void append_created_by(std::string& out, G* g);
+// Writes everything to stderr with write(2), retrying short writes.
+void write_stderr(const char* s, std::size_t n) noexcept;
+
+}  // namespace goro::rt

@@ -1,0 +1,499 @@
+// proc.cpp — goroutines: creation, switching, parking, exit, and goro::run.
+//
+// Every switch away from a running goroutine goes through switch_out: the
+// goroutine names an after-switch action (enqueue me, release the lock of
+// the queue I wait on, free me) and the M switches straight to the next
+// goroutine of its P's local queue, or to its g0 (the scheduler loop) when
+// that queue is empty. The action runs on the next context's stack, when the
+// old goroutine's registers are saved and nothing runs on its stack, so no
+// other M can resume a goroutine that is still leaving its stack.
+#include <cxxabi.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "goro/runtime.hpp"
+#include "runtime/context.hpp"
+#include "runtime/debug.hpp"
+#include "runtime/sched.hpp"
+#include "runtime/sanitizer.hpp"
+
+namespace goro::rt {
+
+namespace {
+
+constexpr std::size_t kDefaultStack = 256 * 1024;
+constexpr int kMaxProcs = 256;
+constexpr int kGfreeLocalMax = 64;
+
+inline void save_eh(M* m, G* g) noexcept {
+  EhGlobals* e = m->eh;
+  if (e->caught || e->uncaught) [[unlikely]] {
+    g->eh = *e;
+    *e = EhGlobals{};
+  }
+}
+
+inline void restore_eh(M* m, G* g) noexcept {
+  if (g->eh.caught || g->eh.uncaught) [[unlikely]] {
+    *m->eh = g->eh;
+    g->eh = EhGlobals{};
+  }
+}
+
+[[noreturn]] void g_entry(void* mp, void* gp);
+
+void prepare_first_run(M* m, G* g) {
+  stack_alloc(m->p, g);
+  g->started = true;
+  g->sp = make_context(g->stack_lo + g->stack_size, &g_entry, g);
+  san::fiber_create(g);
+}
+
+inline void account_run(P* p) noexcept {
+  p->ran.store(p->ran.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+void allg_add(G* g) {
+  LockGuard l(sched.allg_lock);
+  g->allnext = sched.allg;
+  sched.allg = g;
+}
+
+G* new_g() {
+  G* g = new G;
+  allg_add(g);
+  return g;
+}
+
+}  // namespace
+
+EhGlobals* thread_eh() noexcept { return reinterpret_cast<EhGlobals*>(abi::__cxa_get_globals()); }
+
+// Runs g on m's g0 until g (or a goroutine it switched to) comes back.
+void execute(M* m, G* g) {
+  if (!g->started) prepare_first_run(m, g);
+  g->status.store(GStatus::running, std::memory_order_relaxed);
+  m->curg = g;
+  account_run(m->p);
+  san::switch_to(m, nullptr, g);
+  M* m2 = static_cast<M*>(goro_switch(&m->g0_sp, g->sp, m));
+  san::switched(m2, nullptr);
+  m2->run_after();
+}
+
+namespace {
+
+// Leaves the CPU: see the file comment. `after(m, g, arg)` runs on the next
+// context's stack.
+void switch_out(M* m, G* g, AfterFn after, void* arg) {
+  m->after = after;
+  m->after_g = g;
+  m->after_arg = arg;
+  P* p = m->p;
+  G* next = nullptr;
+  if (!sched.stopping.load(std::memory_order_relaxed) && p->id < sched.nprocs.load(std::memory_order_relaxed) &&
+      (++p->schedtick % 61 != 0 || sched.runq_size.load(std::memory_order_relaxed) == 0))
+    next = runqget(p);
+  save_eh(m, g);
+  M* m2;
+  if (next) {
+    if (!next->started) prepare_first_run(m, next);
+    next->status.store(GStatus::running, std::memory_order_relaxed);
+    m->curg = next;
+    account_run(p);
+    san::switch_to(m, g, next);
+    m2 = static_cast<M*>(goro_switch(&g->sp, next->sp, m));
+  } else {
+    m->curg = nullptr;
+    san::switch_to(m, g, nullptr);
+    m2 = static_cast<M*>(goro_switch(&g->sp, m->g0_sp, m));
+  }
+  san::switched(m2, g);
+  m2->run_after();
+  restore_eh(m2, g);
+}
+
+struct ParkArgs {
+  bool (*unlockf)(G*, void*);
+  void* arg;
+};
+
+void after_park(M* m, G* g, void* a) {
+  auto* pa = static_cast<ParkArgs*>(a);
+  auto fn = pa->unlockf;
+  void* arg = pa->arg;
+  if (fn && !fn(g, arg)) {
+    g->status.store(GStatus::runnable, std::memory_order_relaxed);
+    runqput(m->p, g, true);
+  }
+}
+
+void after_yield(M* m, G* g, void*) { runqput(m->p, g, false); }
+
+void after_exit(M* m, G* g, void*) {
+  san::fiber_destroy(g);
+  stack_free(m->p, g);
+  P* p = m->p;
+  p->exited.store(p->exited.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  gfput(p, g);
+}
+
+[[noreturn]] void goexit(M* m, G* g) {
+  g->status.store(GStatus::dead, std::memory_order_relaxed);
+  switch_out(m, g, &after_exit, nullptr);
+  __builtin_unreachable();
+}
+
+[[noreturn]] void g_entry(void* mp, void* gp) {
+  M* m = static_cast<M*>(mp);
+  G* g = static_cast<G*>(gp);
+  san::switched(m, nullptr);
+  m->run_after();
+  try {
+    g->run(g->closure);
+  } catch (const std::exception& e) {
+    fatal_panic(g, e.what());
+  } catch (...) {
+    fatal_panic(g, "unknown exception");
+  }
+  g->destroy(g->closure);
+  if (g->closure != g->buf) ::operator delete(g->closure);
+  g->closure = nullptr;
+  m = current_m();
+  goexit(m, m->curg);
+}
+
+std::int64_t next_goid(P* p) noexcept {
+  if (!p) return sched.goid_gen.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (p->goid_next == p->goid_end) {
+    constexpr std::int64_t batch = 16;
+    p->goid_next = sched.goid_gen.fetch_add(batch, std::memory_order_relaxed) + 1;
+    p->goid_end = p->goid_next + batch;
+  }
+  return p->goid_next++;
+}
+
+int default_procs() {
+  if (const char* s = std::getenv("GOMAXPROCS")) {
+    int v = std::atoi(s);
+    if (v > 0) return v < kMaxProcs ? v : kMaxProcs;
+  }
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+  unsigned h = std::thread::hardware_concurrency();
+  return h ? static_cast<int>(h) : 1;
+}
+
+P* make_p(int id) {
+  P* p = new P;
+  p->id = id;
+  return p;
+}
+
+struct MainArgs {
+  void (*fn)(void*);
+  void* arg;
+};
+
+void main_goroutine(void* a) {
+  auto* ma = static_cast<MainArgs*>(a);
+  ma->fn(ma->arg);
+  sched.stopping.store(true, std::memory_order_seq_cst);
+  start_ms_for_stop();
+}
+
+// Frees what the finished run leaves: goroutines still alive are discarded.
+void teardown() {
+  for (G* g = sched.allg; g; g = g->allnext) {
+    if (g->status.load(std::memory_order_relaxed) == GStatus::dead) continue;
+    if (g->unlink) g->unlink(g);
+    g->unlink = nullptr;
+    if (!g->started && g->closure) {
+      g->destroy(g->closure);
+      if (g->closure != g->buf) ::operator delete(g->closure);
+    }
+    g->closure = nullptr;
+    san::fiber_destroy(g);
+    stack_free(nullptr, g);
+    g->status.store(GStatus::dead, std::memory_order_relaxed);
+    g->schedlink = sched.gfree;
+    sched.gfree = g;
+    ++sched.ngfree;
+  }
+  for (P* p : sched.allp) {
+    if (!p) continue;
+    while (p->nstacks > 0) {
+      G tmp;
+      tmp.stack_lo = p->stacks[--p->nstacks];
+      tmp.stack_size = sched.stack_size;
+      stack_free(nullptr, &tmp);
+    }
+    while (G* g = p->gfree) {
+      p->gfree = g->schedlink;
+      g->schedlink = sched.gfree;
+      sched.gfree = g;
+      ++sched.ngfree;
+    }
+    delete p;
+  }
+  sched.allp.clear();
+  stacks_trim();
+  for (M* m : sched.allm) {
+    if (m->id != 0) delete m;
+  }
+  sched.allm.clear();
+  sched.runq_head = sched.runq_tail = nullptr;
+  sched.runq_size.store(0);
+  sched.pidle = nullptr;
+  sched.npidle.store(0);
+  sched.midle = nullptr;
+  sched.nmidle = 0;
+  sched.nmspinning.store(0);
+  sched.goid_gen.store(0);
+  sched.extra_created.store(0);
+  sched.extra_exited.store(0);
+}
+
+}  // namespace
+
+G* gfget(P* p) {
+  if (p && p->gfree) {
+    G* g = p->gfree;
+    p->gfree = g->schedlink;
+    --p->ngfree;
+    return g;
+  }
+  {
+    LockGuard l(sched.gfree_lock);
+    if (sched.gfree) {
+      G* g = sched.gfree;
+      sched.gfree = g->schedlink;
+      --sched.ngfree;
+      // Refill the local cache while we hold the lock.
+      while (p && sched.gfree && p->ngfree < kGfreeLocalMax / 2) {
+        G* x = sched.gfree;
+        sched.gfree = x->schedlink;
+        --sched.ngfree;
+        x->schedlink = p->gfree;
+        p->gfree = x;
+        ++p->ngfree;
+      }
+      return g;
+    }
+  }
+  return new_g();
+}
+
+void gfput(P* p, G* g) noexcept {
+  g->schedlink = p->gfree;
+  p->gfree = g;
+  if (++p->ngfree < kGfreeLocalMax) return;
+  LockGuard l(sched.gfree_lock);
+  while (p->ngfree > kGfreeLocalMax / 2) {
+    G* x = p->gfree;
+    p->gfree = x->schedlink;
+    --p->ngfree;
+    x->schedlink = sched.gfree;
+    sched.gfree = x;
+    ++sched.ngfree;
+  }
+}
+
+void park(WaitReason reason, bool (*unlockf)(G*, void*), void* arg) {
+  M* m = current_m();
+  G* g = m->curg;
+  g->reason = reason;
+  g->status.store(GStatus::waiting, std::memory_order_relaxed);
+  ParkArgs pa{unlockf, arg};
+  switch_out(m, g, &after_park, &pa);
+  g->reason = WaitReason::none;
+}
+
+}  // namespace goro::rt
+
+namespace goro {
+
+using namespace rt;
+
+namespace detail {
+
+spawn_slot spawn_begin(std::size_t size, std::size_t align) {
+  if (!sched.running.load(std::memory_order_acquire)) throw std::logic_error("goro::go: no runtime is running");
+  M* m = current_m();
+  G* g = gfget(m ? m->p : nullptr);
+  void* mem;
+  if (size <= kInlineClosure && align <= 16) {
+    mem = g->buf;
+  } else {
+    try {
+      mem = ::operator new(size);
+    } catch (...) {
+      spawn_abort({g, nullptr});
+      throw;
+    }
+  }
+  return {g, mem};
+}
+
+void spawn_abort(spawn_slot s) noexcept {
+  G* g = static_cast<G*>(s.g);
+  if (s.mem && s.mem != g->buf) ::operator delete(s.mem);
+  M* m = current_m();
+  if (m && m->p) {
+    gfput(m->p, g);
+  } else {
+    LockGuard l(sched.gfree_lock);
+    g->schedlink = sched.gfree;
+    sched.gfree = g;
+    ++sched.ngfree;
+  }
+}
+
+void spawn_commit(spawn_slot s, void (*run)(void*), void (*destroy)(void*) noexcept, const spawn_options* opts,
+                  const std::source_location& loc) {
+  G* g = static_cast<G*>(s.g);
+  M* m = current_m();
+  P* p = m ? m->p : nullptr;
+  g->run = run;
+  g->destroy = destroy;
+  g->closure = s.mem;
+  g->started = false;
+  g->id = next_goid(p);
+  g->parent_id = (m && m->curg) ? m->curg->id : 0;
+  g->create_file = loc.file_name();
+  g->create_func = loc.function_name();
+  g->create_line = loc.line();
+  g->want_stack = opts ? opts->stack_size : 0;
+  if (opts && !opts->name.empty())
+    g->name.assign(opts->name.data(), opts->name.size());
+  else if (!g->name.empty())
+    g->name.clear();
+  g->reason = WaitReason::none;
+  g->unlink = nullptr;
+  g->status.store(GStatus::runnable, std::memory_order_relaxed);
+  if (p) {
+    p->created.store(p->created.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    runqput(p, g, true);
+  } else {
+    sched.extra_created.fetch_add(1, std::memory_order_relaxed);
+    globrunqput(g);
+  }
+  wakep();
+}
+
+int run_main(void (*fn)(void*), void* arg, const config& cfg) {
+  bool was = false;
+  if (!sched.running.compare_exchange_strong(was, true)) throw std::logic_error("goro::run: a runtime is already running");
+  install_signal_handlers();
+  int procs = cfg.procs > 0 ? (cfg.procs < kMaxProcs ? cfg.procs : kMaxProcs) : default_procs();
+  sched.stack_size = cfg.stack_size ? ((cfg.stack_size + 4095) & ~std::size_t{4095}) : kDefaultStack;
+  sched.stopping.store(false);
+  sched.exit_code = 0;
+  sched.allp.assign(kMaxProcs, nullptr);
+  for (int i = 0; i < procs; ++i) sched.allp[i] = make_p(i);
+  sched.nprocs.store(procs, std::memory_order_release);
+
+  M* m0 = new M;
+  m0->id = 0;
+  m0->rng = 0x2545F4914F6CDD1DULL;
+  m0->eh = thread_eh();
+  sched.allm.push_back(m0);
+  set_current_m(m0);
+  setup_thread_signals(m0);
+  m0->p = sched.allp[0];
+  sched.allp[0]->m = m0;
+  {
+    LockGuard l(sched.lock);
+    for (int i = procs - 1; i >= 1; --i) {
+      P* p = sched.allp[i];
+      p->link = sched.pidle;
+      sched.pidle = p;
+      sched.npidle.fetch_add(1);
+    }
+  }
+  {
+    spawn_slot s = spawn_begin(sizeof(MainArgs), alignof(MainArgs));
+    ::new (s.mem) MainArgs{fn, arg};
+    static const std::source_location here = std::source_location::current();
+    spawn_commit(s, &main_goroutine, [](void*) noexcept {}, nullptr, here);
+  }
+  schedule_loop(m0);
+
+  // Stopping: every other M exits at its next scheduling point.
+  for (M* m : sched.allm)
+    if (m != m0 && m->thread.joinable()) m->thread.join();
+  teardown_thread_signals(m0);
+  set_current_m(nullptr);
+  int code = sched.exit_code;
+  teardown();
+  delete m0;
+  sched.running.store(false, std::memory_order_release);
+  return code;
+}
+
+}  // namespace detail
+
+void yield() {
+  M* m = current_m();
+  if (!m || !m->curg) {
+    sched_yield();
+    return;
+  }
+  P* p = m->p;
+  if (runq_empty(p) && sched.runq_size.load(std::memory_order_relaxed) == 0 &&
+      !sched.stopping.load(std::memory_order_relaxed))
+    return;
+  G* g = m->curg;
+  g->status.store(GStatus::runnable, std::memory_order_relaxed);
+  switch_out(m, g, &after_yield, nullptr);
+}
+
+int num_goroutine() {
+  std::int64_t n = sched.extra_created.load(std::memory_order_relaxed) - sched.extra_exited.load(std::memory_order_relaxed);
+  for (P* p : sched.allp)
+    if (p) n += p->created.load(std::memory_order_relaxed) - p->exited.load(std::memory_order_relaxed);
+  return static_cast<int>(n);
+}
+
+int gomaxprocs(int n) {
+  int prev = sched.nprocs.load(std::memory_order_relaxed);
+  if (n <= 0 || !sched.running.load()) return prev;
+  if (n > kMaxProcs) n = kMaxProcs;
+  LockGuard l(sched.lock);
+  prev = sched.nprocs.load(std::memory_order_relaxed);
+  if (n == prev) return prev;
+  if (n > prev) {
+    for (int i = prev; i < n; ++i) {
+      if (!sched.allp[i]) sched.allp[i] = make_p(i);
+      P* p = sched.allp[i];
+      if (!p->m) {
+        bool listed = false;
+        for (P* q = sched.pidle; q; q = q->link) listed |= (q == p);
+        if (!listed) {
+          p->link = sched.pidle;
+          sched.pidle = p;
+          sched.npidle.fetch_add(1);
+        }
+      }
+    }
+  }
+  sched.nprocs.store(n, std::memory_order_release);
+  return prev;
+}
+
+namespace this_goroutine {
+std::int64_t id() noexcept {
+  G* g = current_g();
+  return g ? g->id : 0;
+}
+}  // namespace this_goroutine
+
+}  // namespace goro

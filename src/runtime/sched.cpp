@@ -1,0 +1,330 @@
+// sched.cpp — Ms and Ps: finding work, spinning, sleeping and waking.
+//
+// An M with a P looks for work in this order (findrunnable): every 61st
+// time the global queue (fairness), its local queue, the global queue, then
+// it turns *spinning* and steals from the other Ps for a bounded time. An M
+// that still finds nothing gives its P back to the idle list and sleeps on a
+// futex, so an idle runtime burns no CPU.
+//
+// Waking idle Ms without lost wake-ups and without a thundering herd
+// (Go's protocol, proc.go): whoever makes a goroutine runnable calls wakep(),
+// which starts an M only when there is an idle P and no M is spinning
+// (nmspinning == 0, claimed by CAS 0 -> 1). A spinning M that finds work
+// stops spinning and, if it was the last spinner, calls wakep() itself, so a
+// burst of work ramps up one M at a time. A spinning M that gives up first
+// decrements nmspinning and then re-checks every P's queue; a submitter
+// first publishes its goroutine and then reads nmspinning. Both sides put a
+// full fence between their store and their load (#StoreLoad), so at least one
+// of them sees the other: either the submitter sees a spinner (which will
+// find the goroutine) or the spinner sees the goroutine.
+#include <sched.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "runtime/debug.hpp"
+#include "runtime/sched.hpp"
+
+namespace goro::rt {
+
+Sched sched;
+
+namespace {
+
+thread_local M* t_m = nullptr;
+
+constexpr std::int64_t kSpinNs = 50'000;  // how long an M spins looking for work
+
+void pidleput(P* p) noexcept {  // sched.lock held
+  p->m = nullptr;
+  p->link = sched.pidle;
+  sched.pidle = p;
+  sched.npidle.fetch_add(1, std::memory_order_seq_cst);
+}
+
+P* pidleget() noexcept {  // sched.lock held
+  while (P* p = sched.pidle) {
+    sched.pidle = p->link;
+    sched.npidle.fetch_sub(1, std::memory_order_seq_cst);
+    if (p->id < sched.nprocs.load(std::memory_order_relaxed)) return p;
+    // A P retired by gomaxprocs: drop it from the idle list.
+  }
+  return nullptr;
+}
+
+void acquirep(M* m, P* p) noexcept {
+  m->p = p;
+  p->m = m;
+}
+
+void mstart(M* m);
+
+void newm(P* p, bool spinning) {
+  M* m = new M;
+  m->nextp = p;
+  m->spinning = spinning;
+  {
+    LockGuard l(sched.lock);
+    m->id = static_cast<int>(sched.allm.size());
+    m->rng = 0x9E3779B97F4A7C15ULL * static_cast<std::uint64_t>(m->id + 1);
+    sched.allm.push_back(m);
+  }
+  m->thread = std::thread(mstart, m);
+}
+
+// Hands P p (or an idle one) to an idle M, or to a new one.
+void startm(P* p, bool spinning) noexcept {
+  sched.lock.lock();
+  if (!p) {
+    p = pidleget();
+    if (!p) {
+      sched.lock.unlock();
+      if (spinning) sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
+      return;
+    }
+  }
+  M* m = sched.midle;
+  if (m) {
+    sched.midle = m->link;
+    --sched.nmidle;
+  }
+  sched.lock.unlock();
+  if (!m) {
+    newm(p, spinning);
+    return;
+  }
+  m->spinning = spinning;
+  m->nextp = p;
+  m->wake.store(1, std::memory_order_release);
+  futex_wake(&m->wake, 1);
+}
+
+// Puts m to sleep until startm hands it a P (or the runtime stops).
+// Returns false when the runtime is stopping.
+bool stopm(M* m) noexcept {
+  {
+    LockGuard l(sched.lock);
+    if (sched.stopping.load(std::memory_order_relaxed)) return false;
+    m->link = sched.midle;
+    sched.midle = m;
+    ++sched.nmidle;
+  }
+  while (m->wake.load(std::memory_order_acquire) == 0) futex_wait(&m->wake, 0);
+  m->wake.store(0, std::memory_order_relaxed);
+  if (!m->nextp) return false;
+  acquirep(m, m->nextp);
+  m->nextp = nullptr;
+  return true;
+}
+
+void resetspinning(M* m) noexcept {
+  m->spinning = false;
+  if (sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst) == 1) wakep();
+}
+
+G* steal_work(M* m, bool steal_next) noexcept {
+  int np = sched.nprocs.load(std::memory_order_acquire);
+  if (np <= 1) return nullptr;
+  int start = static_cast<int>(fastrand(m) % static_cast<std::uint32_t>(np));
+  for (int i = 0; i < np; ++i) {
+    P* v = sched.allp[(start + i) % np];
+    if (v == m->p || !v) continue;
+    if (G* g = runqsteal(m->p, v, steal_next)) return g;
+  }
+  return nullptr;
+}
+
+// Gives a P above the current gomaxprocs back: its queue goes global.
+void retire_p(M* m) noexcept {
+  P* p = m->p;
+  LockGuard l(sched.lock);
+  while (G* g = runqget(p)) globrunqput_batch(g, g, 1);
+  m->p = nullptr;
+  p->m = nullptr;
+  if (P* np = pidleget()) acquirep(m, np);
+}
+
+// Finds a runnable goroutine for m, sleeping while there is none. Returns
+// null when the runtime stops.
+G* findrunnable(M* m) noexcept {
+top:
+  if (sched.stopping.load(std::memory_order_acquire)) return nullptr;
+  if (!m->p) {
+    if (!stopm(m)) return nullptr;
+    goto top;
+  }
+  if (m->p->id >= sched.nprocs.load(std::memory_order_relaxed)) {
+    retire_p(m);
+    goto top;
+  }
+  P* p = m->p;
+  if (++p->schedtick % 61 == 0 && sched.runq_size.load(std::memory_order_relaxed) > 0) {
+    LockGuard l(sched.lock);
+    if (G* g = globrunqget(p, 1)) return g;
+  }
+  if (G* g = runqget(p)) return g;
+  if (sched.runq_size.load(std::memory_order_relaxed) > 0) {
+    LockGuard l(sched.lock);
+    if (G* g = globrunqget(p, static_cast<int>(kRunqSize))) return g;
+  }
+
+  // Spin: steal from the others for a while.
+  {
+    int np = sched.nprocs.load(std::memory_order_relaxed);
+    if (!m->spinning && 2 * sched.nmspinning.load(std::memory_order_relaxed) >=
+                            np - sched.npidle.load(std::memory_order_relaxed))
+      goto stop;
+    if (!m->spinning) {
+      m->spinning = true;
+      sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);
+    }
+    std::int64_t deadline = nanotime() + kSpinNs;
+    for (unsigned iter = 0;; ++iter) {
+      bool late = iter > 64;
+      if (G* g = steal_work(m, late)) {
+        resetspinning(m);
+        return g;
+      }
+      if (sched.runq_size.load(std::memory_order_relaxed) > 0) {
+        G* g;
+        {
+          LockGuard l(sched.lock);
+          g = globrunqget(p, static_cast<int>(kRunqSize));
+        }
+        if (g) {
+          resetspinning(m);
+          return g;
+        }
+      }
+      if (sched.stopping.load(std::memory_order_relaxed)) return nullptr;
+      if ((iter & 15) == 15 && nanotime() > deadline) break;
+      for (int k = 0; k < 8; ++k) cpu_relax();
+    }
+  }
+
+stop:
+  sched.lock.lock();
+  if (sched.stopping.load(std::memory_order_relaxed)) {
+    sched.lock.unlock();
+    return nullptr;
+  }
+  if (sched.runq_size.load(std::memory_order_relaxed) > 0) {
+    G* g = globrunqget(p, static_cast<int>(kRunqSize));
+    sched.lock.unlock();
+    if (m->spinning) resetspinning(m);
+    return g;
+  }
+  m->p = nullptr;
+  pidleput(p);
+  sched.lock.unlock();
+
+  if (m->spinning) {
+    m->spinning = false;
+    sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    // Re-check every queue: a submitter may have seen nmspinning != 0.
+    int np = sched.nprocs.load(std::memory_order_acquire);
+    bool work = sched.runq_size.load(std::memory_order_acquire) > 0;
+    for (int i = 0; i < np && !work; ++i)
+      if (P* v = sched.allp[i]; v && !runq_empty(v)) work = true;
+    if (work) {
+      P* np2;
+      {
+        LockGuard l(sched.lock);
+        np2 = pidleget();
+      }
+      if (np2) {
+        acquirep(m, np2);
+        m->spinning = true;
+        sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);
+        goto top;
+      }
+    }
+  }
+  if (!stopm(m)) return nullptr;
+  goto top;
+}
+
+void mstart(M* m) {
+  set_current_m(m);
+  m->eh = thread_eh();
+  setup_thread_signals(m);
+  acquirep(m, m->nextp);
+  m->nextp = nullptr;
+  schedule_loop(m);
+  teardown_thread_signals(m);
+  set_current_m(nullptr);
+}
+
+}  // namespace
+
+[[gnu::noinline]] M* current_m() noexcept {
+  asm volatile("" ::: "memory");
+  return t_m;
+}
+
+[[gnu::noinline]] void set_current_m(M* m) noexcept {
+  asm volatile("" ::: "memory");
+  t_m = m;
+}
+
+std::int64_t nanotime() noexcept {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+std::uint32_t fastrand(M* m) noexcept {
+  std::uint64_t x = m->rng;
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  m->rng = x;
+  return static_cast<std::uint32_t>(x >> 32);
+}
+
+void wakep() noexcept {
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (sched.npidle.load(std::memory_order_relaxed) == 0) return;
+  if (sched.nmspinning.load(std::memory_order_relaxed) != 0) return;
+  int z = 0;
+  if (!sched.nmspinning.compare_exchange_strong(z, 1, std::memory_order_seq_cst)) return;
+  startm(nullptr, true);
+}
+
+void ready(G* g) noexcept {
+  g->status.store(GStatus::runnable, std::memory_order_relaxed);
+  M* m = current_m();
+  if (m && m->p) {
+    runqput(m->p, g, true);
+  } else {
+    globrunqput(g);
+  }
+  wakep();
+}
+
+// Wakes every idle M so that it sees sched.stopping and exits.
+void start_ms_for_stop() noexcept {
+  LockGuard l(sched.lock);
+  while (M* m = sched.midle) {
+    sched.midle = m->link;
+    --sched.nmidle;
+    m->nextp = nullptr;
+    m->wake.store(1, std::memory_order_release);
+    futex_wake(&m->wake, 1);
+  }
+}
+
+void execute(M* m, G* g);
+
+void schedule_loop(M* m) {
+  while (G* g = findrunnable(m)) execute(m, g);
+  if (m->spinning) {
+    m->spinning = false;
+    sched.nmspinning.fetch_sub(1, std::memory_order_relaxed);
+  }
+}
+
+}  // namespace goro::rt

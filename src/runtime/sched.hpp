@@ -1,0 +1,232 @@
+// sched.hpp — the scheduler's core structures: G, M, P and the global state.
+//
+// Glossary (as in Go's proc.go):
+//   G  a goroutine: its saved context, its stack, its closure, its state.
+//   M  an OS thread that runs goroutines. Each M has a g0 context: the
+//      thread's own stack, where the scheduler loop runs.
+//   P  a processor: the right to run Go code, with a local run queue and
+//      caches (free G descriptors, free stacks, goroutine ids). There are
+//      exactly `procs` Ps; an M must hold a P to run goroutines.
+//
+// Ownership by state (the G's `status`):
+//   runnable  the G is in exactly one run queue (a P's runq or runnext, or
+//             the global queue); whoever dequeues it owns it.
+//   running   the M whose curg it is owns it and its stack.
+//   waiting   the G is parked; whoever holds the wait queue it is on owns
+//             the right to ready it, exactly once.
+//   dead      the descriptor sits on a free list.
+// A G's stack is touched only by the M that runs it. A G leaves its stack
+// only through goro_switch, and every action that publishes it to other
+// threads (enqueueing it, unlocking the wait queue it is on, freeing it)
+// runs after the switch, on the next context's stack: see M::after.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "runtime/lock.hpp"
+
+namespace goro::rt {
+
+struct G;
+struct M;
+struct P;
+
+enum class GStatus : std::uint32_t { idle, runnable, running, waiting, dead };
+
+// Why a goroutine waits, in Go's words (shown by goroutine dumps).
+enum class WaitReason : std::uint8_t {
+  none,
+  chan_receive,
+  chan_send,
+  chan_receive_nil,
+  chan_send_nil,
+  select,
+  select_no_cases,
+  sleep,
+  io_wait,
+  mutex_lock,
+  rwmutex_rlock,
+  rwmutex_lock,
+  waitgroup_wait,
+  cond_wait,
+  semacquire,
+  syscall,
+  once,
+  timer_goroutine,
+};
+const char* wait_reason_string(WaitReason r) noexcept;
+
+// The C++ runtime's per-thread exception state (__cxa_eh_globals in the
+// Itanium ABI): swapped with the goroutine at every switch so that a
+// goroutine may park inside a catch block and resume on another thread.
+struct EhGlobals {
+  void* caught = nullptr;
+  unsigned int uncaught = 0;
+};
+
+inline constexpr std::size_t kInlineClosure = 96;
+
+struct G {
+  void* sp = nullptr;                 // saved context while not running
+  char* stack_lo = nullptr;           // usable stack [stack_lo, stack_lo + stack_size); null until first run
+  std::size_t stack_size = 0;
+  G* schedlink = nullptr;             // run queue / free list link (owner of the state)
+  std::atomic<GStatus> status{GStatus::dead};
+  WaitReason reason = WaitReason::none;
+  bool started = false;               // has run (its closure is being or was consumed)
+  std::int64_t id = 0;
+  std::int64_t parent_id = 0;
+  std::int64_t wait_since = 0;        // monotonic ns when it parked
+  std::size_t want_stack = 0;         // requested reservation (0: default)
+  // creation site
+  const char* create_file = "";
+  const char* create_func = "";
+  std::uint32_t create_line = 0;
+  std::string name;
+  // the closure
+  void (*run)(void*) = nullptr;
+  void (*destroy)(void*) noexcept = nullptr;
+  void* closure = nullptr;
+  EhGlobals eh;
+  // Wait-queue hook: called (with the G's wait lock protocol of the object)
+  // when run() ends and the G is discarded, to unlink it from the queue.
+  void (*unlink)(G*) = nullptr;
+  void* wait_obj = nullptr;           // the object whose queue it waits on
+  void* park_data = nullptr;          // per-wait data (the waiter record)
+  G* allnext = nullptr;               // registry of every descriptor ever made
+  alignas(16) unsigned char buf[kInlineClosure];
+};
+
+// After-switch action: run on the next context's stack, right after the
+// switch, on behalf of the goroutine that left (see the header comment).
+using AfterFn = void (*)(M* m, G* g, void* arg);
+
+inline constexpr std::uint32_t kRunqSize = 256;
+
+struct alignas(64) P {
+  int id = 0;
+  // The local run queue: a bounded ring, produced by the owner only, consumed
+  // by the owner and by thieves (CAS on head).
+  alignas(64) std::atomic<std::uint32_t> runq_head{0};
+  alignas(64) std::atomic<std::uint32_t> runq_tail{0};
+  std::atomic<G*> runnext{nullptr};
+  std::atomic<G*> runq[kRunqSize];
+  // Owner-only caches (no lock: only the M holding the P touches them).
+  alignas(64) std::uint32_t schedtick = 0;
+  G* gfree = nullptr;
+  int ngfree = 0;
+  char* stacks[64];
+  int nstacks = 0;
+  std::int64_t goid_next = 0, goid_end = 0;
+  // Counters read by others.
+  std::atomic<std::int64_t> created{0}, exited{0};
+  std::atomic<std::uint64_t> ran{0};  // goroutines executed (tests)
+  P* link = nullptr;                  // idle list (sched.lock)
+  M* m = nullptr;
+};
+
+struct M {
+  int id = 0;
+  void* g0_sp = nullptr;      // the scheduler context while a G runs
+  G* curg = nullptr;
+  P* p = nullptr;
+  P* nextp = nullptr;         // handed over by startm (sched.lock)
+  bool spinning = false;
+  std::atomic<std::uint32_t> wake{0};  // futex: set by startm / stop
+  M* link = nullptr;          // idle list (sched.lock)
+  AfterFn after = nullptr;
+  G* after_g = nullptr;
+  void* after_arg = nullptr;
+  EhGlobals* eh = nullptr;    // this thread's exception globals
+  std::uint64_t rng = 0;
+  std::thread thread;         // not for M0 (the thread that called run)
+  char* altstack = nullptr;
+
+  void run_after() {
+    if (after) {
+      AfterFn f = after;
+      after = nullptr;
+      f(this, after_g, after_arg);
+    }
+  }
+};
+
+struct Sched {
+  Lock lock;                      // guards the fields marked (lock)
+  G* runq_head = nullptr;         // global run queue (lock)
+  G* runq_tail = nullptr;
+  std::atomic<std::int64_t> runq_size{0};
+  P* pidle = nullptr;             // idle Ps (lock)
+  std::atomic<int> npidle{0};
+  M* midle = nullptr;             // idle Ms (lock)
+  int nmidle = 0;
+  std::atomic<int> nmspinning{0};
+  std::vector<P*> allp;           // [0, maxprocs), allocated once per run
+  std::atomic<int> nprocs{0};     // active Ps: [0, nprocs)
+  std::vector<M*> allm;           // (lock)
+  std::atomic<bool> running{false};
+  std::atomic<bool> stopping{false};
+  std::atomic<std::int64_t> goid_gen{0};
+  std::atomic<std::int64_t> extra_created{0}, extra_exited{0};  // spawns from plain threads
+  std::size_t stack_size = 0;
+  int exit_code = 0;
+  // Free G descriptors shared by Ps (lock).
+  Lock gfree_lock;
+  G* gfree = nullptr;
+  int ngfree = 0;
+  // Registry of every descriptor (allg_lock); never shrinks.
+  Lock allg_lock;
+  G* allg = nullptr;
+};
+
+extern Sched sched;
+
+// The current thread's M (null on a plain thread). Not inlined: a goroutine
+// may resume on another thread, so no caller may cache the TLS address.
+M* current_m() noexcept;
+void set_current_m(M* m) noexcept;
+inline G* current_g() noexcept {
+  M* m = current_m();
+  return m ? m->curg : nullptr;
+}
+
+std::int64_t nanotime() noexcept;
+EhGlobals* thread_eh() noexcept;
+std::uint32_t fastrand(M* m) noexcept;
+
+// Run queues (runq.cpp).
+void runqput(P* p, G* g, bool next) noexcept;
+G* runqget(P* p) noexcept;
+bool runq_empty(P* p) noexcept;
+G* runqsteal(P* p, P* victim, bool steal_next) noexcept;
+void globrunqput(G* g) noexcept;           // takes sched.lock
+void globrunqput_batch(G* head, G* tail, int n) noexcept;  // caller holds sched.lock
+G* globrunqget(P* p, int max) noexcept;   // caller holds sched.lock
+
+// Stacks (stack.cpp).
+void stack_alloc(P* p, G* g);
+void stack_free(P* p, G* g) noexcept;
+void stacks_trim() noexcept;
+bool stack_guard_fault(G* g, const void* addr) noexcept;
+
+// Scheduler (sched.cpp).
+void wakep() noexcept;
+void ready(G* g) noexcept;                // from any thread
+void schedule_loop(M* m);                 // on g0; returns when the runtime stops
+void start_ms_for_stop() noexcept;
+
+// Goroutine lifecycle (proc.cpp).
+G* gfget(P* p);
+void gfput(P* p, G* g) noexcept;
+// Parks the current goroutine: `unlockf(g, arg)` runs after it is off its
+// stack; if it returns false the goroutine is readied again at once.
+void park(WaitReason reason, bool (*unlockf)(G*, void*), void* arg);
+[[noreturn]] void fatal(const char* msg) noexcept;
+[[noreturn]] void fatal_panic(G* g, const char* what) noexcept;
+
+}  // namespace goro::rt

@@ -1,0 +1,209 @@
+// stack.cpp — goroutine stacks.
+//
+// A stack is a fixed reservation (config.stack_size, 256 KiB by default)
+// with a guard page below it. Memory is reserved, never committed up front:
+// a page becomes resident when the goroutine first touches it, so a
+// goroutine that parks at once costs about one page.
+//
+// Mappings are the scarce resource (vm.max_map_count is 65,530 by default),
+// so default-size stacks are carved from chunks of kChunkStacks slots, one
+// mapping each. Guard pages cost no mapping where the kernel has
+// MADV_GUARD_INSTALL (Linux 6.13+). Elsewhere a guard is an mprotect'ed page,
+// which splits the mapping; those are made while the process stays under a
+// quarter of vm.max_map_count, after which stacks go unguarded and overflow
+// is caught late by a canary word at the bottom of the stack, checked when
+// the goroutine leaves the CPU (DESIGN.md, "Stacks").
+//
+// Free stacks are cached per P (warm: reused without a page fault), spill to
+// a global pool, and are trimmed (madvise DONTNEED, adjacent stacks in one
+// call) when they spill while the pool already holds plenty. A G gets its
+// stack when it first runs, not when it is spawned, so spawn-heavy code that
+// finishes goroutines quickly keeps reusing a few warm stacks.
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <vector>
+
+#include "runtime/sched.hpp"
+
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#endif
+
+namespace goro::rt {
+
+namespace {
+
+constexpr std::size_t kPage = 4096;
+constexpr std::size_t kChunkStacks = 256;
+constexpr int kLocalMax = 64, kLocalKeep = 32;
+constexpr std::size_t kPoolTrimAbove = 256;
+constexpr std::uint64_t kCanary = 0x676f726f5f737461ULL;  // "goro_sta"
+
+enum class GuardMode { unknown, madvise, mprotect };
+
+struct Pool {
+  Lock lock;
+  std::size_t size = 0;            // stack size the pool serves
+  std::vector<char*> free;         // stack lows (lock)
+  GuardMode mode = GuardMode::unknown;
+  long guards_budget = 0;          // mprotect guards still allowed
+  // Every chunk ever mapped: [base, base + len) (for the overflow check).
+  std::vector<std::pair<char*, std::size_t>> chunks;
+};
+
+Pool pool;
+
+long map_budget() {
+  long max = 65530;
+  std::ifstream f("/proc/sys/vm/max_map_count");
+  if (f) f >> max;
+  return max / 4;
+}
+
+// Installs a guard page at `page`; returns false if none could be made.
+bool install_guard(char* page) {
+  if (pool.mode == GuardMode::madvise) return madvise(page, kPage, MADV_GUARD_INSTALL) == 0;
+  if (pool.guards_budget > 0 && mprotect(page, kPage, PROT_NONE) == 0) {
+    --pool.guards_budget;
+    return true;
+  }
+  return false;
+}
+
+// Maps a new chunk and appends its stacks to pool.free (pool.lock held).
+void grow_locked() {
+  std::size_t slot = pool.size + kPage;
+  std::size_t len = slot * kChunkStacks;
+  void* mem = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (mem == MAP_FAILED) fatal("out of memory: cannot reserve goroutine stacks");
+  auto* base = static_cast<char*>(mem);
+  madvise(base, len, MADV_NOHUGEPAGE);
+  if (pool.mode == GuardMode::unknown) {
+    pool.mode = madvise(base, kPage, MADV_GUARD_INSTALL) == 0 ? GuardMode::madvise : GuardMode::mprotect;
+    pool.guards_budget = map_budget();
+    if (pool.mode == GuardMode::madvise) madvise(base, kPage, 102 + 1 /* MADV_GUARD_REMOVE */);
+  }
+  pool.chunks.emplace_back(base, len);
+  for (std::size_t i = kChunkStacks; i-- > 0;) {
+    char* guard = base + i * slot;
+    char* lo = guard + kPage;
+    if (!install_guard(guard)) {
+      // Unguarded: a canary at the bottom catches overflow late.
+      std::memcpy(lo, &kCanary, sizeof kCanary);
+    }
+    pool.free.push_back(lo);
+  }
+}
+
+std::size_t round_page(std::size_t n) { return (n + kPage - 1) & ~(kPage - 1); }
+
+// A stack of a non-default size: its own mapping, freed with munmap.
+char* alloc_private(std::size_t size) {
+  std::size_t len = size + kPage;
+  void* mem = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (mem == MAP_FAILED) fatal("out of memory: cannot reserve a goroutine stack");
+  auto* base = static_cast<char*>(mem);
+  madvise(base, len, MADV_NOHUGEPAGE);
+  if (madvise(base, kPage, MADV_GUARD_INSTALL) != 0 && mprotect(base, kPage, PROT_NONE) != 0)
+    std::memcpy(base + kPage, &kCanary, sizeof kCanary);
+  return base + kPage;
+}
+
+void trim(std::vector<char*>& v, std::size_t size) {
+  std::sort(v.begin(), v.end());
+  std::size_t slot = size + kPage;
+  for (std::size_t i = 0; i < v.size();) {
+    std::size_t j = i + 1;
+    while (j < v.size() && v[j] == v[j - 1] + slot) ++j;
+    // [v[i], v[j-1] + size): the guards between stay installed.
+    madvise(v[i], static_cast<std::size_t>(v[j - 1] + size - v[i]), MADV_DONTNEED);
+    i = j;
+  }
+}
+
+}  // namespace
+
+void stack_alloc(P* p, G* g) {
+  std::size_t def = sched.stack_size;
+  std::size_t want = g->want_stack ? round_page(g->want_stack) : def;
+  if (want != def || !p) {
+    if (want == def) {
+      LockGuard l(pool.lock);
+      if (pool.size != def) { pool.free.clear(); pool.size = def; }
+      if (pool.free.empty()) grow_locked();
+      g->stack_lo = pool.free.back();
+      pool.free.pop_back();
+    } else {
+      g->stack_lo = alloc_private(want);
+    }
+    g->stack_size = want;
+    return;
+  }
+  if (p->nstacks == 0) {
+    LockGuard l(pool.lock);
+    if (pool.size != def) { pool.free.clear(); pool.size = def; }
+    while (p->nstacks < kLocalKeep) {
+      if (pool.free.empty()) grow_locked();
+      p->stacks[p->nstacks++] = pool.free.back();
+      pool.free.pop_back();
+    }
+  }
+  g->stack_lo = p->stacks[--p->nstacks];
+  g->stack_size = def;
+}
+
+void stack_free(P* p, G* g) noexcept {
+  char* lo = g->stack_lo;
+  std::size_t size = g->stack_size;
+  g->stack_lo = nullptr;
+  g->stack_size = 0;
+  if (!lo) return;
+  if (size != sched.stack_size || size != pool.size) {
+    if (size == pool.size) {
+      LockGuard l(pool.lock);
+      pool.free.push_back(lo);
+      return;
+    }
+    munmap(lo - kPage, size + kPage);
+    return;
+  }
+  if (!p) {
+    LockGuard l(pool.lock);
+    pool.free.push_back(lo);
+    return;
+  }
+  p->stacks[p->nstacks++] = lo;
+  if (p->nstacks < kLocalMax) return;
+  std::vector<char*> spill(p->stacks + kLocalKeep, p->stacks + p->nstacks);
+  p->nstacks = kLocalKeep;
+  bool do_trim;
+  {
+    LockGuard l(pool.lock);
+    do_trim = pool.free.size() >= kPoolTrimAbove;
+  }
+  if (do_trim) trim(spill, size);
+  LockGuard l(pool.lock);
+  pool.free.insert(pool.free.end(), spill.begin(), spill.end());
+}
+
+// Releases the memory of every pooled stack (run teardown).
+void stacks_trim() noexcept {
+  LockGuard l(pool.lock);
+  trim(pool.free, pool.size);
+}
+
+// Is addr in the guard page (or just below the bottom) of g's stack?
+bool stack_guard_fault(G* g, const void* addr) noexcept {
+  if (!g || !g->stack_lo) return false;
+  auto a = reinterpret_cast<std::uintptr_t>(addr);
+  auto lo = reinterpret_cast<std::uintptr_t>(g->stack_lo);
+  return a < lo + 256 && a + 64 * 1024 >= lo;
+}
+
+}  // namespace goro::rt
