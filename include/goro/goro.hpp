@@ -4,3 +4,4 @@
 #include <goro/panic.hpp>
 #include <goro/runtime.hpp>
 #include <goro/wait_group.hpp>
+#include <goro/introspect.hpp>

@@ -497,3 +497,31 @@ std::int64_t id() noexcept {
 }  // namespace this_goroutine
 
 }  // namespace goro
+
+#include "goro/introspect.hpp"
+
+namespace goro::introspect {
+
+std::vector<std::uint64_t> processor_run_counts() {
+  std::vector<std::uint64_t> out;
+  if (!rt::sched.running.load()) return out;
+  for (rt::P* p : rt::sched.allp) {
+    if (!p) break;
+    out.push_back(p->ran.load(std::memory_order_relaxed));
+  }
+  return out;
+}
+
+int current_processor() noexcept {
+  rt::M* m = rt::current_m();
+  return (m && m->p) ? m->p->id : -1;
+}
+
+std::size_t os_threads() {
+  rt::LockGuard l(rt::sched.lock);
+  return rt::sched.allm.size();
+}
+
+std::size_t default_stack_size() noexcept { return rt::sched.stack_size; }
+
+}  // namespace goro::introspect

@@ -1,0 +1,24 @@
+// goro/introspect.hpp — read-only views of the scheduler, for tests, tools
+// and the curious. Not needed by ordinary programs.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace goro::introspect {
+
+// How many times each processor has started running a goroutine since the
+// current run() began (index = processor id). Empty when no runtime runs.
+std::vector<std::uint64_t> processor_run_counts();
+
+// The processor the calling goroutine runs on, or -1 on a plain thread.
+int current_processor() noexcept;
+
+// OS threads (Ms) the current runtime has started, the caller of run() included.
+std::size_t os_threads();
+
+// Default stack reservation of the current runtime, in bytes.
+std::size_t default_stack_size() noexcept;
+
+}  // namespace goro::introspect
