@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# scripts/test.sh — installs what is missing, then builds goro and runs every
+# check CI runs, in this order:
+#
+#   release          release preset: build, ctest
+#   tsan             tsan preset (-fsanitize=thread): build, ctest
+#   asan             asan preset (-fsanitize=address,undefined): build, ctest
+#   install          cmake --install of the release build, then .ci/consumer/find_package
+#                    built against it with find_package(goro CONFIG) and run
+#   add_subdirectory .ci/consumer/add_subdirectory: goro as a subproject, built and run
+#   aarch64          the goro library cross-compiled with cmake/toolchain-aarch64.cmake
+#                    (warnings are errors); the consumer built for aarch64 and run
+#                    under qemu-aarch64 when qemu-user is installed
+#
+# Environment:
+#   GORO_TEST_STEPS="release install"  run only these steps (default: all, in the order above)
+#   GORO_TEST_FAIL_FAST=1              stop at the first failing step (default: run them all)
+#   GORO_SKIP_DEPS=1                   do not check or install Debian packages
+#   CTEST_PARALLEL_LEVEL=N             ctest's own: run N tests at once (default 1)
+#
+# Exits non-zero if any step failed; the summary at the end lists each step's
+# result and time.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$PWD
+jobs=$(nproc)
+
+all_steps=(release tsan asan install add_subdirectory aarch64)
+read -r -a steps <<<"${GORO_TEST_STEPS:-${all_steps[*]}}"
+for s in "${steps[@]}"; do
+  if [[ " ${all_steps[*]} " != *" $s "* ]]; then
+    echo "test.sh: unknown step '$s' (steps: ${all_steps[*]})" >&2
+    exit 2
+  fi
+done
+
+# Builds and tests one CMake preset.
+preset() {
+  cmake --preset "$1"
+  cmake --build --preset "$1" -j"$jobs"
+  ctest --preset "$1"
+}
+
+# Configures, builds and runs the consumer program in .ci/consumer/$1 in a
+# fresh build directory $2; the remaining arguments go to cmake's configure.
+consumer() {
+  local src=$root/.ci/consumer/$1 bin=$2
+  shift 2
+  rm -rf "$bin"
+  cmake -S "$src" -B "$bin" -DCMAKE_BUILD_TYPE=Release "$@"
+  cmake --build "$bin" -j"$jobs"
+}
+
+step_release() { preset release; }
+step_tsan() { preset tsan; }
+step_asan() { preset asan; }
+
+step_install() {
+  if [[ ! -f build/release/CMakeCache.txt ]]; then
+    cmake --preset release
+  fi
+  cmake --build --preset release -j"$jobs" --target goro
+  local prefix=$root/build/install-check/prefix
+  rm -rf "$prefix"
+  cmake --install build/release --prefix "$prefix"
+  consumer find_package build/install-check/consumer -DCMAKE_PREFIX_PATH="$prefix"
+  build/install-check/consumer/consumer
+}
+
+step_add_subdirectory() {
+  consumer add_subdirectory build/consumer-add_subdirectory -DGORO_ROOT="$root"
+  build/consumer-add_subdirectory/consumer
+}
+
+step_aarch64() {
+  local toolchain=$root/cmake/toolchain-aarch64.cmake
+  cmake -S . -B build/aarch64 -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DCMAKE_BUILD_TYPE=Release \
+    -DGORO_BUILD_TESTS=OFF -DGORO_BUILD_BENCH=OFF -DGORO_BUILD_DEMO=OFF -DGORO_WERROR=ON
+  cmake --build build/aarch64 -j"$jobs" --target goro
+  if ! command -v qemu-aarch64 >/dev/null; then
+    echo "aarch64: qemu-aarch64 not installed (apt-get install qemu-user): not running the consumer"
+    return 0
+  fi
+  consumer add_subdirectory build/consumer-aarch64 -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DGORO_ROOT="$root"
+  qemu-aarch64 -L /usr/aarch64-linux-gnu build/consumer-aarch64/consumer
+}
+
+scripts/deps.sh
+
+results=()
+failed=0
+for s in "${steps[@]}"; do
+  echo
+  echo "== $s =="
+  start=$(date +%s)
+  set +e
+  (set -euo pipefail; "step_$s")
+  rc=$?
+  set -e
+  secs=$(($(date +%s) - start))
+  if [[ $rc -eq 0 ]]; then
+    results+=("$(printf '%-17s ok      %4ds' "$s" "$secs")")
+    echo "== $s: ok (${secs}s) =="
+  else
+    results+=("$(printf '%-17s FAILED  %4ds  (exit %d)' "$s" "$secs" "$rc")")
+    echo "== $s: FAILED with exit status $rc (${secs}s) =="
+    failed=1
+    if [[ "${GORO_TEST_FAIL_FAST:-0}" == 1 ]]; then
+      break
+    fi
+  fi
+done
+
+echo
+echo "== summary =="
+printf '  %s\n' "${results[@]}"
+exit "$failed"
