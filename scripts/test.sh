@@ -11,9 +11,10 @@
 #   aarch64          the goro library cross-compiled with cmake/toolchain-aarch64.cmake
 #                    (warnings are errors); the consumer built for aarch64 and run
 #                    under qemu-aarch64 when qemu-user is installed
+#   clang            (not run by default) Clang 14 build with warnings as errors, its ctest
 #
 # Environment:
-#   GORO_TEST_STEPS="release install"  run only these steps (default: all, in the order above)
+#   GORO_TEST_STEPS="release install"  run only these steps (default: all but clang, in the order above)
 #   GORO_TEST_FAIL_FAST=1              stop at the first failing step (default: run them all)
 #   GORO_SKIP_DEPS=1                   do not check or install Debian packages
 #   CTEST_PARALLEL_LEVEL=N             ctest's own: run N tests at once (default 1)
@@ -25,8 +26,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
 jobs=$(nproc)
 
-all_steps=(release tsan asan install add_subdirectory aarch64)
-read -r -a steps <<<"${GORO_TEST_STEPS:-${all_steps[*]}}"
+default_steps=(release tsan asan install add_subdirectory aarch64)
+all_steps=("${default_steps[@]}" clang)
+read -r -a steps <<<"${GORO_TEST_STEPS:-${default_steps[*]}}"
 for s in "${steps[@]}"; do
   if [[ " ${all_steps[*]} " != *" $s "* ]]; then
     echo "test.sh: unknown step '$s' (steps: ${all_steps[*]})" >&2
@@ -83,6 +85,12 @@ step_aarch64() {
   fi
   consumer add_subdirectory build/consumer-aarch64 -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DGORO_ROOT="$root"
   qemu-aarch64 -L /usr/aarch64-linux-gnu build/consumer-aarch64/consumer
+}
+
+step_clang() {
+  CXX=clang++ cmake -S . -B build/clang -DCMAKE_BUILD_TYPE=Release -DGORO_WERROR=ON
+  cmake --build build/clang -j"$jobs"
+  ctest --test-dir build/clang --output-on-failure
 }
 
 scripts/deps.sh
