@@ -1,0 +1,232 @@
+// scheduler_test.cpp — the G-M-P scheduler: work spreads over every P,
+// gomaxprocs changes take effect, an idle runtime sleeps, and per-goroutine
+// exception state survives migration.
+#include <goro/goro.hpp>
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace {
+
+// Runs `n` goroutines that each compute and yield until every one of the
+// current `procs` processors has run a goroutine. Deterministic: the
+// goroutines stay runnable (they only yield) until the goal is reached, so
+// idle processors are woken and steal; the bail-out only stops a stuck run.
+void spread_over_all_processors(int procs, int n = 64) {
+  std::vector<std::atomic<bool>> seen(procs);
+  std::atomic<int> distinct{0};
+  goro_test::bailout limit;
+  goro::wait_group wg;
+  wg.add(n);
+  for (int i = 0; i < n; ++i) {
+    goro::go([&] {
+      volatile std::uint64_t x = 0;
+      while (distinct.load() < procs && !limit.expired()) {
+        for (int k = 0; k < 1000; ++k) x = x + k;  // a little CPU work
+        int p = goro::introspect::current_processor();
+        if (p >= 0 && p < procs && !seen[p].exchange(true)) distinct.fetch_add(1);
+        goro::yield();
+      }
+      wg.done();
+    });
+  }
+  wg.wait();
+  EXPECT_EQ(distinct.load(), procs);
+  std::vector<std::uint64_t> counts = goro::introspect::processor_run_counts();
+  ASSERT_GE(counts.size(), static_cast<std::size_t>(procs));
+  for (int p = 0; p < procs; ++p) EXPECT_GT(counts[p], 0u) << "processor " << p << " never ran a goroutine";
+}
+
+class SpreadTest : public testing::TestWithParam<int> {};
+
+TEST_P(SpreadTest, WorkSpreadsOverAllProcessors) {
+  const int procs = GetParam();
+  goro::run([&] { spread_over_all_processors(procs); }, goro::config{.procs = procs});
+}
+
+INSTANTIATE_TEST_SUITE_P(Procs, SpreadTest, testing::Values(2, 4, 8));
+
+TEST(Scheduler, GomaxprocsGrowthPutsNewProcessorsToWork) {
+  goro::run(
+      [] {
+        EXPECT_EQ(goro::gomaxprocs(4), 1);
+        spread_over_all_processors(4);
+      },
+      goro::config{.procs = 1});
+}
+
+TEST(Scheduler, GomaxprocsShrinkRetiresProcessors) {
+  const int n = goro_test::scaled(2000, 200);
+  std::atomic<int> outside{0};
+  goro::run(
+      [&] {
+        spread_over_all_processors(4);
+        EXPECT_EQ(goro::gomaxprocs(1), 4);
+        goro::wait_group wg;
+        wg.add(n);
+        for (int i = 0; i < n; ++i) {
+          goro::go([&] {
+            goro::yield();  // any processor above the limit gives us back here
+            for (int k = 0; k < 3; ++k) {
+              if (goro::introspect::current_processor() != 0) outside.fetch_add(1);
+              goro::yield();
+            }
+            wg.done();
+          });
+        }
+        wg.wait();
+      },
+      goro::config{.procs = 4});
+  EXPECT_EQ(outside.load(), 0);
+}
+
+TEST(Scheduler, YieldOnARetiredProcessorMovesTheGoroutine) {
+  // After gomaxprocs(1), a goroutine left on processor 1 must move to
+  // processor 0 at its next scheduling point, even when nothing else is
+  // runnable (GOMAXPROCS stops the world in Go: nothing runs on a retired P).
+  int after = -2;
+  goro::run(
+      [&] {
+        std::atomic<bool> stop{false};
+        std::atomic<int> finished{0};
+        std::atomic<goro::wait_group*> request{nullptr};
+        const int helpers = 32;
+        for (int i = 0; i < helpers; ++i) {
+          goro::go([&] {
+            while (!stop.load()) {
+              // A helper on processor 1 wakes main there (into its runnext).
+              if (goro::introspect::current_processor() == 1)
+                if (goro::wait_group* w = request.exchange(nullptr)) w->done();
+              goro::yield();
+            }
+            finished.fetch_add(1);
+          });
+        }
+        goro_test::bailout limit;
+        while (goro::introspect::current_processor() != 1 && !limit.expired()) {
+          goro::wait_group wg;
+          wg.add(1);
+          request.store(&wg);
+          wg.wait();
+        }
+        ASSERT_EQ(goro::introspect::current_processor(), 1) << "main never reached processor 1";
+        stop.store(true);
+        // Busy-wait without a scheduling point, so main stays on processor 1
+        // while processor 0 finishes (and steals) the helpers.
+        while (finished.load() < helpers && !limit.expired()) {
+        }
+        ASSERT_EQ(finished.load(), helpers);
+        EXPECT_EQ(goro::gomaxprocs(1), 2);
+        goro::yield();
+        after = goro::introspect::current_processor();
+      },
+      goro::config{.procs = 2});
+  EXPECT_EQ(after, 0) << "the goroutine kept running on a retired processor";
+}
+
+double process_cpu_seconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto sec = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; };
+  return sec(ru.ru_utime) + sec(ru.ru_stime);
+}
+
+TEST(Scheduler, IdleRuntimeBurnsNoCpu) {
+  // The one time measurement of the suite, with a generous bound: a second
+  // of idling costs next to nothing when idle threads sleep; a spinning
+  // thread would cost about a second.
+  double used = -1;
+  goro::run(
+      [&] {
+        spread_over_all_processors(4);  // every M has been started and has worked
+        goro::wait_group wg;
+        wg.add(1);
+        const double before = process_cpu_seconds();
+        std::thread sleeper([&] {
+          std::this_thread::sleep_for(std::chrono::seconds(1));
+          wg.done();
+        });
+        wg.wait();  // the main goroutine parks; every M should sleep
+        used = process_cpu_seconds() - before;
+        sleeper.join();
+      },
+      goro::config{.procs = 4});
+  EXPECT_LT(used, 0.2) << "CPU seconds used by an idle runtime over one second";
+  EXPECT_GE(used, 0.0);
+}
+
+TEST(Scheduler, CaughtExceptionSurvivesParkingAndMigration) {
+  // Blocking inside a catch block is safe: the goroutine's exception state
+  // (std::current_exception, throw;) travels with it across threads.
+  const int n = goro_test::scaled(2000, 200);
+  std::atomic<int> correct{0};
+  goro::run(
+      [&] {
+        goro::wait_group wg;
+        wg.add(n);
+        for (int i = 0; i < n; ++i) {
+          goro::go([&, i] {
+            try {
+              throw std::runtime_error("e" + std::to_string(i));
+            } catch (const std::exception&) {
+              for (int k = 0; k < 3; ++k) goro::yield();
+              try {
+                throw;  // the exception caught above, on whatever thread we are now
+              } catch (const std::runtime_error& e) {
+                goro::yield();
+                if (e.what() == "e" + std::to_string(i) && std::current_exception()) correct.fetch_add(1);
+              }
+            }
+            if (!std::current_exception() && std::uncaught_exceptions() == 0) correct.fetch_add(1);
+            wg.done();
+          });
+        }
+        wg.wait();
+      },
+      goro::config{.procs = 4});
+  EXPECT_EQ(correct.load(), 2 * n);
+}
+
+// Yields from its destructor, which runs during stack unwinding.
+struct YieldOnUnwind {
+  std::atomic<int>* ok;
+  ~YieldOnUnwind() {
+    goro::yield();
+    if (std::uncaught_exceptions() == 1) ok->fetch_add(1);
+  }
+};
+
+TEST(Scheduler, UnwindingSurvivesParkingAndMigration) {
+  const int n = goro_test::scaled(2000, 200);
+  std::atomic<int> ok{0};
+  goro::run(
+      [&] {
+        goro::wait_group wg;
+        wg.add(n);
+        for (int i = 0; i < n; ++i) {
+          goro::go([&] {
+            try {
+              YieldOnUnwind y{&ok};
+              throw std::runtime_error("unwind");
+            } catch (const std::runtime_error&) {
+              ok.fetch_add(1);
+            }
+            wg.done();
+          });
+        }
+        wg.wait();
+      },
+      goro::config{.procs = 4});
+  EXPECT_EQ(ok.load(), 2 * n);
+}
+
+}  // namespace
