@@ -26,6 +26,7 @@ peers="$shared/peers"
 [ -x "$peers/run.sh" ] || { echo "compare.sh: $peers/run.sh not found (set GORO_SHARED)" >&2; exit 1; }
 out="$(mkdir -p "${1:-/tmp/goro-compare}" && cd "${1:-/tmp/goro-compare}" && pwd)"
 RUNS="${RUNS:-1}"
+rev="$(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown)"
 
 # goro's workloads: the single list, bench/workloads.txt.
 GORO_WORKLOADS="$(grep -E '^[A-Za-z0-9_]+$' "$here/workloads.txt" | tr '\n' ' ')"
@@ -54,10 +55,10 @@ load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 RUNS="$RUNS" ONLY="$ONLY" PEERS="go boost-fiber goro" "$peers/run.sh" "$out/run" | tee "$out/raw.txt" >&2
 
 machine="$(nproc) vCPU, $(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)"
-rev="$(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown)"
+load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 {
   echo "<!-- bench/compare.sh: RUNS=$RUNS ONLY=\"$(echo $ONLY)\"; goro $rev; $(date -u '+%Y-%m-%d %H:%M UTC')"
-  echo "     $machine; load average before the run: $load_before -->"
+  echo "     $machine; load average before $load_before, after $load_after -->"
   echo "<!-- cells: median (min–max) over $RUNS pass(es); \`-\`: not implemented; goro/Go = median ratio:"
   echo "     lower is better for time and size units, higher is better for rate units (req/s, msgs/s) -->"
   awk -v order="$ONLY" '
