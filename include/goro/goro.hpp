@@ -4,4 +4,7 @@
 #include <goro/panic.hpp>
 #include <goro/runtime.hpp>
 #include <goro/wait_group.hpp>
+#include <goro/debug.hpp>
 #include <goro/introspect.hpp>
+#include <goro/chan.hpp>
+#include <goro/select.hpp>

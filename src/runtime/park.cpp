@@ -23,6 +23,7 @@ void wake(Waiter* w) noexcept {
     ready(g);
     return;
   }
+  w = w->notify;
   w->woken.store(1, std::memory_order_release);
   futex_wake(&w->woken, 1);
 }

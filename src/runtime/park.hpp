@@ -24,6 +24,7 @@ struct Waiter {
   std::atomic<std::uint32_t> woken{0};    // futex word for a plain thread
   Waiter* next = nullptr;
   Waiter* prev = nullptr;
+  Waiter* notify = this;                  // whose futex word wake() sets (select: shared)
 };
 
 void block_on(Waiter& w, std::atomic<std::uint32_t>& lockword, WaitReason reason);

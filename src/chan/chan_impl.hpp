@@ -1,0 +1,96 @@
+// chan_impl.hpp — the channel object and the records of its waiters.
+//
+// Invariants (guarded by chan_core::lock), as in Go's chan.go:
+//   * at least one of sendq and recvq is empty, except for an unbuffered
+//     channel whose queues both hold select waiters of one goroutine;
+//   * for a buffered channel: qcount > 0 implies recvq is empty (a receiver
+//     would have taken the element) and qcount < cap implies sendq is empty;
+//   * once closed, nothing enters sendq and recvq holds nothing.
+// A Sudog lives on its waiter's stack and is linked into at most one queue;
+// `queue` says which one, if any. Whoever unlinks a waiter (a matching
+// operation or close) completes it: fills `success`, moves the element, and
+// wakes it; for a select waiter it first claims the select (CAS on
+// SelectState::done), and skips the record if another case already won.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "goro/chan.hpp"
+#include "runtime/park.hpp"
+
+namespace goro::detail {
+
+struct SelectState {
+  std::atomic<std::uint32_t> done{0};
+  std::size_t winner = static_cast<std::size_t>(-1);
+  bool success = false;
+};
+
+struct Sudog : rt::Waiter {
+  void* elem = nullptr;          // sender: the value; receiver: destination storage
+  chan_core* c = nullptr;
+  SelectState* sel = nullptr;    // non-null for select cases
+  std::size_t case_index = 0;
+  bool success = false;          // completed by a matching operation (not by close)
+  struct SudogQueue* queue = nullptr;  // the queue it is linked into, if any
+};
+
+struct SudogQueue {
+  rt::WaitQueue q;
+  bool empty() const noexcept { return q.empty(); }
+  void push(Sudog* s) noexcept {
+    s->queue = this;
+    q.push_back(s);
+  }
+  // Unlinks s if it is still queued (on whichever queue holds it).
+  static void unlink(Sudog* s) noexcept {
+    if (s->queue) {
+      s->queue->q.remove(s);
+      s->queue = nullptr;
+    }
+  }
+  // Pops the first waiter that can still be completed (claiming selects).
+  Sudog* dequeue() noexcept {
+    while (auto* w = q.pop_front()) {
+      auto* s = static_cast<Sudog*>(w);
+      s->queue = nullptr;
+      if (s->sel) {
+        std::uint32_t z = 0;
+        if (!s->sel->done.compare_exchange_strong(z, 1, std::memory_order_acq_rel)) continue;
+        s->sel->winner = s->case_index;
+      }
+      return s;
+    }
+    return nullptr;
+  }
+};
+
+class chan_core {
+ public:
+  std::atomic<std::uint32_t> lock{0};
+  std::atomic<std::size_t> refs{1};
+  const elem_ops* ops = nullptr;
+  std::size_t cap = 0;
+  std::size_t slot = 0;                 // bytes per buffer slot
+  std::atomic<std::size_t> qcount{0};   // elements in the buffer (written under lock)
+  std::size_t sendx = 0, recvx = 0;
+  std::atomic<bool> closed{false};     // written under lock; read lock-free by fast paths
+  SudogQueue sendq, recvq;
+  unsigned char* buf = nullptr;         // cap * slot bytes, right after the object
+
+  void* at(std::size_t i) noexcept { return buf + i * slot; }
+};
+
+// Completes a receive from the waiting sender s (lock held): the value goes
+// to dst; for a full buffer the head goes to dst and s's value to the tail.
+void recv_from_sender(chan_core* c, Sudog* s, void* dst) noexcept;
+// Completes a send of src to the waiting receiver r (lock held).
+inline void send_to_receiver(chan_core* c, Sudog* r, void* src) noexcept {
+  if (r->elem) c->ops->move(r->elem, src);
+  r->success = true;
+  if (r->sel) r->sel->success = true;
+}
+
+}  // namespace goro::detail

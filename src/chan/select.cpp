@@ -1,0 +1,249 @@
+// select.cpp — Go's selectgo.
+//
+// 1. Cases on nil channels are dropped; the rest are polled in a random
+//    order (uniform choice among ready cases) and locked in address order
+//    (a global order, so selects over overlapping channels cannot deadlock;
+//    a channel named twice is locked once).
+// 2. With every lock held, the first ready case in poll order completes.
+// 3. Otherwise (and without default) a Sudog per case is queued on its
+//    channel, all sharing one SelectState, and the goroutine parks; the
+//    locks are released after it is off its stack. The first partner to win
+//    the CAS on SelectState::done completes that case and wakes it; partners
+//    that lose skip the record.
+// 4. Awake, it relocks everything and withdraws the losing records.
+// The after-park unlock reads the lock list on the parked goroutine's stack
+// while it unlocks; that is safe because the woken goroutine must retake
+// every lock before it can leave this frame.
+#include <algorithm>
+#include <memory>
+#include <vector>
+
+#include "chan/chan_impl.hpp"
+#include "goro/panic.hpp"
+#include "goro/select.hpp"
+#include "runtime/sanitizer.hpp"
+
+namespace goro::detail {
+
+namespace {
+
+using rt::lock_word;
+using rt::unlock_word;
+
+constexpr std::size_t kSmall = 8;
+
+std::uint32_t select_rand() noexcept {
+  if (rt::M* m = rt::current_m()) return rt::fastrand(m);
+  static std::atomic<std::uint64_t> seed{0x853c49e6748fea9bULL};
+  std::uint64_t x = seed.fetch_add(0x9E3779B97F4A7C15ULL, std::memory_order_relaxed);
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  return static_cast<std::uint32_t>(x);
+}
+
+struct LockList {
+  chan_core** locks;  // distinct channels, ascending address
+  std::size_t n;
+};
+
+void lock_all(const LockList& l) noexcept {
+  for (std::size_t i = 0; i < l.n; ++i) lock_word(l.locks[i]->lock);
+}
+void unlock_all(const LockList& l) noexcept {
+  for (std::size_t i = l.n; i-- > 0;) unlock_word(l.locks[i]->lock);
+}
+
+bool unlock_all_after_park(rt::G*, void* arg) {
+  auto* l = static_cast<LockList*>(arg);
+  chan_core** locks = l->locks;
+  std::size_t n = l->n;
+  for (std::size_t i = n; i-- > 0;) unlock_word(locks[i]->lock);
+  return true;
+}
+
+struct SelectWait {
+  Sudog* sudogs;
+  std::size_t n;
+};
+
+void select_unlink(rt::G* g) {
+  auto* w = static_cast<SelectWait*>(g->wait_obj);
+  for (std::size_t i = 0; i < w->n; ++i) {
+    Sudog* s = &w->sudogs[i];
+    lock_word(s->c->lock);
+    SudogQueue::unlink(s);
+    unlock_word(s->c->lock);
+  }
+}
+
+[[noreturn]] void block_forever(rt::WaitReason r) {
+  if (rt::current_g()) {
+    for (;;) rt::park(r, nullptr, nullptr);
+  }
+  std::atomic<std::uint32_t> never{0};
+  for (;;) rt::futex_wait(&never, 0);
+}
+
+// Tries case i (every lock held). Returns true if it completed; wakes
+// nobody itself but reports the partner to wake through *wake.
+bool try_case(scase& k, Sudog** wake, bool* ok) {
+  chan_core* c = k.c;
+  if (k.kind == case_kind::recv) {
+    if (Sudog* s = c->sendq.dequeue()) {
+      recv_from_sender(c, s, k.elem);
+      rt::san::acquire(c);
+      rt::san::release(c);
+      *wake = s;
+      *ok = true;
+      return true;
+    }
+    std::size_t q = c->qcount.load(std::memory_order_relaxed);
+    if (q > 0) {
+      void* head = c->at(c->recvx);
+      c->ops->move(k.elem, head);
+      c->ops->destroy(head);
+      if (++c->recvx == c->cap) c->recvx = 0;
+      c->qcount.store(q - 1, std::memory_order_relaxed);
+      rt::san::acquire(c);
+      *ok = true;
+      return true;
+    }
+    if (c->closed.load(std::memory_order_relaxed)) {
+      rt::san::acquire(c);
+      *ok = false;
+      return true;
+    }
+    return false;
+  }
+  // send
+  if (c->closed.load(std::memory_order_relaxed)) throw panic_error("send on closed channel");
+  if (Sudog* r = c->recvq.dequeue()) {
+    rt::san::release(c);
+    send_to_receiver(c, r, k.elem);
+    *wake = r;
+    *ok = true;
+    return true;
+  }
+  std::size_t q = c->qcount.load(std::memory_order_relaxed);
+  if (q < c->cap) {
+    rt::san::release(c);
+    c->ops->move(c->at(c->sendx), k.elem);
+    if (++c->sendx == c->cap) c->sendx = 0;
+    c->qcount.store(q + 1, std::memory_order_relaxed);
+    *ok = true;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+select_result select_impl(scase* cases, std::size_t n, bool block) {
+  constexpr std::size_t npos = static_cast<std::size_t>(-1);
+  std::size_t dflt = npos;
+  std::size_t small_order[kSmall];
+  chan_core* small_locks[kSmall];
+  std::vector<std::size_t> big_order;
+  std::vector<chan_core*> big_locks;
+  std::size_t* order = small_order;
+  chan_core** locks = small_locks;
+  if (n > kSmall) {
+    big_order.resize(n);
+    big_locks.resize(n);
+    order = big_order.data();
+    locks = big_locks.data();
+  }
+  // Poll order: a uniformly random permutation of the non-nil cases.
+  std::size_t np = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (cases[i].kind == case_kind::dflt) {
+      dflt = i;
+      continue;
+    }
+    if (!cases[i].c) continue;
+    std::size_t j = select_rand() % (np + 1);
+    order[np] = order[j];
+    order[j] = i;
+    ++np;
+  }
+  if (np == 0) {
+    if (!block) return {dflt, false};
+    block_forever(n == 0 ? rt::WaitReason::select_no_cases : rt::WaitReason::select);
+  }
+  // Lock order: distinct channels by address.
+  for (std::size_t i = 0; i < np; ++i) locks[i] = cases[order[i]].c;
+  std::sort(locks, locks + np, std::less<chan_core*>());
+  LockList ll{locks, static_cast<std::size_t>(std::unique(locks, locks + np) - locks)};
+
+  lock_all(ll);
+  for (std::size_t k = 0; k < np; ++k) {
+    std::size_t i = order[k];
+    Sudog* partner = nullptr;
+    bool ok = false;
+    bool done;
+    try {
+      done = try_case(cases[i], &partner, &ok);
+    } catch (...) {
+      unlock_all(ll);
+      throw;
+    }
+    if (done) {
+      unlock_all(ll);
+      if (partner) rt::wake(partner);
+      return {i, ok};
+    }
+  }
+  if (!block) {
+    unlock_all(ll);
+    return {dflt, false};
+  }
+
+  // Park on every channel.
+  SelectState st;
+  Sudog small_sg[kSmall];
+  std::unique_ptr<Sudog[]> big_sg;
+  Sudog* sg = small_sg;
+  if (np > kSmall) {
+    big_sg.reset(new Sudog[np]);
+    sg = big_sg.get();
+  }
+  for (std::size_t k = 0; k < np; ++k) {
+    std::size_t i = order[k];
+    Sudog& s = sg[k];
+    s.elem = cases[i].elem;
+    s.c = cases[i].c;
+    s.sel = &st;
+    s.case_index = i;
+    s.notify = &sg[0];
+    if (cases[i].kind == case_kind::recv)
+      s.c->recvq.push(&s);
+    else
+      s.c->sendq.push(&s);
+  }
+  SelectWait sw{sg, np};
+  if (rt::G* g = sg[0].g) {
+    g->wait_obj = &sw;
+    g->unlink = &select_unlink;
+    rt::park(rt::WaitReason::select, &unlock_all_after_park, &ll);
+    g->unlink = nullptr;
+    g->wait_obj = nullptr;
+  } else {
+    unlock_all(ll);
+    while (sg[0].woken.load(std::memory_order_acquire) == 0) rt::futex_wait(&sg[0].woken, 0);
+  }
+  // Withdraw the cases that lost.
+  lock_all(ll);
+  for (std::size_t k = 0; k < np; ++k) {
+    Sudog& s = sg[k];
+    if (s.case_index == st.winner) continue;
+    SudogQueue::unlink(&s);
+  }
+  unlock_all(ll);
+  scase& w = cases[st.winner];
+  rt::san::acquire(w.c);
+  if (w.kind == case_kind::send && !st.success) throw panic_error("send on closed channel");
+  return {st.winner, st.success};
+}
+
+}  // namespace goro::detail
