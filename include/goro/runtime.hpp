@@ -12,7 +12,6 @@
 #include <cstdint>
 #include <functional>
 #include <new>
-#include <source_location>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
@@ -36,6 +35,24 @@ struct spawn_options {
   std::size_t stack_size = 0;   // 0: the runtime's default
 };
 
+// Where a goroutine was created. The same as std::source_location, which
+// libstdc++ 12 does not offer to Clang 14; current() as a default argument
+// captures the caller's file, line and function.
+struct source_location {
+  const char* file = "";
+  const char* function = "";
+  std::uint_least32_t line_number = 0;
+
+  static constexpr source_location current(const char* file = __builtin_FILE(),
+                                           const char* function = __builtin_FUNCTION(),
+                                           std::uint_least32_t line = __builtin_LINE()) noexcept {
+    return {file, function, line};
+  }
+  constexpr const char* file_name() const noexcept { return file; }
+  constexpr const char* function_name() const noexcept { return function; }
+  constexpr std::uint_least32_t line() const noexcept { return line_number; }
+};
+
 namespace detail {
 
 // A goroutine under construction: the runtime hands out memory for the
@@ -47,7 +64,7 @@ struct spawn_slot {
 };
 spawn_slot spawn_begin(std::size_t size, std::size_t align);
 void spawn_commit(spawn_slot s, void (*run)(void*), void (*destroy)(void*) noexcept,
-                  const spawn_options* opts, const std::source_location& loc);
+                  const spawn_options* opts, const source_location& loc);
 void spawn_abort(spawn_slot s) noexcept;
 
 int run_main(void (*fn)(void*), void* arg, const config& cfg);
@@ -65,7 +82,7 @@ struct closure {
 };
 
 template <class F, class... Args>
-void spawn(const spawn_options* opts, const std::source_location& loc, F&& f, Args&&... args) {
+void spawn(const spawn_options* opts, const source_location& loc, F&& f, Args&&... args) {
   static_assert(std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>,
                 "goro::go: the function cannot be called with these arguments");
   using C = closure<F, Args...>;
@@ -86,11 +103,11 @@ void spawn(const spawn_options* opts, const std::source_location& loc, F&& f, Ar
 // Throws std::logic_error when no runtime is running.
 template <class F, class... Args>
 struct go {
-  go(F&& f, Args&&... args, const std::source_location& loc = std::source_location::current()) {
+  go(F&& f, Args&&... args, const source_location& loc = source_location::current()) {
     detail::spawn(nullptr, loc, std::forward<F>(f), std::forward<Args>(args)...);
   }
   go(const spawn_options& opts, F&& f, Args&&... args,
-     const std::source_location& loc = std::source_location::current()) {
+     const source_location& loc = source_location::current()) {
     detail::spawn(&opts, loc, std::forward<F>(f), std::forward<Args>(args)...);
   }
 };

@@ -358,7 +358,7 @@ void spawn_abort(spawn_slot s) noexcept {
 }
 
 void spawn_commit(spawn_slot s, void (*run)(void*), void (*destroy)(void*) noexcept, const spawn_options* opts,
-                  const std::source_location& loc) {
+                  const source_location& loc) {
   G* g = static_cast<G*>(s.g);
   M* m = current_m();
   P* p = m ? m->p : nullptr;
@@ -422,7 +422,7 @@ int run_main(void (*fn)(void*), void* arg, const config& cfg) {
   {
     spawn_slot s = spawn_begin(sizeof(MainArgs), alignof(MainArgs));
     ::new (s.mem) MainArgs{fn, arg};
-    static const std::source_location here = std::source_location::current();
+    static constexpr source_location here{"goro::run", "goro::run", 0};
     spawn_commit(s, &main_goroutine, [](void*) noexcept {}, nullptr, here);
   }
   schedule_loop(m0);
