@@ -13,10 +13,14 @@ namespace {
 TEST(Teardown, GoroutinesBlockedForeverAreDiscarded) {
   const int n = goro_test::scaled(1000, 100);
   for (int procs : {1, 2, 4}) {
+    // What a goroutine uses must outlive run: a goroutine still running on
+    // another thread when main returns goes on until its next scheduling
+    // point. `never` is never done.
+    goro::wait_group never;
+    never.add(1);
     int rc = goro::run(
         [&] {
-          goro::wait_group never, started;  // `never` is never done
-          never.add(1);
+          goro::wait_group started;
           started.add(n);
           for (int i = 0; i < n; ++i) {
             goro::go([&] {
@@ -129,10 +133,10 @@ TEST(Teardown, WaitGroupThatOutlivesRunIsUsableAgain) {
 
 TEST(Teardown, NextRunStartsClean) {
   for (int round = 0; round < goro_test::scaled(20, 5); ++round) {
+    goro::wait_group never;  // outlives run, as the goroutines may use it until then
+    never.add(1);
     goro::run(
-        [] {
-          goro::wait_group never;
-          never.add(1);
+        [&] {
           for (int i = 0; i < 100; ++i) goro::go([&] { never.wait(); });
           for (int i = 0; i < 100; ++i) goro::go([] { for (;;) goro::yield(); });
           goro::yield();
