@@ -25,9 +25,9 @@ using rt::unlock_word;
 struct ChanPark {
   static void unlink(rt::G* g) {
     auto* s = static_cast<Sudog*>(g->wait_obj);
-    lock_word(s->c->lock);
+    lock_chan(s->c);
     SudogQueue::unlink(s);
-    unlock_word(s->c->lock);
+    unlock_chan(s->c);
   }
 };
 
@@ -45,7 +45,9 @@ void wait_on(chan_core* c, Sudog& s, rt::WaitReason r) {
     s.g->wait_obj = &s;
     s.g->unlink = &ChanPark::unlink;
   }
+  rt::san::release(c);
   rt::block_on(s, c->lock, r);
+  rt::san::acquire(c);
   if (s.g) {
     s.g->unlink = nullptr;
     s.g->wait_obj = nullptr;
@@ -108,15 +110,14 @@ bool chan_send(chan_core* c, void* src, bool block) {
   if (!block && c->cap > 0 && !c->closed.load(std::memory_order_relaxed) &&
       c->qcount.load(std::memory_order_relaxed) == c->cap)
     return false;
-  lock_word(c->lock);
+  lock_chan(c);
   if (c->closed.load(std::memory_order_relaxed)) {
-    unlock_word(c->lock);
+    unlock_chan(c);
     throw panic_error("send on closed channel");
   }
-  rt::san::release(c);
   if (Sudog* r = c->recvq.dequeue()) {
     send_to_receiver(c, r, src);
-    unlock_word(c->lock);
+    unlock_chan(c);
     rt::wake(r);
     return true;
   }
@@ -125,11 +126,11 @@ bool chan_send(chan_core* c, void* src, bool block) {
     c->ops->move(c->at(c->sendx), src);
     if (++c->sendx == c->cap) c->sendx = 0;
     c->qcount.store(q + 1, std::memory_order_relaxed);
-    unlock_word(c->lock);
+    unlock_chan(c);
     return true;
   }
   if (!block) {
-    unlock_word(c->lock);
+    unlock_chan(c);
     return false;
   }
   Sudog s;
@@ -138,7 +139,6 @@ bool chan_send(chan_core* c, void* src, bool block) {
   c->sendq.push(&s);
   wait_on(c, s, rt::WaitReason::chan_send);
   if (!s.success) throw panic_error("send on closed channel");
-  rt::san::acquire(c);
   return true;
 }
 
@@ -150,12 +150,10 @@ recv_result chan_recv(chan_core* c, void* dst, bool block) {
   if (!block && c->cap > 0 && !c->closed.load(std::memory_order_relaxed) &&
       c->qcount.load(std::memory_order_relaxed) == 0)
     return recv_result::would_block;
-  lock_word(c->lock);
+  lock_chan(c);
   if (Sudog* s = c->sendq.dequeue()) {
     recv_from_sender(c, s, dst);
-    rt::san::acquire(c);
-    rt::san::release(c);
-    unlock_word(c->lock);
+    unlock_chan(c);
     rt::wake(s);
     return recv_result::received;
   }
@@ -166,17 +164,15 @@ recv_result chan_recv(chan_core* c, void* dst, bool block) {
     c->ops->destroy(head);
     if (++c->recvx == c->cap) c->recvx = 0;
     c->qcount.store(q - 1, std::memory_order_relaxed);
-    rt::san::acquire(c);
-    unlock_word(c->lock);
+    unlock_chan(c);
     return recv_result::received;
   }
   if (c->closed.load(std::memory_order_relaxed)) {
-    rt::san::acquire(c);
-    unlock_word(c->lock);
+    unlock_chan(c);
     return recv_result::closed;
   }
   if (!block) {
-    unlock_word(c->lock);
+    unlock_chan(c);
     return recv_result::would_block;
   }
   Sudog s;
@@ -184,19 +180,17 @@ recv_result chan_recv(chan_core* c, void* dst, bool block) {
   s.c = c;
   c->recvq.push(&s);
   wait_on(c, s, rt::WaitReason::chan_receive);
-  rt::san::acquire(c);
   return s.success ? recv_result::received : recv_result::closed;
 }
 
 void chan_close(chan_core* c) {
   if (!c) throw panic_error("close of nil channel");
-  lock_word(c->lock);
+  lock_chan(c);
   if (c->closed.load(std::memory_order_relaxed)) {
-    unlock_word(c->lock);
+    unlock_chan(c);
     throw panic_error("close of closed channel");
   }
   c->closed.store(true, std::memory_order_relaxed);
-  rt::san::release(c);
   // Every waiter is completed unsuccessfully: receivers see "closed",
   // senders panic.
   rt::Waiter* wake_list = nullptr;
@@ -207,7 +201,7 @@ void chan_close(chan_core* c) {
       wake_list = s;
     }
   }
-  unlock_word(c->lock);
+  unlock_chan(c);
   while (rt::Waiter* w = wake_list) {
     wake_list = w->next;
     rt::wake(w);

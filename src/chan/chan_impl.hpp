@@ -19,6 +19,7 @@
 
 #include "goro/chan.hpp"
 #include "runtime/park.hpp"
+#include "runtime/sanitizer.hpp"
 
 namespace goro::detail {
 
@@ -82,6 +83,19 @@ class chan_core {
 
   void* at(std::size_t i) noexcept { return buf + i * slot; }
 };
+
+// The channel lock. For ThreadSanitizer every operation is a critical
+// section of the channel (acquire on lock, release on unlock), and a parked
+// operation acquires once more when it wakes: whatever its partner did
+// before unlocking (moving the element in) happens before it resumes.
+inline void lock_chan(chan_core* c) noexcept {
+  rt::lock_word(c->lock);
+  rt::san::acquire(c);
+}
+inline void unlock_chan(chan_core* c) noexcept {
+  rt::san::release(c);
+  rt::unlock_word(c->lock);
+}
 
 // Completes a receive from the waiting sender s (lock held): the value goes
 // to dst; for a full buffer the head goes to dst and s's value to the tail.

@@ -48,17 +48,17 @@ struct LockList {
 };
 
 void lock_all(const LockList& l) noexcept {
-  for (std::size_t i = 0; i < l.n; ++i) lock_word(l.locks[i]->lock);
+  for (std::size_t i = 0; i < l.n; ++i) lock_chan(l.locks[i]);
 }
 void unlock_all(const LockList& l) noexcept {
-  for (std::size_t i = l.n; i-- > 0;) unlock_word(l.locks[i]->lock);
+  for (std::size_t i = l.n; i-- > 0;) unlock_chan(l.locks[i]);
 }
 
 bool unlock_all_after_park(rt::G*, void* arg) {
   auto* l = static_cast<LockList*>(arg);
   chan_core** locks = l->locks;
   std::size_t n = l->n;
-  for (std::size_t i = n; i-- > 0;) unlock_word(locks[i]->lock);
+  for (std::size_t i = n; i-- > 0;) unlock_word(locks[i]->lock);  // released before parking
   return true;
 }
 
@@ -71,9 +71,9 @@ void select_unlink(rt::G* g) {
   auto* w = static_cast<SelectWait*>(g->wait_obj);
   for (std::size_t i = 0; i < w->n; ++i) {
     Sudog* s = &w->sudogs[i];
-    lock_word(s->c->lock);
+    lock_chan(s->c);
     SudogQueue::unlink(s);
-    unlock_word(s->c->lock);
+    unlock_chan(s->c);
   }
 }
 
@@ -92,8 +92,6 @@ bool try_case(scase& k, Sudog** wake, bool* ok) {
   if (k.kind == case_kind::recv) {
     if (Sudog* s = c->sendq.dequeue()) {
       recv_from_sender(c, s, k.elem);
-      rt::san::acquire(c);
-      rt::san::release(c);
       *wake = s;
       *ok = true;
       return true;
@@ -105,12 +103,10 @@ bool try_case(scase& k, Sudog** wake, bool* ok) {
       c->ops->destroy(head);
       if (++c->recvx == c->cap) c->recvx = 0;
       c->qcount.store(q - 1, std::memory_order_relaxed);
-      rt::san::acquire(c);
       *ok = true;
       return true;
     }
     if (c->closed.load(std::memory_order_relaxed)) {
-      rt::san::acquire(c);
       *ok = false;
       return true;
     }
@@ -119,7 +115,6 @@ bool try_case(scase& k, Sudog** wake, bool* ok) {
   // send
   if (c->closed.load(std::memory_order_relaxed)) throw panic_error("send on closed channel");
   if (Sudog* r = c->recvq.dequeue()) {
-    rt::san::release(c);
     send_to_receiver(c, r, k.elem);
     *wake = r;
     *ok = true;
@@ -127,7 +122,6 @@ bool try_case(scase& k, Sudog** wake, bool* ok) {
   }
   std::size_t q = c->qcount.load(std::memory_order_relaxed);
   if (q < c->cap) {
-    rt::san::release(c);
     c->ops->move(c->at(c->sendx), k.elem);
     if (++c->sendx == c->cap) c->sendx = 0;
     c->qcount.store(q + 1, std::memory_order_relaxed);
@@ -222,6 +216,7 @@ select_result select_impl(scase* cases, std::size_t n, bool block) {
       s.c->sendq.push(&s);
   }
   SelectWait sw{sg, np};
+  for (std::size_t i = 0; i < ll.n; ++i) rt::san::release(ll.locks[i]);
   if (rt::G* g = sg[0].g) {
     g->wait_obj = &sw;
     g->unlink = &select_unlink;
@@ -229,7 +224,7 @@ select_result select_impl(scase* cases, std::size_t n, bool block) {
     g->unlink = nullptr;
     g->wait_obj = nullptr;
   } else {
-    unlock_all(ll);
+    for (std::size_t i = ll.n; i-- > 0;) unlock_word(ll.locks[i]->lock);
     while (sg[0].woken.load(std::memory_order_acquire) == 0) rt::futex_wait(&sg[0].woken, 0);
   }
   // Withdraw the cases that lost.
@@ -241,7 +236,6 @@ select_result select_impl(scase* cases, std::size_t n, bool block) {
   }
   unlock_all(ll);
   scase& w = cases[st.winner];
-  rt::san::acquire(w.c);
   if (w.kind == case_kind::send && !st.success) throw panic_error("send on closed channel");
   return {st.winner, st.success};
 }

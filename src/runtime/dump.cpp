@@ -14,7 +14,7 @@ void dump_goroutines(std::ostream& out) {
   LockGuard l(sched.allg_lock);
   for (G* g = sched.allg; g; g = g->allnext) {
     GStatus st = g->status.load(std::memory_order_acquire);
-    const char* state;
+    const char* state = "";
     switch (st) {
       case GStatus::dead: continue;
       case GStatus::idle: continue;

@@ -8,6 +8,7 @@
 // old goroutine's registers are saved and nothing runs on its stack, so no
 // other M can resume a goroutine that is still leaving its stack.
 #include <cxxabi.h>
+#include <pthread.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -51,6 +52,7 @@ inline void restore_eh(M* m, G* g) noexcept {
 
 void prepare_first_run(M* m, G* g) {
   stack_alloc(m->p, g);
+  san::acquire(g->stack_lo);  // whoever used this stack before is done with it
   g->started = true;
   g->sp = make_context(g->stack_lo + g->stack_size, &g_entry, g);
   san::fiber_create(g);
@@ -76,6 +78,23 @@ G* new_g() {
 
 EhGlobals* thread_eh() noexcept { return reinterpret_cast<EhGlobals*>(abi::__cxa_get_globals()); }
 
+// Per-thread set-up of an M: exception globals, signal stack, sanitizers.
+void thread_init(M* m) {
+  m->eh = thread_eh();
+  setup_thread_signals(m);
+  san::thread_start(m);
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    void* addr;
+    std::size_t size;
+    if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
+      m->g0_stack_lo = addr;
+      m->g0_stack_size = size;
+    }
+    pthread_attr_destroy(&attr);
+  }
+}
+
 // Runs g on m's g0 until g (or a goroutine it switched to) comes back.
 void execute(M* m, G* g) {
   if (!g->started) prepare_first_run(m, g);
@@ -89,6 +108,8 @@ void execute(M* m, G* g) {
 }
 
 namespace {
+
+void after_exit(M* m, G* g, void*);
 
 // Leaves the CPU: see the file comment. `after(m, g, arg)` runs on the next
 // context's stack.
@@ -108,11 +129,11 @@ void switch_out(M* m, G* g, AfterFn after, void* arg) {
     next->status.store(GStatus::running, std::memory_order_relaxed);
     m->curg = next;
     account_run(p);
-    san::switch_to(m, g, next);
+    san::switch_to(m, g, next, after == &after_exit);
     m2 = static_cast<M*>(goro_switch(&g->sp, next->sp, m));
   } else {
     m->curg = nullptr;
-    san::switch_to(m, g, nullptr);
+    san::switch_to(m, g, nullptr, after == &after_exit);
     m2 = static_cast<M*>(goro_switch(&g->sp, m->g0_sp, m));
   }
   san::switched(m2, g);
@@ -138,7 +159,6 @@ void after_park(M* m, G* g, void* a) {
 void after_yield(M* m, G* g, void*) { runqput(m->p, g, false); }
 
 void after_exit(M* m, G* g, void*) {
-  san::fiber_destroy(g);
   stack_free(m->p, g);
   P* p = m->p;
   p->exited.store(p->exited.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -147,6 +167,8 @@ void after_exit(M* m, G* g, void*) {
 
 [[noreturn]] void goexit(M* m, G* g) {
   g->status.store(GStatus::dead, std::memory_order_relaxed);
+  san::release(g->stack_lo);
+  san::release(g);  // its closure buffer may be reused by the next go statement
   switch_out(m, g, &after_exit, nullptr);
   __builtin_unreachable();
 }
@@ -154,8 +176,9 @@ void after_exit(M* m, G* g, void*) {
 [[noreturn]] void g_entry(void* mp, void* gp) {
   M* m = static_cast<M*>(mp);
   G* g = static_cast<G*>(gp);
-  san::switched(m, nullptr);
+  san::switched(m, g);
   m->run_after();
+  san::acquire(g);  // everything before the go statement
   try {
     g->run(g->closure);
   } catch (const std::exception& e) {
@@ -206,6 +229,7 @@ struct MainArgs {
 void main_goroutine(void* a) {
   auto* ma = static_cast<MainArgs*>(a);
   ma->fn(ma->arg);
+  san::release(&sched);  // the main function's effects, for run()'s caller
   sched.stopping.store(true, std::memory_order_seq_cst);
   start_ms_for_stop();
 }
@@ -329,6 +353,7 @@ spawn_slot spawn_begin(std::size_t size, std::size_t align) {
   if (!sched.running.load(std::memory_order_acquire)) throw std::logic_error("goro::go: no runtime is running");
   M* m = current_m();
   G* g = gfget(m ? m->p : nullptr);
+  san::acquire(g);
   void* mem;
   if (size <= kInlineClosure && align <= 16) {
     mem = g->buf;
@@ -379,6 +404,7 @@ void spawn_commit(spawn_slot s, void (*run)(void*), void (*destroy)(void*) noexc
   g->reason = WaitReason::none;
   g->unlink = nullptr;
   g->status.store(GStatus::runnable, std::memory_order_relaxed);
+  san::release(g);
   if (p) {
     p->created.store(p->created.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     runqput(p, g, true);
@@ -404,10 +430,9 @@ int run_main(void (*fn)(void*), void* arg, const config& cfg) {
   M* m0 = new M;
   m0->id = 0;
   m0->rng = 0x2545F4914F6CDD1DULL;
-  m0->eh = thread_eh();
   sched.allm.push_back(m0);
   set_current_m(m0);
-  setup_thread_signals(m0);
+  thread_init(m0);
   m0->p = sched.allp[0];
   sched.allp[0]->m = m0;
   {
@@ -430,6 +455,7 @@ int run_main(void (*fn)(void*), void* arg, const config& cfg) {
   // Stopping: every other M exits at its next scheduling point.
   for (M* m : sched.allm)
     if (m != m0 && m->thread.joinable()) m->thread.join();
+  san::acquire(&sched);
   teardown_thread_signals(m0);
   set_current_m(nullptr);
   int code = sched.exit_code;

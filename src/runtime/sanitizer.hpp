@@ -1,10 +1,30 @@
 // sanitizer.hpp — telling ThreadSanitizer and AddressSanitizer about
-// goroutine switches (see sanitizer.cpp). Without a sanitizer every hook is
-// an empty inline function.
+// goroutine switches and about the synchronization goro implements.
+//
+// TSan: every goroutine is a TSan fiber, switched with
+// __tsan_switch_to_fiber(f, no_sync) right before the assembly switch, so a
+// switch is not a happens-before edge (two goroutines that ran one after the
+// other on one thread can still race). The edges come from explicit
+// acquire/release annotations on goro's objects (a channel, a mutex, a wait
+// group, a goroutine's creation), as Go's -race runtime annotates its own.
+// The runtime's sources are compiled without TSan instrumentation (CMake
+// adds -fno-sanitize=thread to them, as Go's runtime is not instrumented):
+// its per-P caches are touched by many goroutines of one thread without
+// edges between them, and only the annotations should speak for it.
+// These hooks are always_inline: a hook in its own instrumented frame would
+// push on one fiber's shadow stack and pop on another's.
+//
+// ASan: __sanitizer_start_switch_fiber / __sanitizer_finish_switch_fiber
+// around every switch, so ASan knows which stack is current (and keeps each
+// goroutine's fake stack), plus unpoisoning the part of a stack that a
+// finished goroutine's frames, which never return, leave poisoned.
 #pragma once
+
+#include <cstddef>
 
 #include "runtime/sched.hpp"
 
+#if !defined(GORO_TSAN)
 #if defined(__SANITIZE_THREAD__)
 #define GORO_TSAN 1
 #elif defined(__has_feature)
@@ -12,6 +32,8 @@
 #define GORO_TSAN 1
 #endif
 #endif
+#endif
+#if !defined(GORO_ASAN)
 #if defined(__SANITIZE_ADDRESS__)
 #define GORO_ASAN 1
 #elif defined(__has_feature)
@@ -19,25 +41,101 @@
 #define GORO_ASAN 1
 #endif
 #endif
+#endif
+
+extern "C" {
+#if defined(GORO_TSAN)
+void* __tsan_get_current_fiber(void);
+void* __tsan_create_fiber(unsigned flags);
+void __tsan_destroy_fiber(void* fiber);
+void __tsan_switch_to_fiber(void* fiber, unsigned flags);
+void __tsan_set_fiber_name(void* fiber, const char* name);
+void __tsan_acquire(void* addr);
+void __tsan_release(void* addr);
+#endif
+#if defined(GORO_ASAN)
+void __sanitizer_start_switch_fiber(void** fake_stack_save, const void* bottom, std::size_t size);
+void __sanitizer_finish_switch_fiber(void* fake_stack_save, const void** bottom_old, std::size_t* size_old);
+void __asan_unpoison_memory_region(void const volatile* addr, std::size_t size);
+#endif
+}
 
 namespace goro::rt::san {
 
-#if defined(GORO_TSAN) || defined(GORO_ASAN)
-void fiber_create(G* g);
-void fiber_destroy(G* g) noexcept;
-// Before goro_switch from `from` (null: g0) to `to` (null: g0) on m.
-void switch_to(M* m, G* from, G* to) noexcept;
-// First thing after a switch lands in `self` (null: g0) on m.
-void switched(M* m, G* self) noexcept;
-void acquire(void* addr) noexcept;
-void release(void* addr) noexcept;
-#else
-inline void fiber_create(G*) {}
-inline void fiber_destroy(G*) noexcept {}
-inline void switch_to(M*, G*, G*) noexcept {}
-inline void switched(M*, G*) noexcept {}
-inline void acquire(void*) noexcept {}
-inline void release(void*) noexcept {}
+#define GORO_SAN_INLINE [[gnu::always_inline]] inline
+
+GORO_SAN_INLINE void thread_start(M* m) noexcept {
+#if defined(GORO_TSAN)
+  m->tsan_g0 = __tsan_get_current_fiber();
 #endif
+  (void)m;
+}
+
+GORO_SAN_INLINE void fiber_create(G* g) {
+#if defined(GORO_TSAN)
+  if (!g->tsan_fiber) g->tsan_fiber = __tsan_create_fiber(0);
+#endif
+  (void)g;
+}
+
+GORO_SAN_INLINE void fiber_destroy(G* g) noexcept {
+#if defined(GORO_TSAN)
+  if (g->tsan_fiber) {
+    __tsan_destroy_fiber(g->tsan_fiber);
+    g->tsan_fiber = nullptr;
+  }
+#endif
+#if defined(GORO_ASAN)
+  g->asan_fake_stack = nullptr;
+#endif
+  (void)g;
+}
+
+// Right before goro_switch from `from` (null: g0) to `to` (null: g0).
+// `exiting`: `from` will never run again.
+GORO_SAN_INLINE void switch_to(M* m, G* from, G* to, bool exiting = false) noexcept {
+#if defined(GORO_TSAN)
+  __tsan_switch_to_fiber(to ? to->tsan_fiber : m->tsan_g0, 1 /* __tsan_switch_to_fiber_no_sync */);
+#endif
+#if defined(GORO_ASAN)
+  void** save = exiting ? nullptr : (from ? &from->asan_fake_stack : &m->asan_g0_fake);
+  if (to)
+    __sanitizer_start_switch_fiber(save, to->stack_lo, to->stack_size);
+  else
+    __sanitizer_start_switch_fiber(save, m->g0_stack_lo, m->g0_stack_size);
+#endif
+  (void)m, (void)from, (void)to, (void)exiting;
+}
+
+// First thing after a switch lands in `self` (null: g0) on m.
+GORO_SAN_INLINE void switched(M* m, G* self) noexcept {
+#if defined(GORO_ASAN)
+  __sanitizer_finish_switch_fiber(self ? self->asan_fake_stack : m->asan_g0_fake, nullptr, nullptr);
+#endif
+  (void)m, (void)self;
+}
+
+// ASan: clears poison that frames which never returned left in [from, to).
+GORO_SAN_INLINE void unpoison(const void* from, const void* to) noexcept {
+#if defined(GORO_ASAN)
+  if (from && to > from)
+    __asan_unpoison_memory_region(from, static_cast<std::size_t>(static_cast<const char*>(to) - static_cast<const char*>(from)));
+#endif
+  (void)from, (void)to;
+}
+
+GORO_SAN_INLINE void acquire(const void* addr) noexcept {
+#if defined(GORO_TSAN)
+  __tsan_acquire(const_cast<void*>(addr));
+#endif
+  (void)addr;
+}
+
+GORO_SAN_INLINE void release(const void* addr) noexcept {
+#if defined(GORO_TSAN)
+  __tsan_release(const_cast<void*>(addr));
+#endif
+  (void)addr;
+}
 
 }  // namespace goro::rt::san

@@ -249,8 +249,7 @@ stop:
 
 void mstart(M* m) {
   set_current_m(m);
-  m->eh = thread_eh();
-  setup_thread_signals(m);
+  thread_init(m);
   acquirep(m, m->nextp);
   m->nextp = nullptr;
   schedule_loop(m);

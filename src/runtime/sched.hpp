@@ -99,6 +99,8 @@ struct G {
   void* wait_obj = nullptr;           // the object whose queue it waits on
   void* park_data = nullptr;          // per-wait data (the waiter record)
   G* allnext = nullptr;               // registry of every descriptor ever made
+  void* tsan_fiber = nullptr;         // ThreadSanitizer's fiber (tsan builds)
+  void* asan_fake_stack = nullptr;    // AddressSanitizer's fake stack (asan builds)
   alignas(16) unsigned char buf[kInlineClosure];
 };
 
@@ -146,6 +148,10 @@ struct M {
   std::uint64_t rng = 0;
   std::thread thread;         // not for M0 (the thread that called run)
   char* altstack = nullptr;
+  void* tsan_g0 = nullptr;            // the thread's own TSan fiber
+  void* asan_g0_fake = nullptr;
+  const void* g0_stack_lo = nullptr;  // the thread's own stack (ASan)
+  std::size_t g0_stack_size = 0;
 
   void run_after() {
     if (after) {
@@ -197,6 +203,7 @@ inline G* current_g() noexcept {
 
 std::int64_t nanotime() noexcept;
 EhGlobals* thread_eh() noexcept;
+void thread_init(M* m);
 std::uint32_t fastrand(M* m) noexcept;
 
 // Run queues (runq.cpp).

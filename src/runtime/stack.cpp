@@ -29,6 +29,7 @@
 #include <fstream>
 #include <vector>
 
+#include "runtime/sanitizer.hpp"
 #include "runtime/sched.hpp"
 
 #ifndef MADV_GUARD_INSTALL
@@ -161,6 +162,14 @@ void stack_alloc(P* p, G* g) {
 void stack_free(P* p, G* g) noexcept {
   char* lo = g->stack_lo;
   std::size_t size = g->stack_size;
+  if (lo) {
+    // Frames that never returned (the exit path, a discarded goroutine)
+    // leave ASan poison behind: clear it from the lowest saved sp up.
+    auto sp = reinterpret_cast<std::uintptr_t>(g->sp);
+    auto from = reinterpret_cast<std::uintptr_t>(lo);
+    if (sp > from + 512) from = sp - 512;
+    san::unpoison(reinterpret_cast<char*>(from), lo + size);
+  }
   g->stack_lo = nullptr;
   g->stack_size = 0;
   if (!lo) return;

@@ -11,12 +11,14 @@
 
 #include "goro/panic.hpp"
 #include "runtime/park.hpp"
+#include "runtime/sanitizer.hpp"
 
 namespace goro {
 
 using rt::Waiter;
 
 void wait_group::add(std::ptrdiff_t n) {
+  if (n < 0) rt::san::release(this);  // done() happens before wait() returns
   std::uint64_t delta = static_cast<std::uint64_t>(static_cast<std::int64_t>(n)) << 32;
   std::uint64_t s = state_.fetch_add(delta, std::memory_order_acq_rel) + delta;
   auto counter = static_cast<std::int32_t>(s >> 32);
@@ -37,7 +39,10 @@ void wait_group::add(std::ptrdiff_t n) {
 }
 
 void wait_group::wait() {
-  if ((state_.load(std::memory_order_acquire) >> 32) == 0) return;
+  if ((state_.load(std::memory_order_acquire) >> 32) == 0) {
+    rt::san::acquire(this);
+    return;
+  }
   rt::lock_word(lock_);
   // Count ourselves in only while the counter is positive: a done() that
   // zeroes it either sees us (and takes lock_ to wake us) or makes this CAS
@@ -46,6 +51,7 @@ void wait_group::wait() {
   do {
     if ((s >> 32) == 0) {
       rt::unlock_word(lock_);
+      rt::san::acquire(this);
       return;
     }
   } while (!state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire));
@@ -53,6 +59,7 @@ void wait_group::wait() {
   w.next = static_cast<Waiter*>(waiters_);
   waiters_ = &w;
   rt::block_on(w, lock_, rt::WaitReason::waitgroup_wait);
+  rt::san::acquire(this);
 }
 
 }  // namespace goro
