@@ -8,3 +8,4 @@
 #include <goro/introspect.hpp>
 #include <goro/chan.hpp>
 #include <goro/select.hpp>
+#include <goro/sync.hpp>

@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <goro/detail/wait_list.hpp>
+
 namespace goro {
 
 // sync.WaitGroup: add(n) before starting the work, done() when each part
@@ -24,8 +26,8 @@ class wait_group {
  private:
   // High 32 bits: the counter; low 32 bits: the number of waiters.
   std::atomic<std::uint64_t> state_{0};
-  std::atomic<std::uint32_t> lock_{0};  // guards waiters_
-  void* waiters_ = nullptr;             // list of parked waiters (runtime-owned)
+  detail::lock_word lock_{0};   // guards waiters_
+  detail::wait_list waiters_;   // parked waiters (runtime-owned)
 };
 
 }  // namespace goro

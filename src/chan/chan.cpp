@@ -21,37 +21,11 @@ namespace {
 using rt::lock_word;
 using rt::unlock_word;
 
-// The parked side of a send or receive.
-struct ChanPark {
-  static void unlink(rt::G* g) {
-    auto* s = static_cast<Sudog*>(g->wait_obj);
-    lock_chan(s->c);
-    SudogQueue::unlink(s);
-    unlock_chan(s->c);
-  }
-};
-
-[[noreturn]] void block_forever(rt::WaitReason r) {
-  if (rt::current_g()) {
-    for (;;) rt::park(r, nullptr, nullptr);
-  }
-  std::atomic<std::uint32_t> never{0};
-  for (;;) rt::futex_wait(&never, 0);
-}
-
 // Parks the caller on c (lock held) until a partner completes s.
 void wait_on(chan_core* c, Sudog& s, rt::WaitReason r) {
-  if (s.g) {
-    s.g->wait_obj = &s;
-    s.g->unlink = &ChanPark::unlink;
-  }
   rt::san::release(c);
   rt::block_on(s, c->lock, r);
   rt::san::acquire(c);
-  if (s.g) {
-    s.g->unlink = nullptr;
-    s.g->wait_obj = nullptr;
-  }
 }
 
 }  // namespace
@@ -103,7 +77,7 @@ void chan_release(chan_core* c) noexcept {
 bool chan_send(chan_core* c, void* src, bool block) {
   if (!c) {
     if (!block) return false;
-    block_forever(rt::WaitReason::chan_send_nil);
+    rt::block_forever(rt::WaitReason::chan_send_nil);
   }
   // Fast path for a failing non-blocking send (Go's ordering argument: a
   // not-closed, full channel observed at one moment is a valid outcome).
@@ -145,7 +119,7 @@ bool chan_send(chan_core* c, void* src, bool block) {
 recv_result chan_recv(chan_core* c, void* dst, bool block) {
   if (!c) {
     if (!block) return recv_result::would_block;
-    block_forever(rt::WaitReason::chan_receive_nil);
+    rt::block_forever(rt::WaitReason::chan_receive_nil);
   }
   if (!block && c->cap > 0 && !c->closed.load(std::memory_order_relaxed) &&
       c->qcount.load(std::memory_order_relaxed) == 0)

@@ -7,7 +7,7 @@
 //     would have taken the element) and qcount < cap implies sendq is empty;
 //   * once closed, nothing enters sendq and recvq holds nothing.
 // A Sudog lives on its waiter's stack and is linked into at most one queue;
-// `queue` says which one, if any. Whoever unlinks a waiter (a matching
+// `in` (rt::Waiter) says which one, if any. Whoever unlinks a waiter (a matching
 // operation or close) completes it: fills `success`, moves the element, and
 // wakes it; for a select waiter it first claims the select (CAS on
 // SelectState::done), and skips the record if another case already won.
@@ -35,28 +35,18 @@ struct Sudog : rt::Waiter {
   SelectState* sel = nullptr;    // non-null for select cases
   std::size_t case_index = 0;
   bool success = false;          // completed by a matching operation (not by close)
-  struct SudogQueue* queue = nullptr;  // the queue it is linked into, if any
 };
 
 struct SudogQueue {
   rt::WaitQueue q;
   bool empty() const noexcept { return q.empty(); }
-  void push(Sudog* s) noexcept {
-    s->queue = this;
-    q.push_back(s);
-  }
+  void push(Sudog* s) noexcept { q.push_back(s); }
   // Unlinks s if it is still queued (on whichever queue holds it).
-  static void unlink(Sudog* s) noexcept {
-    if (s->queue) {
-      s->queue->q.remove(s);
-      s->queue = nullptr;
-    }
-  }
+  static void unlink(Sudog* s) noexcept { rt::WaitQueue::unlink(s); }
   // Pops the first waiter that can still be completed (claiming selects).
   Sudog* dequeue() noexcept {
     while (auto* w = q.pop_front()) {
       auto* s = static_cast<Sudog*>(w);
-      s->queue = nullptr;
       if (s->sel) {
         std::uint32_t z = 0;
         if (!s->sel->done.compare_exchange_strong(z, 1, std::memory_order_acq_rel)) continue;

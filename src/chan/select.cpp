@@ -77,14 +77,6 @@ void select_unlink(rt::G* g) {
   }
 }
 
-[[noreturn]] void block_forever(rt::WaitReason r) {
-  if (rt::current_g()) {
-    for (;;) rt::park(r, nullptr, nullptr);
-  }
-  std::atomic<std::uint32_t> never{0};
-  for (;;) rt::futex_wait(&never, 0);
-}
-
 // Tries case i (every lock held). Returns true if it completed; wakes
 // nobody itself but reports the partner to wake through *wake.
 bool try_case(scase& k, Sudog** wake, bool* ok) {
@@ -163,7 +155,7 @@ select_result select_impl(scase* cases, std::size_t n, bool block) {
   }
   if (np == 0) {
     if (!block) return {dflt, false};
-    block_forever(n == 0 ? rt::WaitReason::select_no_cases : rt::WaitReason::select);
+    rt::block_forever(n == 0 ? rt::WaitReason::select_no_cases : rt::WaitReason::select);
   }
   // Lock order: distinct channels by address.
   for (std::size_t i = 0; i < np; ++i) locks[i] = cases[order[i]].c;

@@ -15,9 +15,12 @@
 #include <atomic>
 #include <cstdint>
 
+#include "goro/detail/wait_list.hpp"
 #include "runtime/sched.hpp"
 
 namespace goro::rt {
+
+struct WaitQueue;
 
 struct Waiter {
   G* g = current_g();                     // null: a plain thread
@@ -25,18 +28,29 @@ struct Waiter {
   Waiter* next = nullptr;
   Waiter* prev = nullptr;
   Waiter* notify = this;                  // whose futex word wake() sets (select: shared)
+  WaitQueue* in = nullptr;                // the queue it is linked into, if any
+  std::int64_t n = 0;                     // per-use datum (semaphore weight, ticket)
 };
 
+// Parks on a queue: lockword is held on entry and released once the caller
+// sleeps. If the goroutine is discarded by run()'s teardown while parked, it
+// is unlinked from whichever queue w->in names, under lockword.
 void block_on(Waiter& w, std::atomic<std::uint32_t>& lockword, WaitReason reason);
 void wake(Waiter* w) noexcept;
+// Blocks the caller forever (nil channel, select {}).
+[[noreturn]] void block_forever(WaitReason reason);
 
-// An intrusive FIFO of Waiters (guarded by the owner's lock).
+// An intrusive FIFO of Waiters (guarded by the owner's lock). Layout-
+// compatible with goro::detail::wait_list, which public objects embed.
 struct WaitQueue {
   Waiter* head = nullptr;
   Waiter* tail = nullptr;
 
+  static WaitQueue& of(goro::detail::wait_list& l) noexcept { return *reinterpret_cast<WaitQueue*>(&l); }
+
   bool empty() const noexcept { return head == nullptr; }
   void push_back(Waiter* w) noexcept {
+    w->in = this;
     w->next = nullptr;
     w->prev = tail;
     if (tail)
@@ -46,6 +60,7 @@ struct WaitQueue {
     tail = w;
   }
   void push_front(Waiter* w) noexcept {
+    w->in = this;
     w->prev = nullptr;
     w->next = head;
     if (head)
@@ -69,7 +84,20 @@ struct WaitQueue {
     else
       tail = w->prev;
     w->next = w->prev = nullptr;
+    w->in = nullptr;
+  }
+  // Unlinks w if it is still queued, from whichever queue holds it.
+  static void unlink(Waiter* w) noexcept {
+    if (w->in) w->in->remove(w);
   }
 };
+static_assert(sizeof(WaitQueue) == sizeof(goro::detail::wait_list));
+
+// goro::detail::sema operations (Go's semacquire/semrelease).
+void sema_acquire(goro::detail::sema& s, bool lifo, WaitReason reason);
+bool sema_try_acquire(goro::detail::sema& s) noexcept;
+// Gives one unit to the first waiter, or to the count. handoff: the caller
+// yields so that the waiter runs at once (mutex starvation mode).
+void sema_release(goro::detail::sema& s, bool handoff);
 
 }  // namespace goro::rt

@@ -27,14 +27,15 @@ void wait_group::add(std::ptrdiff_t n) {
   if (counter > 0 || waiters == 0) return;
   // Counter reached zero with waiters: release them all.
   rt::lock_word(lock_);
-  auto* list = static_cast<Waiter*>(waiters_);
-  waiters_ = nullptr;
+  rt::WaitQueue q = rt::WaitQueue::of(waiters_);
+  waiters_ = detail::wait_list{};
+  for (Waiter* w = q.head; w; w = w->next) w->in = nullptr;
   state_.store(0, std::memory_order_release);
   rt::unlock_word(lock_);
-  while (list) {
-    Waiter* next = list->next;
-    rt::wake(list);
-    list = next;
+  for (Waiter* w = q.head; w;) {
+    Waiter* next = w->next;
+    rt::wake(w);
+    w = next;
   }
 }
 
@@ -56,8 +57,7 @@ void wait_group::wait() {
     }
   } while (!state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire));
   Waiter w;
-  w.next = static_cast<Waiter*>(waiters_);
-  waiters_ = &w;
+  rt::WaitQueue::of(waiters_).push_back(&w);
   rt::block_on(w, lock_, rt::WaitReason::waitgroup_wait);
   rt::san::acquire(this);
 }

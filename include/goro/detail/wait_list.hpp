@@ -1,0 +1,51 @@
+// goro/detail/wait_list.hpp — storage the runtime keeps inside public sync
+// objects. Not an API: only the runtime reads or writes these fields.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#if defined(__SANITIZE_THREAD__)
+#define GORO_DETAIL_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define GORO_DETAIL_TSAN 1
+#endif
+#endif
+#if defined(GORO_DETAIL_TSAN)
+extern "C" void __tsan_acquire(void* addr);
+extern "C" void __tsan_release(void* addr);
+#endif
+
+namespace goro::detail {
+
+// Happens-before annotations for code in headers (ThreadSanitizer builds).
+inline void tsan_acquire([[maybe_unused]] const void* addr) noexcept {
+#if defined(GORO_DETAIL_TSAN)
+  __tsan_acquire(const_cast<void*>(addr));
+#endif
+}
+inline void tsan_release([[maybe_unused]] const void* addr) noexcept {
+#if defined(GORO_DETAIL_TSAN)
+  __tsan_release(const_cast<void*>(addr));
+#endif
+}
+
+// A FIFO of parked waiters (the runtime's rt::WaitQueue, same layout).
+struct wait_list {
+  void* head = nullptr;
+  void* tail = nullptr;
+};
+
+// A lock word for the runtime's short critical sections (rt::Lock protocol).
+using lock_word = std::atomic<std::uint32_t>;
+
+// A counting semaphore with a FIFO of waiters (Go's runtime sema): the unit
+// released goes straight to the first waiter.
+struct sema {
+  lock_word lock{0};
+  std::uint32_t count = 0;
+  wait_list waiters;
+};
+
+}  // namespace goro::detail

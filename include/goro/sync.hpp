@@ -1,0 +1,154 @@
+// goro/sync.hpp — Go's sync package (Mutex, RWMutex, Once, Cond) and
+// x/sync/semaphore. All of them park the goroutine, never the thread; on a
+// plain thread they block the thread.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <type_traits>
+#include <utility>
+
+#include <goro/detail/wait_list.hpp>
+
+namespace goro {
+
+// sync.Mutex: Lockable (std::lock_guard, std::unique_lock, std::scoped_lock
+// work). One CAS when uncontended; brief spinning, then parking in FIFO
+// order. A waiter that has waited over 1 ms switches the mutex to
+// starvation mode, where unlock hands it straight to the first waiter.
+// Unlocking an unlocked mutex is a fatal error, as in Go.
+class mutex {
+ public:
+  mutex() noexcept = default;
+  mutex(const mutex&) = delete;
+  mutex& operator=(const mutex&) = delete;
+
+  void lock() {
+    std::int32_t z = 0;
+    if (!state_.compare_exchange_strong(z, kLocked, std::memory_order_acquire, std::memory_order_relaxed)) lock_slow();
+    annotate_acquire();
+  }
+  [[nodiscard]] bool try_lock() noexcept;
+  void unlock() noexcept {
+    annotate_release();
+    std::int32_t n = state_.fetch_sub(kLocked, std::memory_order_release) - kLocked;
+    if (n != 0) unlock_slow(n);
+  }
+
+ private:
+  friend class rw_mutex;
+  static constexpr std::int32_t kLocked = 1;
+  void lock_slow(int reason = 0);
+  void unlock_slow(std::int32_t n) noexcept;
+  void annotate_acquire() noexcept { detail::tsan_acquire(this); }
+  void annotate_release() noexcept { detail::tsan_release(this); }
+  std::atomic<std::int32_t> state_{0};
+  detail::sema sema_;
+};
+
+// sync.RWMutex: SharedLockable (std::shared_lock works). A waiting writer
+// blocks new readers, so writers cannot starve.
+class rw_mutex {
+ public:
+  rw_mutex() noexcept = default;
+  rw_mutex(const rw_mutex&) = delete;
+  rw_mutex& operator=(const rw_mutex&) = delete;
+
+  void lock();
+  [[nodiscard]] bool try_lock() noexcept;
+  void unlock() noexcept;
+  void lock_shared();
+  [[nodiscard]] bool try_lock_shared() noexcept;
+  void unlock_shared() noexcept;
+
+ private:
+  mutex w_;
+  detail::sema writer_sem_, reader_sem_;
+  std::atomic<std::int32_t> readers_{0};      // negative while a writer is pending
+  std::atomic<std::int32_t> reader_wait_{0};  // departing readers a writer waits for
+};
+
+// sync.Once: call(f) runs f once; concurrent callers wait for it. If f
+// throws, the exception reaches its caller and the once stays not done.
+class once {
+ public:
+  once() noexcept = default;
+  once(const once&) = delete;
+  once& operator=(const once&) = delete;
+
+  template <class F, class... Args>
+  void call(F&& f, Args&&... args) {
+    if (done_.load(std::memory_order_acquire)) return;
+    std::lock_guard<mutex> g(m_);
+    if (done_.load(std::memory_order_relaxed)) return;
+    std::invoke(std::forward<F>(f), std::forward<Args>(args)...);
+    done_.store(true, std::memory_order_release);
+  }
+  bool done() const noexcept { return done_.load(std::memory_order_acquire); }
+
+ private:
+  std::atomic<bool> done_{false};
+  mutex m_;
+};
+
+// sync.Cond: wait(lock) atomically unlocks and parks; notify_one /
+// notify_all wake waiters in FIFO order. Works with any lock over a
+// goro::mutex (std::unique_lock<goro::mutex>, the mutex itself, ...).
+class condition_variable {
+ public:
+  condition_variable() noexcept = default;
+  condition_variable(const condition_variable&) = delete;
+  condition_variable& operator=(const condition_variable&) = delete;
+
+  template <class Lock>
+  void wait(Lock& lock) {
+    std::uint32_t t = add_waiter();
+    lock.unlock();
+    try {
+      wait_ticket(t);
+    } catch (...) {
+      lock.lock();
+      throw;
+    }
+    lock.lock();
+  }
+  template <class Lock, class Pred>
+  void wait(Lock& lock, Pred pred) {
+    while (!pred()) wait(lock);
+  }
+  void notify_one() noexcept;
+  void notify_all() noexcept;
+
+ private:
+  std::uint32_t add_waiter() noexcept;
+  void wait_ticket(std::uint32_t t);
+  detail::lock_word lock_{0};
+  std::uint32_t wait_{0};    // next ticket to hand out (guarded by lock_)
+  std::uint32_t notify_{0};  // next ticket to notify (guarded by lock_)
+  detail::wait_list waiters_;
+};
+
+// golang.org/x/sync/semaphore.Weighted: acquire(n) waits until n units are
+// free (FIFO: a large request is not overtaken by small ones); release(n)
+// returns them; releasing more than is held panics.
+class semaphore {
+ public:
+  explicit semaphore(std::int64_t n) noexcept : size_(n) {}
+  semaphore(const semaphore&) = delete;
+  semaphore& operator=(const semaphore&) = delete;
+
+  void acquire(std::int64_t n = 1);
+  [[nodiscard]] bool try_acquire(std::int64_t n = 1) noexcept;
+  void release(std::int64_t n = 1);
+
+ private:
+  detail::lock_word lock_{0};
+  std::int64_t size_;
+  std::int64_t cur_ = 0;  // guarded by lock_
+  detail::wait_list waiters_;
+};
+
+}  // namespace goro
