@@ -5,7 +5,7 @@
 #include <atomic>
 #include <cstdint>
 
-#if defined(__SANITIZE_THREAD__)
+#if defined(__SANITIZE_THREAD__) || defined(GORO_TSAN)  // GORO_TSAN: the runtime's own sources
 #define GORO_DETAIL_TSAN 1
 #elif defined(__has_feature)
 #if __has_feature(thread_sanitizer)
