@@ -225,6 +225,8 @@ class send_chan {
   detail::chan_core* core() const noexcept { return ref_.get(); }
 
  private:
+  friend struct detail::chan_access;
+  explicit send_chan(detail::chan_ref r) noexcept : ref_(std::move(r)) {}
   detail::chan_ref ref_;
 };
 
@@ -249,8 +251,24 @@ class recv_chan {
   detail::chan_core* core() const noexcept { return ref_.get(); }
 
  private:
+  friend struct detail::chan_access;
+  explicit recv_chan(detail::chan_ref r) noexcept : ref_(std::move(r)) {}
   detail::chan_ref ref_;
 };
+
+namespace detail {
+// Handles onto an existing channel core (for the runtime's own channels).
+struct chan_access {
+  template <class T>
+  static recv_chan<T> recv(chan_core* c) noexcept {
+    return recv_chan<T>(chan_ref::share(c));
+  }
+  template <class T>
+  static chan<T> bidi(chan_core* c) noexcept {
+    return chan<T>(chan_ref::share(c));
+  }
+};
+}  // namespace detail
 
 template <class T>
 [[nodiscard]] chan<T> make_chan(std::size_t cap) {

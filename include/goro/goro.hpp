@@ -9,3 +9,4 @@
 #include <goro/chan.hpp>
 #include <goro/select.hpp>
 #include <goro/sync.hpp>
+#include <goro/time.hpp>

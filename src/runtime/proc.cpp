@@ -139,6 +139,8 @@ void switch_out(M* m, G* g, AfterFn after, void* arg) {
   san::switched(m2, g);
   m2->run_after();
   restore_eh(m2, g);
+  if (timers_due(m2->p)) [[unlikely]]
+    run_timers(m2->p, nanotime());
 }
 
 struct ParkArgs {
@@ -254,6 +256,7 @@ void teardown() {
   }
   for (P* p : sched.allp) {
     if (!p) continue;
+    timers_teardown(p);
     while (p->nstacks > 0) {
       G tmp;
       tmp.stack_lo = p->stacks[--p->nstacks];
@@ -281,6 +284,8 @@ void teardown() {
   sched.midle = nullptr;
   sched.nmidle = 0;
   sched.nmspinning.store(0);
+  sched.sleeper = nullptr;
+  sched.sleep_until.store(0);
   sched.goid_gen.store(0);
   sched.extra_created.store(0);
   sched.extra_exited.store(0);

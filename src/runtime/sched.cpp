@@ -101,22 +101,76 @@ void startm(P* p, bool spinning) noexcept {
   futex_wake(&m->wake, 1);
 }
 
-// Puts m to sleep until startm hands it a P (or the runtime stops).
+// Puts m to sleep until startm hands it a P (or the runtime stops). If no
+// other M does, m sleeps only until the earliest timer (it is the timer
+// sleeper); then it takes an idle P to run the timers, if one is free.
 // Returns false when the runtime is stopping.
 bool stopm(M* m) noexcept {
-  {
-    LockGuard l(sched.lock);
-    if (sched.stopping.load(std::memory_order_relaxed)) return false;
-    m->link = sched.midle;
-    sched.midle = m;
-    ++sched.nmidle;
+  for (;;) {
+    std::int64_t until = 0;
+    {
+      LockGuard l(sched.lock);
+      if (sched.stopping.load(std::memory_order_relaxed)) return false;
+      m->link = sched.midle;
+      sched.midle = m;
+      ++sched.nmidle;
+      if (!sched.sleeper && sched.npidle.load(std::memory_order_relaxed) > 0) {
+        until = next_timer_when();
+        if (until) {
+          sched.sleeper = m;
+          sched.sleep_until.store(until, std::memory_order_release);
+        }
+      }
+    }
+    if (!until) {
+      while (m->wake.load(std::memory_order_acquire) == 0) futex_wait(&m->wake, 0);
+      m->wake.store(0, std::memory_order_relaxed);
+      break;
+    }
+    std::int64_t d = until - nanotime();
+    if (d > 0) futex_wait_for(&m->wake, 0, d);
+    sched.lock.lock();
+    if (sched.sleeper == m) {
+      sched.sleeper = nullptr;
+      sched.sleep_until.store(0, std::memory_order_release);
+    }
+    if (m->nextp || sched.stopping.load(std::memory_order_relaxed)) {
+      // startm handed us a P (it took us off midle), or we are stopping.
+      sched.lock.unlock();
+      while (m->wake.load(std::memory_order_acquire) == 0) futex_wait(&m->wake, 0);
+      m->wake.store(0, std::memory_order_relaxed);
+      break;
+    }
+    // Timed out or told to recompute: leave midle and take a P if one is idle.
+    for (M** pp = &sched.midle; *pp; pp = &(*pp)->link) {
+      if (*pp == m) {
+        *pp = m->link;
+        --sched.nmidle;
+        break;
+      }
+    }
+    m->wake.store(0, std::memory_order_relaxed);
+    P* p = pidleget();
+    sched.lock.unlock();
+    if (p) {
+      acquirep(m, p);
+      return true;
+    }
   }
-  while (m->wake.load(std::memory_order_acquire) == 0) futex_wait(&m->wake, 0);
-  m->wake.store(0, std::memory_order_relaxed);
   if (!m->nextp) return false;
   acquirep(m, m->nextp);
   m->nextp = nullptr;
   return true;
+}
+
+// Runs every P's expired timers (their callbacks ready goroutines onto m's P).
+void run_all_timers(M* m) noexcept {
+  int np = sched.nprocs.load(std::memory_order_acquire);
+  for (int i = 0; i < np; ++i) {
+    P* v = sched.allp[i];
+    if (v && timers_due(v)) run_timers(v, nanotime());
+  }
+  (void)m;
 }
 
 void resetspinning(M* m) noexcept {
@@ -160,6 +214,7 @@ top:
     goto top;
   }
   P* p = m->p;
+  if (timers_due(p)) run_timers(p, nanotime());
   if (++p->schedtick % 61 == 0 && sched.runq_size.load(std::memory_order_relaxed) > 0) {
     LockGuard l(sched.lock);
     if (G* g = globrunqget(p, 1)) return g;
@@ -169,6 +224,8 @@ top:
     LockGuard l(sched.lock);
     if (G* g = globrunqget(p, static_cast<int>(kRunqSize))) return g;
   }
+  run_all_timers(m);
+  if (G* g = runqget(p)) return g;
 
   // Spin: steal from the others for a while.
   {
@@ -199,7 +256,14 @@ top:
         }
       }
       if (sched.stopping.load(std::memory_order_relaxed)) return nullptr;
-      if ((iter & 15) == 15 && nanotime() > deadline) break;
+      if ((iter & 15) == 15) {
+        run_all_timers(m);
+        if (G* g = runqget(p)) {
+          resetspinning(m);
+          return g;
+        }
+        if (nanotime() > deadline) break;
+      }
       for (int k = 0; k < 8; ++k) cpu_relax();
     }
   }
@@ -302,6 +366,20 @@ void ready(G* g) noexcept {
     globrunqput(g);
   }
   wakep();
+}
+
+void wake_timer_sleeper(std::int64_t when) noexcept {
+  {
+    LockGuard l(sched.lock);
+    if (M* s = sched.sleeper) {
+      if (when < sched.sleep_until.load(std::memory_order_relaxed)) {
+        s->wake.store(2, std::memory_order_release);
+        futex_wake(&s->wake, 1);
+      }
+      return;
+    }
+  }
+  wakep();  // an M that finds nothing to do becomes the sleeper
 }
 
 // Wakes every idle M so that it sees sched.stopping and exits.

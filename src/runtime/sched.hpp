@@ -36,6 +36,17 @@ struct G;
 struct M;
 struct P;
 
+// A runtime timer (time.go's timer): lives in one P's heap while pending.
+struct Timer {
+  std::int64_t when = 0;                  // monotonic ns
+  std::int64_t period = 0;                // > 0: periodic
+  void (*f)(Timer* t, std::uint64_t seq) = nullptr;  // runs on an M, outside every timer lock
+  void* arg = nullptr;
+  std::atomic<P*> p{nullptr};             // the heap holding it (null: not pending)
+  int idx = -1;                           // its slot in p's heap (p->timers_lock)
+  std::uint64_t seq = 0;                  // bumped by every del/mod, passed to f
+};
+
 enum class GStatus : std::uint32_t { idle, runnable, running, waiting, dead };
 
 // Why a goroutine waits, in Go's words (shown by goroutine dumps).
@@ -130,6 +141,11 @@ struct alignas(64) P {
   std::atomic<std::uint64_t> ran{0};  // goroutines executed (tests)
   P* link = nullptr;                  // idle list (sched.lock)
   M* m = nullptr;
+  // Timers: a 4-ary min-heap on `when`, guarded by timers_lock; timer0_when
+  // mirrors the earliest `when` (0: none) for lock-free checks.
+  Lock timers_lock;
+  std::vector<Timer*> timers;
+  std::atomic<std::int64_t> timer0_when{0};
 };
 
 struct M {
@@ -175,6 +191,8 @@ struct Sched {
   std::vector<P*> allp;           // [0, maxprocs), allocated once per run
   std::atomic<int> nprocs{0};     // active Ps: [0, nprocs)
   std::vector<M*> allm;           // (lock)
+  M* sleeper = nullptr;           // the idle M sleeping until the next timer (lock)
+  std::atomic<std::int64_t> sleep_until{0};  // when it wakes (0: no sleeper)
   std::atomic<bool> running{false};
   std::atomic<bool> stopping{false};
   std::atomic<std::int64_t> goid_gen{0};
@@ -201,10 +219,11 @@ inline G* current_g() noexcept {
   return m ? m->curg : nullptr;
 }
 
-std::int64_t nanotime() noexcept;
 EhGlobals* thread_eh() noexcept;
 void thread_init(M* m);
 std::uint32_t fastrand(M* m) noexcept;
+
+std::int64_t nanotime() noexcept;
 
 // Run queues (runq.cpp).
 void runqput(P* p, G* g, bool next) noexcept;
@@ -221,8 +240,24 @@ void stack_free(P* p, G* g) noexcept;
 void stacks_trim() noexcept;
 bool stack_guard_fault(G* g, const void* addr) noexcept;
 
+// Timers (timers.cpp). timer_add puts t in the current P's heap (P 0's on a
+// plain thread); timer_del/timer_mod return whether t was pending.
+void timer_add(Timer* t, std::int64_t when);
+bool timer_del(Timer* t);
+bool timer_mod(Timer* t, std::int64_t when);
+// Runs p's expired timers; returns the next `when` (0: none left).
+std::int64_t run_timers(P* p, std::int64_t now);
+inline bool timers_due(P* p) noexcept {
+  std::int64_t w = p->timer0_when.load(std::memory_order_relaxed);
+  return w != 0 && w <= nanotime();
+}
+std::int64_t next_timer_when() noexcept;  // over every P; 0: none
+void timers_teardown(P* p) noexcept;
+
 // Scheduler (sched.cpp).
 void wakep() noexcept;
+// A timer earlier than the sleeper's wake-up was added: wake it (or an M).
+void wake_timer_sleeper(std::int64_t when) noexcept;
 void ready(G* g) noexcept;                // from any thread
 void schedule_loop(M* m);                 // on g0; returns when the runtime stops
 void start_ms_for_stop() noexcept;
