@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <utility>
 
+#include <goro/context.hpp>
 #include <goro/detail/wait_list.hpp>
 
 namespace goro {
@@ -141,6 +142,9 @@ class semaphore {
   semaphore& operator=(const semaphore&) = delete;
 
   void acquire(std::int64_t n = 1);
+  // Waits for n units or for ctx to end, whichever comes first; returns the
+  // context's error in the second case (and takes nothing).
+  [[nodiscard]] std::error_code acquire(const context& ctx, std::int64_t n = 1);
   [[nodiscard]] bool try_acquire(std::int64_t n = 1) noexcept;
   void release(std::int64_t n = 1);
 

@@ -30,6 +30,7 @@ struct Waiter {
   Waiter* notify = this;                  // whose futex word wake() sets (select: shared)
   WaitQueue* in = nullptr;                // the queue it is linked into, if any
   std::int64_t n = 0;                     // per-use datum (semaphore weight, ticket)
+  void* data = nullptr;                   // per-use datum (semaphore: a ready channel)
 };
 
 // Parks on a queue: lockword is held on entry and released once the caller

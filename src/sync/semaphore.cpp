@@ -3,7 +3,9 @@
 // Waiters queue FIFO with their weight in Waiter::n; release() admits
 // waiters from the front while their weight fits, and stops at the first
 // that does not, so a large request is never overtaken by small ones.
+#include "chan/chan_impl.hpp"
 #include "goro/panic.hpp"
+#include "goro/select.hpp"
 #include "goro/sync.hpp"
 #include "runtime/park.hpp"
 
@@ -11,6 +13,50 @@ namespace goro {
 
 using rt::Waiter;
 using rt::WaitQueue;
+
+namespace {
+
+// A waiter of acquire(ctx): it selects on its context and on `ready`, which
+// release() closes instead of readying it. Heap-allocated and shared by
+// the queue and the waiter (refs), since the waiter may give up first.
+struct CtxWaiter : Waiter {
+  chan<std::monostate> ready = make_chan<std::monostate>();
+  std::atomic<int> refs{2};
+};
+
+void drop(CtxWaiter* w) noexcept {
+  if (w->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete w;
+}
+
+// Grants waiters from the front while their weight fits (lock_ held);
+// returns them, unlinked, for waking after unlocking.
+Waiter* admit(WaitQueue& q, std::int64_t size, std::int64_t& cur) noexcept {
+  WaitQueue ready;
+  while (Waiter* w = q.head) {
+    if (size - cur < w->n) break;
+    cur += w->n;
+    q.remove(w);
+    ready.push_back(w);
+  }
+  for (Waiter* w = ready.head; w; w = w->next) w->in = nullptr;
+  return ready.head;
+}
+
+void wake_all(Waiter* w) noexcept {
+  while (w) {
+    Waiter* next = w->next;
+    if (w->data) {
+      auto* cw = static_cast<CtxWaiter*>(w);
+      cw->ready.close();
+      drop(cw);
+    } else {
+      rt::wake(w);
+    }
+    w = next;
+  }
+}
+
+}  // namespace
 
 void semaphore::acquire(std::int64_t n) {
   rt::lock_word(lock_);
@@ -51,21 +97,58 @@ void semaphore::release(std::int64_t n) {
     rt::unlock_word(lock_);
     throw panic_error("semaphore: released more than held");
   }
-  WaitQueue& q = WaitQueue::of(waiters_);
-  WaitQueue ready;
-  while (Waiter* w = q.head) {
-    if (size_ - cur_ < w->n) break;
-    cur_ += w->n;
-    q.remove(w);
-    ready.push_back(w);
-  }
-  for (Waiter* w = ready.head; w; w = w->next) w->in = nullptr;
+  Waiter* ready = admit(WaitQueue::of(waiters_), size_, cur_);
   rt::unlock_word(lock_);
-  for (Waiter* w = ready.head; w;) {
-    Waiter* next = w->next;
-    rt::wake(w);
-    w = next;
+  wake_all(ready);
+}
+
+std::error_code semaphore::acquire(const context& ctx, std::int64_t n) {
+  auto done = ctx.done();
+  if (done.is_nil()) {
+    acquire(n);
+    return {};
   }
+  if (auto e = ctx.err()) return e;
+  rt::lock_word(lock_);
+  WaitQueue& q = WaitQueue::of(waiters_);
+  if (size_ - cur_ >= n && q.empty()) {
+    cur_ += n;
+    rt::unlock_word(lock_);
+    detail::tsan_acquire(this);
+    return {};
+  }
+  if (n > size_) {
+    rt::unlock_word(lock_);
+    done.recv();
+    return ctx.err();
+  }
+  auto* w = new CtxWaiter;
+  w->n = n;
+  w->data = w;
+  q.push_back(w);
+  rt::unlock_word(lock_);
+  auto ready = w->ready;
+  if (goro::select(case_recv(done), case_recv(ready)) == 1) {
+    drop(w);
+    detail::tsan_acquire(this);
+    return {};
+  }
+  // Cancelled. If release() granted us the units meanwhile, give them back.
+  rt::lock_word(lock_);
+  Waiter* woken = nullptr;
+  if (!w->in) {
+    cur_ -= n;
+    woken = admit(q, size_, cur_);
+  } else {
+    bool front = q.head == w;
+    q.remove(w);
+    drop(w);  // the queue's reference
+    if (front && size_ > cur_) woken = admit(q, size_, cur_);
+  }
+  rt::unlock_word(lock_);
+  drop(w);
+  wake_all(woken);
+  return ctx.err();
 }
 
 }  // namespace goro
