@@ -93,6 +93,13 @@ TEST(Teardown, GoroutinesThatNeverStartedAreDestroyedNotRun) {
   EXPECT_EQ(destroyed.load(), n);
 }
 
+// Fills 16 KiB of the calling goroutine's stack with a pattern.
+[[gnu::noinline]] void scribble_on_stack() {
+  volatile unsigned char a[16 * 1024];
+  for (auto& c : a) c = 0xA5;
+}
+constexpr int kScribblers = 600;  // more than one chunk of pooled stacks
+
 TEST(Teardown, WaitGroupThatOutlivesRunIsUsableAgain) {
   // Discarded goroutines leave the wait queues of objects that outlive run.
   goro::wait_group wg;
@@ -113,6 +120,19 @@ TEST(Teardown, WaitGroupThatOutlivesRunIsUsableAgain) {
       },
       goro::config{.procs = 1});
   int rc = goro::run([&] {
+    // Reuse (and scribble on) every stack the first run freed, so that a
+    // stale wait-queue entry left in one cannot pass unnoticed.
+    goro::wait_group hold, scribbled;
+    hold.add(1);
+    scribbled.add(kScribblers);
+    for (int i = 0; i < kScribblers; ++i) {
+      goro::go([&] {
+        scribble_on_stack();
+        scribbled.done();
+        hold.wait();
+      });
+    }
+    scribbled.wait();
     std::atomic<int> passed{0};
     goro::wait_group waiters;
     waiters.add(2);
@@ -126,6 +146,7 @@ TEST(Teardown, WaitGroupThatOutlivesRunIsUsableAgain) {
     wg.done();  // releases this run's waiters only
     waiters.wait();
     wg.wait();
+    hold.done();
     return passed.load();
   });
   EXPECT_EQ(rc, 2);
