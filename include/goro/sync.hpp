@@ -4,6 +4,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -33,6 +35,17 @@ class mutex {
     annotate_acquire();
   }
   [[nodiscard]] bool try_lock() noexcept;
+  // TimedLockable. Waits by polling with short sleeps (the lock's own queue
+  // has no timeout): fine for occasional use, not for hot paths.
+  template <class Rep, class Period>
+  [[nodiscard]] bool try_lock_for(std::chrono::duration<Rep, Period> d) {
+    return try_lock_until(std::chrono::steady_clock::now() +
+                          std::chrono::duration_cast<std::chrono::steady_clock::duration>(d));
+  }
+  template <class Clock, class Duration>
+  [[nodiscard]] bool try_lock_until(std::chrono::time_point<Clock, Duration> tp) {
+    return try_lock_until_ns(detail::to_ns(tp - Clock::now()));
+  }
   void unlock() noexcept {
     annotate_release();
     std::int32_t n = state_.fetch_sub(kLocked, std::memory_order_release) - kLocked;
@@ -43,6 +56,7 @@ class mutex {
   friend class rw_mutex;
   static constexpr std::int32_t kLocked = 1;
   void lock_slow(int reason = 0);
+  bool try_lock_until_ns(std::int64_t rel_ns);
   void unlock_slow(std::int32_t n) noexcept;
   void annotate_acquire() noexcept { detail::tsan_acquire(this); }
   void annotate_release() noexcept { detail::tsan_release(this); }
@@ -120,12 +134,44 @@ class condition_variable {
   void wait(Lock& lock, Pred pred) {
     while (!pred()) wait(lock);
   }
+  template <class Lock, class Clock, class Duration>
+  std::cv_status wait_until(Lock& lock, std::chrono::time_point<Clock, Duration> tp) {
+    std::uint32_t t = add_waiter();
+    lock.unlock();
+    bool woken;
+    try {
+      woken = wait_ticket_for(t, detail::to_ns(tp - Clock::now()));
+    } catch (...) {
+      lock.lock();
+      throw;
+    }
+    lock.lock();
+    return woken ? std::cv_status::no_timeout : std::cv_status::timeout;
+  }
+  template <class Lock, class Clock, class Duration, class Pred>
+  bool wait_until(Lock& lock, std::chrono::time_point<Clock, Duration> tp, Pred pred) {
+    while (!pred())
+      if (wait_until(lock, tp) == std::cv_status::timeout) return pred();
+    return true;
+  }
+  template <class Lock, class Rep, class Period>
+  std::cv_status wait_for(Lock& lock, std::chrono::duration<Rep, Period> d) {
+    return wait_until(lock, std::chrono::steady_clock::now() +
+                                std::chrono::duration_cast<std::chrono::steady_clock::duration>(d));
+  }
+  template <class Lock, class Rep, class Period, class Pred>
+  bool wait_for(Lock& lock, std::chrono::duration<Rep, Period> d, Pred pred) {
+    return wait_until(lock,
+                      std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(d),
+                      std::move(pred));
+  }
   void notify_one() noexcept;
   void notify_all() noexcept;
 
  private:
   std::uint32_t add_waiter() noexcept;
   void wait_ticket(std::uint32_t t);
+  bool wait_ticket_for(std::uint32_t t, std::int64_t rel_ns);  // false: timed out
   detail::lock_word lock_{0};
   std::uint32_t wait_{0};    // next ticket to hand out (guarded by lock_)
   std::uint32_t notify_{0};  // next ticket to notify (guarded by lock_)

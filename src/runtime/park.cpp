@@ -12,6 +12,8 @@ bool unlock_after_park(G*, void* lockword) {
   return true;
 }
 
+}  // namespace
+
 struct QueueWait {
   Waiter* w;
   std::atomic<std::uint32_t>* lock;
@@ -25,8 +27,6 @@ void unlink_queued(G* g) {
   unlock_word(*qw->lock);
 }
 
-}  // namespace
-
 void block_on(Waiter& w, std::atomic<std::uint32_t>& lockword, WaitReason reason) {
   if (G* g = w.g) {
     QueueWait qw{&w, &lockword};
@@ -39,6 +39,85 @@ void block_on(Waiter& w, std::atomic<std::uint32_t>& lockword, WaitReason reason
   }
   unlock_word(lockword);
   while (w.woken.load(std::memory_order_acquire) == 0) futex_wait(&w.woken, 0);
+}
+
+namespace {
+
+// The timer of a timed wait: whoever unlinks the waiter under the queue's
+// lock (a waker or this timer) completes it. `fired` tells the waiter the
+// callback has finished touching the frame.
+struct TimedWait {
+  Timer t;
+  Waiter* w;
+  std::atomic<std::uint32_t>* lock;
+  bool timed_out = false;
+  std::atomic<std::uint32_t> fired{0};
+};
+
+void timed_wait_expired(Timer* t, std::uint64_t) {
+  auto* tw = static_cast<TimedWait*>(t->arg);
+  Waiter* w = tw->w;
+  lock_word(*tw->lock);
+  bool mine = w->in != nullptr;
+  if (mine) {
+    WaitQueue::unlink(w);
+    tw->timed_out = true;
+  }
+  unlock_word(*tw->lock);
+  G* g = w->g;
+  tw->fired.store(1, std::memory_order_release);  // the frame may go away after this
+  if (mine) {
+    if (g)
+      ready(g);
+    else
+      wake(w);
+  }
+}
+
+bool arm_after_park(G*, void* a) {
+  auto* tw = static_cast<TimedWait*>(a);
+  std::atomic<std::uint32_t>* lock = tw->lock;
+  timer_add(&tw->t, tw->t.when);
+  unlock_word(*lock);
+  return true;
+}
+
+}  // namespace
+
+bool block_on_until(Waiter& w, std::atomic<std::uint32_t>& lockword, WaitReason reason, std::int64_t deadline) {
+  if (G* g = w.g) {
+    TimedWait tw;
+    tw.t.f = &timed_wait_expired;
+    tw.t.arg = &tw;
+    tw.t.when = deadline;
+    tw.w = &w;
+    tw.lock = &lockword;
+    QueueWait qw{&w, &lockword};
+    g->wait_obj = &qw;
+    g->unlink = &unlink_queued;
+    park(reason, &arm_after_park, &tw);
+    g->unlink = nullptr;
+    g->wait_obj = nullptr;
+    if (!timer_del(&tw.t)) {
+      // The timer fired: wait until its callback is done with this frame.
+      while (tw.fired.load(std::memory_order_acquire) == 0) cpu_relax();
+    }
+    return !tw.timed_out;
+  }
+  unlock_word(lockword);
+  for (;;) {
+    if (w.woken.load(std::memory_order_acquire)) return true;
+    std::int64_t left = deadline - nanotime();
+    if (left <= 0) break;
+    futex_wait_for(&w.woken, 0, left);
+  }
+  lock_word(lockword);
+  bool queued = w.in != nullptr;
+  if (queued) WaitQueue::unlink(&w);
+  unlock_word(lockword);
+  if (queued) return false;
+  while (w.woken.load(std::memory_order_acquire) == 0) futex_wait(&w.woken, 0);
+  return true;
 }
 
 void wake(Waiter* w) noexcept {

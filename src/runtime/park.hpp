@@ -38,6 +38,9 @@ struct Waiter {
 // is unlinked from whichever queue w->in names, under lockword.
 void block_on(Waiter& w, std::atomic<std::uint32_t>& lockword, WaitReason reason);
 void wake(Waiter* w) noexcept;
+// block_on with a deadline (monotonic ns): returns false if it expired
+// first, in which case w has been unlinked from its queue.
+bool block_on_until(Waiter& w, std::atomic<std::uint32_t>& lockword, WaitReason reason, std::int64_t deadline);
 // Blocks the caller forever (nil channel, select {}).
 [[noreturn]] void block_forever(WaitReason reason);
 

@@ -11,6 +11,7 @@
 // waiter, and arriving goroutines queue at the tail without trying. The
 // last waiter, or one that waited less than 1 ms, switches back to normal.
 #include "goro/sync.hpp"
+#include "goro/time.hpp"
 
 #include "runtime/debug.hpp"
 #include "runtime/park.hpp"
@@ -36,6 +37,18 @@ bool mutex::try_lock() noexcept {
     return false;
   annotate_acquire();
   return true;
+}
+
+bool mutex::try_lock_until_ns(std::int64_t rel_ns) {
+  std::int64_t deadline = rt::nanotime() + (rel_ns > 0 ? rel_ns : 0);
+  std::int64_t pause = 20'000;
+  for (;;) {
+    if (try_lock()) return true;
+    std::int64_t left = deadline - rt::nanotime();
+    if (left <= 0) return false;
+    detail::sleep_ns(pause < left ? pause : left);
+    if (pause < 1'000'000) pause *= 2;
+  }
 }
 
 void mutex::lock_slow(int reason) {
