@@ -10,6 +10,7 @@
 #include <goro/panic.hpp>
 #include <goro/runtime.hpp>
 #include <goro/select.hpp>
+#include <goro/signal.hpp>
 #include <goro/sync.hpp>
 #include <goro/time.hpp>
 #include <goro/wait_group.hpp>

@@ -12,6 +12,9 @@
 #include <cstdint>
 #include <functional>
 #include <new>
+#if __has_include(<source_location>)
+#include <source_location>
+#endif
 #include <string_view>
 #include <tuple>
 #include <type_traits>
@@ -43,11 +46,18 @@ struct source_location {
   const char* function = "";
   std::uint_least32_t line_number = 0;
 
+#if defined(__cpp_lib_source_location)
+  // The standard one names the function fully ("main()::<lambda()>").
+  static constexpr source_location current(std::source_location l = std::source_location::current()) noexcept {
+    return {l.file_name(), l.function_name(), l.line()};
+  }
+#else
   static constexpr source_location current(const char* file = __builtin_FILE(),
                                            const char* function = __builtin_FUNCTION(),
                                            std::uint_least32_t line = __builtin_LINE()) noexcept {
     return {file, function, line};
   }
+#endif
   constexpr const char* file_name() const noexcept { return file; }
   constexpr const char* function_name() const noexcept { return function; }
   constexpr std::uint_least32_t line() const noexcept { return line_number; }

@@ -163,8 +163,8 @@ void append_goroutine_header(std::string& out, G* g, const char* state) {
   std::string s = "panic: ";
   s += what;
   s += "\n\n";
-  append_goroutine_header(s, g, "running");
-  append_created_by(s, g);
+  (void)g;
+  append_dump(s, false);
   write_stderr(s.data(), s.size());
   _exit(2);
 }

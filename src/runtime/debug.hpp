@@ -17,6 +17,16 @@ void teardown_thread_signals(M* m) noexcept;
 // "goroutine 7 [chan receive]:" plus the creation site, in Go's format.
 void append_goroutine_header(std::string& out, G* g, const char* state);
 void append_created_by(std::string& out, G* g);
+// Appends the goroutine dump (the caller's goroutine first; all: every one).
+void append_dump(std::string& out, bool all);
+std::int64_t coarse_now() noexcept;  // CLOCK_MONOTONIC_COARSE, a few ns per call
+// Checks for a deadlock (sched.cpp, the last M going idle): reports and
+// exits when nothing can ever wake any goroutine.
+void check_deadlock();
+// The signal thread (signals.cpp): started by run(), stopped before it returns.
+void signals_start();
+void signals_stop() noexcept;
+bool signals_registered() noexcept;
 // Writes everything to stderr with write(2), retrying short writes.
 void write_stderr(const char* s, std::size_t n) noexcept;
 

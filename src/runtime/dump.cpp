@@ -1,31 +1,71 @@
 // dump.cpp — goroutine dumps from the registry of every G descriptor.
+//
+// Format (Go's traceback): a header "goroutine N [state, W minutes]:", the
+// goroutine's frames, then "created by F in goroutine P" and the creation
+// site. Parked goroutines are unwound from their saved context; the
+// goroutine calling the dump shows its own stack; goroutines running on
+// other threads show their header only.
 #include <ostream>
 #include <string>
+#include <time.h>
 
 #include "goro/debug.hpp"
 #include "runtime/debug.hpp"
 #include "runtime/sched.hpp"
+#include "runtime/traceback.hpp"
+
+namespace goro::rt {
+
+std::int64_t coarse_now() noexcept {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+void append_dump(std::string& s, bool all) {
+  G* self = current_g();
+  std::int64_t now = coarse_now();
+  LockGuard l(sched.allg_lock);
+  bool first = true;
+  // The caller first, as Go prints the current goroutine first.
+  if (self) {
+    first = false;
+    append_goroutine_header(s, self, "running");
+    append_current_stack(s);
+    append_created_by(s, self);
+  }
+  if (!all) return;
+  for (G* g = sched.allg; g; g = g->allnext) {
+    if (g == self) continue;
+    GStatus st = g->status.load(std::memory_order_acquire);
+    std::string state;
+    switch (st) {
+      case GStatus::dead:
+      case GStatus::idle: continue;
+      case GStatus::runnable: state = "runnable"; break;
+      case GStatus::running: state = "running"; break;
+      case GStatus::waiting: {
+        state = wait_reason_string(g->reason);
+        std::int64_t mins = g->wait_since ? (now - g->wait_since) / 60'000'000'000 : 0;
+        if (mins >= 1) state += ", " + std::to_string(mins) + (mins == 1 ? " minute" : " minutes");
+        break;
+      }
+    }
+    if (!first) s += '\n';
+    first = false;
+    append_goroutine_header(s, g, state.c_str());
+    if (st == GStatus::waiting || (st == GStatus::runnable && g->started)) append_parked_stack(s, g);
+    append_created_by(s, g);
+  }
+}
+
+}  // namespace goro::rt
 
 namespace goro {
 
 void dump_goroutines(std::ostream& out) {
-  using namespace rt;
   std::string s;
-  LockGuard l(sched.allg_lock);
-  for (G* g = sched.allg; g; g = g->allnext) {
-    GStatus st = g->status.load(std::memory_order_acquire);
-    const char* state = "";
-    switch (st) {
-      case GStatus::dead: continue;
-      case GStatus::idle: continue;
-      case GStatus::runnable: state = "runnable"; break;
-      case GStatus::running: state = "running"; break;
-      case GStatus::waiting: state = wait_reason_string(g->reason); break;
-    }
-    if (!s.empty()) s += '\n';
-    append_goroutine_header(s, g, state);
-    append_created_by(s, g);
-  }
+  rt::append_dump(s, true);
   out << s;
 }
 

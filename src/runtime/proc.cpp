@@ -340,6 +340,7 @@ void park(WaitReason reason, bool (*unlockf)(G*, void*), void* arg) {
   M* m = current_m();
   G* g = m->curg;
   g->reason = reason;
+  g->wait_since = coarse_now();
   g->status.store(GStatus::waiting, std::memory_order_relaxed);
   ParkArgs pa{unlockf, arg};
   switch_out(m, g, &after_park, &pa);
@@ -424,6 +425,7 @@ int run_main(void (*fn)(void*), void* arg, const config& cfg) {
   bool was = false;
   if (!sched.running.compare_exchange_strong(was, true)) throw std::logic_error("goro::run: a runtime is already running");
   install_signal_handlers();
+  signals_start();
   int procs = cfg.procs > 0 ? (cfg.procs < kMaxProcs ? cfg.procs : kMaxProcs) : default_procs();
   sched.stack_size = cfg.stack_size ? ((cfg.stack_size + 4095) & ~std::size_t{4095}) : kDefaultStack;
   sched.stopping.store(false);
@@ -461,6 +463,7 @@ int run_main(void (*fn)(void*), void* arg, const config& cfg) {
   for (M* m : sched.allm)
     if (m != m0 && m->thread.joinable()) m->thread.join();
   san::acquire(&sched);
+  signals_stop();
   teardown_thread_signals(m0);
   set_current_m(nullptr);
   int code = sched.exit_code;

@@ -22,7 +22,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
 #include <cstdlib>
+#include <string>
 
 #include "runtime/debug.hpp"
 #include "runtime/sched.hpp"
@@ -36,6 +39,16 @@ namespace {
 thread_local M* t_m = nullptr;
 
 constexpr std::int64_t kSpinNs = 50'000;  // how long an M spins looking for work
+
+std::size_t count_threads() {
+  DIR* d = opendir("/proc/self/task");
+  if (!d) return static_cast<std::size_t>(-1);  // unknown: assume others exist
+  std::size_t n = 0;
+  while (dirent* e = readdir(d))
+    if (e->d_name[0] != '.') ++n;
+  closedir(d);
+  return n;
+}
 
 void pidleput(P* p) noexcept {  // sched.lock held
   p->m = nullptr;
@@ -123,6 +136,12 @@ bool stopm(M* m) noexcept {
       }
     }
     if (!until) {
+      bool last;
+      {
+        LockGuard l(sched.lock);
+        last = sched.nmidle == static_cast<int>(sched.allm.size()) && !sched.stopping.load(std::memory_order_relaxed);
+      }
+      if (last) check_deadlock();
       while (m->wake.load(std::memory_order_acquire) == 0) futex_wait(&m->wake, 0);
       m->wake.store(0, std::memory_order_relaxed);
       break;
@@ -366,6 +385,47 @@ void ready(G* g) noexcept {
     globrunqput(g);
   }
   wakep();
+}
+
+// The deadlock detector (Go's checkdead), run by the last M to go idle.
+// It must never fire falsely, so it stays silent at any sign that something
+// could still wake a goroutine: a runnable goroutine, a pending timer, a
+// signal registration, a goroutine in blocking() or waiting on the poller,
+// or any thread of the process that is not the runtime's own (a plain
+// thread may hold a channel). Under ThreadSanitizer its background thread
+// is allowed for.
+void check_deadlock() {
+  if (sched.runq_size.load(std::memory_order_acquire) > 0) return;
+  int np = sched.nprocs.load(std::memory_order_acquire);
+  for (int i = 0; i < np; ++i) {
+    P* p = sched.allp[i];
+    if (p && (!runq_empty(p) || p->timer0_when.load(std::memory_order_acquire) != 0)) return;
+  }
+  if (sched.nexternal.load(std::memory_order_acquire) > 0 || signals_registered()) return;
+  std::size_t mine;
+  {
+    LockGuard l(sched.lock);
+    if (sched.nmidle != static_cast<int>(sched.allm.size()) || sched.stopping.load(std::memory_order_relaxed)) return;
+    mine = sched.allm.size() + 1;  // the Ms and the signal thread
+  }
+#if defined(GORO_TSAN)
+  mine += 1;  // ThreadSanitizer's background thread
+#endif
+  if (count_threads() > mine) return;
+  int waiting = 0;
+  {
+    LockGuard l(sched.allg_lock);
+    for (G* g = sched.allg; g; g = g->allnext) {
+      GStatus st = g->status.load(std::memory_order_acquire);
+      if (st == GStatus::runnable || st == GStatus::running) return;
+      if (st == GStatus::waiting) ++waiting;
+    }
+  }
+  if (waiting == 0) return;
+  std::string s = "fatal error: all goroutines are asleep - deadlock!\n\n";
+  append_dump(s, true);
+  write_stderr(s.data(), s.size());
+  _exit(2);
 }
 
 void wake_timer_sleeper(std::int64_t when) noexcept {

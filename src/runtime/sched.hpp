@@ -193,6 +193,9 @@ struct Sched {
   std::vector<M*> allm;           // (lock)
   M* sleeper = nullptr;           // the idle M sleeping until the next timer (lock)
   std::atomic<std::int64_t> sleep_until{0};  // when it wakes (0: no sleeper)
+  // Goroutines that something outside the run queues will wake: inside
+  // blocking(), waiting on the network poller (the deadlock detector's view).
+  std::atomic<std::int64_t> nexternal{0};
   std::atomic<bool> running{false};
   std::atomic<bool> stopping{false};
   std::atomic<std::int64_t> goid_gen{0};

@@ -1,0 +1,237 @@
+// traceback.cpp — unwinding and symbolization with libdw (elfutils).
+//
+// Why libdw: it is maintained, packaged by Debian, unwinds with the DWARF
+// CFI of every loaded module (so -O2 code without frame pointers unwinds),
+// and symbolizes addresses to function, file and line. A parked goroutine
+// is presented to libdw as a "thread" whose initial registers are the
+// callee-saved set goro_switch left on its stack (rsp just above that
+// frame, rip the resume address); memory is read with process_vm_readv on
+// our own pid, so a bad address fails instead of faulting. The running
+// goroutine's own stack is collected with _Unwind_Backtrace. Without libdw
+// (GORO_HAVE_LIBDW undefined) frames are printed as bare addresses.
+#include "runtime/traceback.hpp"
+
+#include <cxxabi.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <unwind.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#if defined(GORO_HAVE_LIBDW)
+#include <elfutils/libdwfl.h>
+#endif
+
+namespace goro::rt {
+
+namespace {
+
+constexpr int kMaxFrames = 64;
+
+std::string demangle(const char* name) {
+  if (!name) return "?";
+  int status = 0;
+  char* d = abi::__cxa_demangle(name, nullptr, nullptr, &status);
+  if (status != 0 || !d) return name;
+  std::string s(d);
+  std::free(d);
+  return s;
+}
+
+bool is_runtime_internal(const std::string& fn) {
+  return fn.rfind("goro::rt::", 0) == 0 || fn.rfind("goro_switch", 0) == 0;
+}
+
+bool is_entry(const std::string& fn) {
+  return fn.find("goro::rt::(anonymous namespace)::g_entry") != std::string::npos ||
+         fn.find("goro::rt::(anonymous namespace)::main_goroutine") != std::string::npos || fn == "goro_trampoline";
+}
+
+#if defined(GORO_HAVE_LIBDW)
+
+struct Session {
+  Dwfl* dwfl = nullptr;
+  G* target = nullptr;
+  bool attached = false;
+};
+
+char* debuginfo_path = nullptr;
+const Dwfl_Callbacks kCallbacks = {
+    dwfl_linux_proc_find_elf,
+    dwfl_standard_find_debuginfo,
+    nullptr,
+    &debuginfo_path,
+};
+
+pid_t next_thread(Dwfl*, void*, void** thread_argp) {
+  if (*thread_argp) return 0;
+  *thread_argp = reinterpret_cast<void*>(1);
+  return 1;
+}
+
+bool get_thread(Dwfl*, pid_t tid, void*, void** thread_argp) {
+  *thread_argp = reinterpret_cast<void*>(1);
+  return tid == 1;
+}
+
+bool memory_read(Dwfl*, Dwarf_Addr addr, Dwarf_Word* result, void*) {
+  iovec local{result, sizeof *result};
+  iovec remote{reinterpret_cast<void*>(addr), sizeof *result};
+  return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(sizeof *result);
+}
+
+Session* g_session = nullptr;  // the session being unwound (dumps are serialized by the caller)
+
+bool set_regs(Dwfl_Thread* thread, void*) {
+  G* g = g_session->target;
+  auto* w = static_cast<const Dwarf_Word*>(g->sp);
+#if defined(__x86_64__)
+  // DWARF numbering: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip.
+  Dwarf_Word regs[17] = {};
+  regs[3] = w[5];                                             // rbx
+  regs[6] = w[6];                                             // rbp
+  regs[7] = reinterpret_cast<Dwarf_Word>(g->sp) + 8 * 8;      // rsp after the frame
+  regs[12] = w[4], regs[13] = w[3], regs[14] = w[2], regs[15] = w[1];
+  regs[16] = w[7];                                            // resume address
+  if (!dwfl_thread_state_registers(thread, 0, 17, regs)) return false;
+  dwfl_thread_state_register_pc(thread, w[7]);
+#elif defined(__aarch64__)
+  Dwarf_Word regs[32] = {};
+  for (int i = 0; i < 10; ++i) regs[19 + i] = w[i];           // x19..x28
+  regs[29] = w[10];                                           // fp
+  regs[30] = w[11];                                           // lr
+  regs[31] = reinterpret_cast<Dwarf_Word>(g->sp) + 176;       // sp after the frame
+  if (!dwfl_thread_state_registers(thread, 0, 32, regs)) return false;
+  dwfl_thread_state_register_pc(thread, w[11]);
+#endif
+  return true;
+}
+
+const Dwfl_Thread_Callbacks kThreadCallbacks = {
+    next_thread, get_thread, memory_read, set_regs, nullptr, nullptr,
+};
+
+Dwfl* open_self() {
+  Dwfl* d = dwfl_begin(&kCallbacks);
+  if (!d) return nullptr;
+  dwfl_report_begin(d);
+  if (dwfl_linux_proc_report(d, getpid()) != 0) {
+    dwfl_end(d);
+    return nullptr;
+  }
+  dwfl_report_end(d, nullptr, nullptr);
+  return d;
+}
+
+void append_frame(std::string& out, Dwfl* d, Dwarf_Addr pc, bool* seen_user) {
+  Dwarf_Addr lookup = pc - 1;  // a return address: look up the call
+  Dwfl_Module* mod = d ? dwfl_addrmodule(d, lookup) : nullptr;
+  std::string fn = demangle(mod ? dwfl_module_addrname(mod, lookup) : nullptr);
+  if (!*seen_user && is_runtime_internal(fn)) return;
+  *seen_user = true;
+  out += fn;
+  out += "\n\t";
+  Dwfl_Line* line = mod ? dwfl_module_getsrc(mod, lookup) : nullptr;
+  int lineno = 0;
+  const char* file = line ? dwfl_lineinfo(line, nullptr, &lineno, nullptr, nullptr, nullptr) : nullptr;
+  char buf[64];
+  if (file) {
+    out += file;
+    std::snprintf(buf, sizeof buf, ":%d\n", lineno);
+  } else {
+    const char* modname = mod ? dwfl_module_info(mod, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr) : nullptr;
+    out += modname ? modname : "?";
+    std::snprintf(buf, sizeof buf, " pc=%#lx\n", static_cast<unsigned long>(pc));
+  }
+  out += buf;
+}
+
+struct FrameWalk {
+  std::string* out;
+  Dwfl* d;
+  int n = 0;
+  bool seen_user = false;
+};
+
+int on_frame(Dwfl_Frame* f, void* arg) {
+  auto* fw = static_cast<FrameWalk*>(arg);
+  Dwarf_Addr pc;
+  bool act;
+  if (!dwfl_frame_pc(f, &pc, &act)) return DWARF_CB_ABORT;
+  Dwfl_Module* mod = dwfl_addrmodule(fw->d, pc - 1);
+  std::string fn = demangle(mod ? dwfl_module_addrname(mod, pc - 1) : nullptr);
+  if (is_entry(fn) || ++fw->n > kMaxFrames) return DWARF_CB_ABORT;
+  append_frame(*fw->out, fw->d, pc, &fw->seen_user);
+  return DWARF_CB_OK;
+}
+
+#endif  // GORO_HAVE_LIBDW
+
+struct PcList {
+  void* pcs[kMaxFrames];
+  int n = 0;
+};
+
+_Unwind_Reason_Code collect(struct _Unwind_Context* ctx, void* arg) {
+  auto* l = static_cast<PcList*>(arg);
+  if (l->n >= kMaxFrames) return _URC_END_OF_STACK;
+  l->pcs[l->n++] = reinterpret_cast<void*>(_Unwind_GetIP(ctx));
+  return _URC_NO_REASON;
+}
+
+}  // namespace
+
+void append_parked_stack(std::string& out, G* g) {
+  if (!g->sp || !g->stack_lo) return;
+#if defined(GORO_HAVE_LIBDW)
+  static Lock session_lock;
+  LockGuard l(session_lock);
+  Session s;
+  s.dwfl = open_self();
+  if (!s.dwfl) return;
+  s.target = g;
+  g_session = &s;
+  if (dwfl_attach_state(s.dwfl, nullptr, getpid(), &kThreadCallbacks, &s)) {
+    FrameWalk fw{&out, s.dwfl};
+    dwfl_getthread_frames(s.dwfl, 1, on_frame, &fw);
+  }
+  g_session = nullptr;
+  dwfl_end(s.dwfl);
+#else
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "\t(stack at sp=%p; build with libdw for frames)\n", g->sp);
+  out += buf;
+#endif
+}
+
+void append_current_stack(std::string& out) {
+  PcList l;
+  _Unwind_Backtrace(collect, &l);
+#if defined(GORO_HAVE_LIBDW)
+  Dwfl* d = open_self();
+  bool seen_user = false;
+  bool past_self = false;
+  for (int i = 0; i < l.n; ++i) {
+    auto pc = reinterpret_cast<Dwarf_Addr>(l.pcs[i]);
+    Dwfl_Module* mod = d ? dwfl_addrmodule(d, pc - 1) : nullptr;
+    std::string fn = demangle(mod ? dwfl_module_addrname(mod, pc - 1) : nullptr);
+    if (!past_self) {  // skip the dumping machinery itself
+      if (fn.find("goro::rt::") == 0 || fn.find("goro::dump_goroutines") == 0) continue;
+      past_self = true;
+    }
+    if (is_entry(fn)) break;
+    append_frame(out, d, pc, &seen_user);
+  }
+  if (d) dwfl_end(d);
+#else
+  for (int i = 0; i < l.n; ++i) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "?\n\tpc=%p\n", l.pcs[i]);
+    out += buf;
+  }
+#endif
+}
+
+}  // namespace goro::rt
