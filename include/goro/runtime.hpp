@@ -10,6 +10,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
+#include <optional>
 #include <functional>
 #include <new>
 #if __has_include(<source_location>)
@@ -146,6 +148,48 @@ int run(F&& fn, const config& cfg = {}) {
   call c{std::forward<F>(fn)};
   int rc = detail::run_main(&call::invoke, &c, cfg);
   return rc != 0 ? rc : c.result;
+}
+
+namespace detail {
+void blocking_run(void (*fn)(void*), void* arg);
+}
+
+// Runs f (a blocking system call, a C library call that may block) on its
+// thread's own full-size stack and returns its result, or rethrows. While f
+// blocks, the scheduler hands this goroutine's processor to another thread,
+// so the other goroutines keep running.
+template <class F>
+std::invoke_result_t<F&> blocking(F&& f) {
+  using R = std::invoke_result_t<F&>;
+  struct state {
+    F* f;
+    std::exception_ptr ex;
+    std::conditional_t<std::is_void_v<R>, char,
+                       std::conditional_t<std::is_reference_v<R>, std::remove_reference_t<R>*, std::optional<R>>>
+        r{};
+  } s{&f, nullptr};
+  detail::blocking_run(
+      [](void* p) {
+        auto* st = static_cast<state*>(p);
+        try {
+          if constexpr (std::is_void_v<R>)
+            std::invoke(*st->f);
+          else if constexpr (std::is_reference_v<R>)
+            st->r = &std::invoke(*st->f);
+          else
+            st->r.emplace(std::invoke(*st->f));
+        } catch (...) {
+          st->ex = std::current_exception();
+        }
+      },
+      &s);
+  if (s.ex) std::rethrow_exception(s.ex);
+  if constexpr (std::is_void_v<R>)
+    return;
+  else if constexpr (std::is_reference_v<R>)
+    return static_cast<R>(*s.r);
+  else
+    return std::move(*s.r);
 }
 
 // runtime.Gosched(): lets other goroutines run. On a plain thread it yields

@@ -44,6 +44,7 @@ void append_dump(std::string& s, bool all) {
       case GStatus::idle: continue;
       case GStatus::runnable: state = "runnable"; break;
       case GStatus::running: state = "running"; break;
+      case GStatus::syscall: state = "syscall"; break;
       case GStatus::waiting: {
         state = wait_reason_string(g->reason);
         std::int64_t mins = g->wait_since ? (now - g->wait_since) / 60'000'000'000 : 0;

@@ -33,20 +33,6 @@ constexpr std::size_t kDefaultStack = 256 * 1024;
 constexpr int kMaxProcs = 256;
 constexpr int kGfreeLocalMax = 64;
 
-inline void save_eh(M* m, G* g) noexcept {
-  EhGlobals* e = m->eh;
-  if (e->caught || e->uncaught) [[unlikely]] {
-    g->eh = *e;
-    *e = EhGlobals{};
-  }
-}
-
-inline void restore_eh(M* m, G* g) noexcept {
-  if (g->eh.caught || g->eh.uncaught) [[unlikely]] {
-    *m->eh = g->eh;
-    g->eh = EhGlobals{};
-  }
-}
 
 [[noreturn]] void g_entry(void* mp, void* gp);
 
@@ -119,8 +105,10 @@ void switch_out(M* m, G* g, AfterFn after, void* arg) {
   m->after_arg = arg;
   P* p = m->p;
   G* next = nullptr;
-  if (!sched.stopping.load(std::memory_order_relaxed) && p->id < sched.nprocs.load(std::memory_order_relaxed) &&
-      (++p->schedtick % 61 != 0 || sched.runq_size.load(std::memory_order_relaxed) == 0))
+  tick(p);
+  if (!sched.stopping.load(std::memory_order_relaxed) &&
+      (p->id < sched.nprocs.load(std::memory_order_relaxed) || p->spare) &&
+      (p->schedtick.load(std::memory_order_relaxed) % 61 != 0 || sched.runq_size.load(std::memory_order_relaxed) == 0))
     next = runqget(p);
   save_eh(m, g);
   M* m2;
@@ -276,6 +264,12 @@ void teardown() {
   for (M* m : sched.allm) {
     if (m->id != 0) delete m;
   }
+  for (P* p : sched.spare_all) {
+    timers_teardown(p);
+    delete p;
+  }
+  sched.spare_all.clear();
+  sched.spare_free = nullptr;
   sched.allm.clear();
   sched.runq_head = sched.runq_tail = nullptr;
   sched.runq_size.store(0);
@@ -419,6 +413,8 @@ void spawn_commit(spawn_slot s, void (*run)(void*), void (*destroy)(void*) noexc
     globrunqput(g);
   }
   wakep();
+  if (p && p->preempt.load(std::memory_order_relaxed)) [[unlikely]]
+    preempt_check();
 }
 
 int run_main(void (*fn)(void*), void* arg, const config& cfg) {
@@ -426,6 +422,7 @@ int run_main(void (*fn)(void*), void* arg, const config& cfg) {
   if (!sched.running.compare_exchange_strong(was, true)) throw std::logic_error("goro::run: a runtime is already running");
   install_signal_handlers();
   signals_start();
+  sched.stopping.store(false);
   int procs = cfg.procs > 0 ? (cfg.procs < kMaxProcs ? cfg.procs : kMaxProcs) : default_procs();
   sched.stack_size = cfg.stack_size ? ((cfg.stack_size + 4095) & ~std::size_t{4095}) : kDefaultStack;
   sched.stopping.store(false);
@@ -457,7 +454,9 @@ int run_main(void (*fn)(void*), void* arg, const config& cfg) {
     static constexpr source_location here{"goro::run", "goro::run", 0};
     spawn_commit(s, &main_goroutine, [](void*) noexcept {}, nullptr, here);
   }
+  sysmon_start();
   schedule_loop(m0);
+  sysmon_stop();
 
   // Stopping: every other M exits at its next scheduling point.
   for (M* m : sched.allm)

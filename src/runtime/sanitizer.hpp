@@ -93,9 +93,11 @@ GORO_SAN_INLINE void fiber_destroy(G* g) noexcept {
 
 // Right before goro_switch from `from` (null: g0) to `to` (null: g0).
 // `exiting`: `from` will never run again.
-GORO_SAN_INLINE void switch_to(M* m, G* from, G* to, bool exiting = false) noexcept {
+// `sync`: the switch is a happens-before edge (blocking() running its
+// function on the thread's stack is the same goroutine, not another).
+GORO_SAN_INLINE void switch_to(M* m, G* from, G* to, bool exiting = false, bool sync = false) noexcept {
 #if defined(GORO_TSAN)
-  __tsan_switch_to_fiber(to ? to->tsan_fiber : m->tsan_g0, 1 /* __tsan_switch_to_fiber_no_sync */);
+  __tsan_switch_to_fiber(to ? to->tsan_fiber : m->tsan_g0, sync ? 0 : 1 /* __tsan_switch_to_fiber_no_sync */);
 #endif
 #if defined(GORO_ASAN)
   void** save = exiting ? nullptr : (from ? &from->asan_fake_stack : &m->asan_g0_fake);
@@ -104,7 +106,7 @@ GORO_SAN_INLINE void switch_to(M* m, G* from, G* to, bool exiting = false) noexc
   else
     __sanitizer_start_switch_fiber(save, m->g0_stack_lo, m->g0_stack_size);
 #endif
-  (void)m, (void)from, (void)to, (void)exiting;
+  (void)m, (void)from, (void)to, (void)exiting, (void)sync;
 }
 
 // First thing after a switch lands in `self` (null: g0) on m.

@@ -50,8 +50,11 @@ std::size_t count_threads() {
   return n;
 }
 
+}  // namespace
+
 void pidleput(P* p) noexcept {  // sched.lock held
   p->m = nullptr;
+  p->status.store(kPIdle, std::memory_order_release);
   p->link = sched.pidle;
   sched.pidle = p;
   sched.npidle.fetch_add(1, std::memory_order_seq_cst);
@@ -67,9 +70,16 @@ P* pidleget() noexcept {  // sched.lock held
   return nullptr;
 }
 
+namespace {
+
 void acquirep(M* m, P* p) noexcept {
   m->p = p;
   p->m = m;
+  p->status.store(kPRunning, std::memory_order_release);
+  if (sched.sysmon_sleeping.load(std::memory_order_relaxed)) {
+    sched.sysmon_wake.store(1, std::memory_order_release);
+    futex_wake(&sched.sysmon_wake, 1);
+  }
 }
 
 void mstart(M* m);
@@ -86,6 +96,8 @@ void newm(P* p, bool spinning) {
   }
   m->thread = std::thread(mstart, m);
 }
+
+}  // namespace
 
 // Hands P p (or an idle one) to an idle M, or to a new one.
 void startm(P* p, bool spinning) noexcept {
@@ -113,6 +125,8 @@ void startm(P* p, bool spinning) noexcept {
   m->wake.store(1, std::memory_order_release);
   futex_wake(&m->wake, 1);
 }
+
+namespace {
 
 // Puts m to sleep until startm hands it a P (or the runtime stops). If no
 // other M does, m sleeps only until the earliest timer (it is the timer
@@ -228,13 +242,14 @@ top:
     if (!stopm(m)) return nullptr;
     goto top;
   }
-  if (m->p->id >= sched.nprocs.load(std::memory_order_relaxed)) {
+  if (m->p->id >= sched.nprocs.load(std::memory_order_relaxed) && !m->p->spare) {
     retire_p(m);
     goto top;
   }
   P* p = m->p;
   if (timers_due(p)) run_timers(p, nanotime());
-  if (++p->schedtick % 61 == 0 && sched.runq_size.load(std::memory_order_relaxed) > 0) {
+  tick(p);
+  if (p->schedtick.load(std::memory_order_relaxed) % 61 == 0 && sched.runq_size.load(std::memory_order_relaxed) > 0) {
     LockGuard l(sched.lock);
     if (G* g = globrunqget(p, 1)) return g;
   }
@@ -300,7 +315,15 @@ stop:
     return g;
   }
   m->p = nullptr;
-  pidleput(p);
+  if (p->spare) {
+    // A lent P goes back to the spare list, never to the idle list.
+    p->m = nullptr;
+    p->status.store(kPIdle, std::memory_order_release);
+    p->link = sched.spare_free;
+    sched.spare_free = p;
+  } else {
+    pidleput(p);
+  }
   sched.lock.unlock();
 
   if (m->spinning) {

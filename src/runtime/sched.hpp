@@ -47,7 +47,12 @@ struct Timer {
   std::uint64_t seq = 0;                  // bumped by every del/mod, passed to f
 };
 
-enum class GStatus : std::uint32_t { idle, runnable, running, waiting, dead };
+enum class GStatus : std::uint32_t { idle, runnable, running, waiting, dead, syscall };
+
+// A P's status: who owns it. running: its M (m). syscall: its M is inside
+// blocking() and may take it back with a CAS, unless sysmon retook it
+// first (CAS to idle). idle: on the idle list, or being handed over.
+enum PStatus : std::uint32_t { kPIdle = 0, kPRunning = 1, kPSyscall = 2 };
 
 // Why a goroutine waits, in Go's words (shown by goroutine dumps).
 enum class WaitReason : std::uint8_t {
@@ -130,7 +135,13 @@ struct alignas(64) P {
   std::atomic<G*> runnext{nullptr};
   std::atomic<G*> runq[kRunqSize];
   // Owner-only caches (no lock: only the M holding the P touches them).
-  alignas(64) std::uint32_t schedtick = 0;
+  alignas(64) std::atomic<std::uint32_t> schedtick{0};  // owner writes, sysmon reads
+  std::atomic<std::uint32_t> status{kPIdle};
+  std::atomic<std::int64_t> syscall_since{0};
+  std::atomic<bool> preempt{false};   // sysmon: yield at the next goro call
+  bool spare = false;                 // lent to relieve a hog (not counted in procs)
+  std::uint32_t sysmon_tick = 0;      // sysmon-only
+  std::int64_t sysmon_when = 0;       // sysmon-only
   G* gfree = nullptr;
   int ngfree = 0;
   char* stacks[64];
@@ -154,6 +165,7 @@ struct M {
   G* curg = nullptr;
   P* p = nullptr;
   P* nextp = nullptr;         // handed over by startm (sched.lock)
+  P* oldp = nullptr;          // the P left in syscall state by blocking()
   bool spinning = false;
   std::atomic<std::uint32_t> wake{0};  // futex: set by startm / stop
   M* link = nullptr;          // idle list (sched.lock)
@@ -196,6 +208,11 @@ struct Sched {
   // Goroutines that something outside the run queues will wake: inside
   // blocking(), waiting on the network poller (the deadlock detector's view).
   std::atomic<std::int64_t> nexternal{0};
+  // Spare Ps lent by sysmon to run the queue of a P whose goroutine hogs it.
+  std::vector<P*> spare_all;      // (lock)
+  P* spare_free = nullptr;        // (lock)
+  std::atomic<std::uint32_t> sysmon_wake{0};
+  std::atomic<bool> sysmon_sleeping{false};
   std::atomic<bool> running{false};
   std::atomic<bool> stopping{false};
   std::atomic<std::int64_t> goid_gen{0};
@@ -223,6 +240,20 @@ inline G* current_g() noexcept {
 }
 
 EhGlobals* thread_eh() noexcept;
+// Swap the C++ exception globals with the goroutine at a switch.
+inline void save_eh(M* m, G* g) noexcept {
+  EhGlobals* e = m->eh;
+  if (e->caught || e->uncaught) [[unlikely]] {
+    g->eh = *e;
+    *e = EhGlobals{};
+  }
+}
+inline void restore_eh(M* m, G* g) noexcept {
+  if (g->eh.caught || g->eh.uncaught) [[unlikely]] {
+    *m->eh = g->eh;
+    g->eh = EhGlobals{};
+  }
+}
 void thread_init(M* m);
 std::uint32_t fastrand(M* m) noexcept;
 
@@ -264,6 +295,13 @@ void wake_timer_sleeper(std::int64_t when) noexcept;
 void ready(G* g) noexcept;                // from any thread
 void schedule_loop(M* m);                 // on g0; returns when the runtime stops
 void start_ms_for_stop() noexcept;
+void startm(P* p, bool spinning) noexcept;
+void pidleput(P* p) noexcept;  // sched.lock held
+P* pidleget() noexcept;        // sched.lock held; skips Ps retired by gomaxprocs
+void preempt_check();          // yields if sysmon asked this P to
+void sysmon_start();
+void sysmon_stop() noexcept;
+inline void tick(P* p) noexcept { p->schedtick.store(p->schedtick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
 
 // Goroutine lifecycle (proc.cpp).
 G* gfget(P* p);

@@ -88,7 +88,7 @@ P* lock_owner(Timer* t) {
 
 P* home_p() {
   M* m = current_m();
-  if (m && m->p) return m->p;
+  if (m && m->p && !m->p->spare) return m->p;
   return sched.allp.empty() ? nullptr : sched.allp[0];
 }
 

@@ -1,0 +1,257 @@
+// sysmon.cpp — blocking calls, the system monitor and preemption.
+//
+// blocking(f) is Go's entersyscall/exitsyscall: the goroutine's M detaches
+// from its P (status syscall) and runs f on the thread's own stack (below
+// the suspended scheduler frame: f may use as much stack as the thread
+// has). A short call takes the P back with one CAS. sysmon, a thread of
+// its own, retakes a P that has stayed in syscall for more than 20 us and
+// hands it to another M, so goroutines blocked in blocking() never stall
+// the rest. The returning M then looks for an idle P, or queues the
+// goroutine globally and goes idle.
+//
+// Preemption. Switching goroutines from a signal handler is unsafe in C++
+// (the interrupted code may hold any lock, malloc's included), so goro
+// never interrupts a running goroutine. The guarantee instead: a goroutine
+// that runs for more than 10 ms without a scheduling point does not hold up
+// the goroutines queued behind it. sysmon notices (the P's schedtick has
+// not moved for 10 ms), asks it to yield at its next goro call (P::preempt;
+// checked by go() and by channel operations that do not block), and, when
+// the P has queued goroutines or due timers and no idle P can steal them,
+// lends a spare P to a new M, which steals the hog's queue and runs its
+// timers. The hog keeps its thread; for that while, more goroutines run in
+// parallel than GOMAXPROCS, as when one is in a system call.
+#include <thread>
+
+#include "goro/runtime.hpp"
+#include "runtime/context.hpp"
+#include "runtime/debug.hpp"
+#include "runtime/sanitizer.hpp"
+#include "runtime/sched.hpp"
+
+namespace goro::rt {
+
+namespace {
+
+constexpr std::int64_t kSyscallRetakeNs = 20'000;
+constexpr std::int64_t kHogNs = 10'000'000;
+constexpr std::int64_t kSysmonMinNs = 20'000, kSysmonMaxNs = 10'000'000;
+
+std::thread sysmon_thread;
+
+// Gives a P retaken from a blocking() call to an M if it has anything to do.
+void handoffp(P* p) noexcept {
+  if (!runq_empty(p) || sched.runq_size.load(std::memory_order_acquire) > 0) {
+    startm(p, false);
+    return;
+  }
+  {
+    LockGuard l(sched.lock);
+    pidleput(p);
+  }
+  // Its timers still need an M: one that finds nothing becomes the sleeper.
+  if (p->timer0_when.load(std::memory_order_acquire) != 0) wakep();
+}
+
+void lend_spare() noexcept {
+  P* sp;
+  {
+    LockGuard l(sched.lock);
+    sp = sched.spare_free;
+    if (sp) {
+      sched.spare_free = sp->link;
+    } else {
+      sp = new P;
+      sp->id = 1000 + static_cast<int>(sched.spare_all.size());
+      sp->spare = true;
+      sched.spare_all.push_back(sp);
+    }
+  }
+  sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);
+  startm(sp, true);
+}
+
+// One pass over the Ps; returns true if it did something.
+bool retake(std::int64_t now) noexcept {
+  bool did = false;
+  int np = sched.nprocs.load(std::memory_order_acquire);
+  for (int i = 0; i < np; ++i) {
+    P* p = sched.allp[i];
+    if (!p) continue;
+    std::uint32_t st = p->status.load(std::memory_order_acquire);
+    if (st == kPSyscall) {
+      if (now - p->syscall_since.load(std::memory_order_relaxed) > kSyscallRetakeNs) {
+        std::uint32_t s = kPSyscall;
+        if (p->status.compare_exchange_strong(s, kPIdle, std::memory_order_acq_rel)) {
+          handoffp(p);
+          did = true;
+        }
+      }
+      continue;
+    }
+    if (st != kPRunning) {
+      p->sysmon_tick = p->schedtick.load(std::memory_order_relaxed);
+      p->sysmon_when = now;
+      continue;
+    }
+    std::uint32_t t = p->schedtick.load(std::memory_order_relaxed);
+    if (t != p->sysmon_tick) {
+      p->sysmon_tick = t;
+      p->sysmon_when = now;
+      continue;
+    }
+    if (now - p->sysmon_when < kHogNs) continue;
+    // A hog: the same goroutine has run for 10 ms.
+    p->preempt.store(true, std::memory_order_relaxed);
+    bool work = !runq_empty(p) || timers_due(p);
+    if (work && sched.npidle.load(std::memory_order_acquire) == 0 &&
+        sched.nmspinning.load(std::memory_order_acquire) == 0) {
+      lend_spare();
+      p->sysmon_when = now;  // give the lent P time before lending another
+      did = true;
+    }
+  }
+  return did;
+}
+
+void sysmon_loop() {
+  std::int64_t delay = kSysmonMinNs;
+  int quiet = 0;
+  while (!sched.stopping.load(std::memory_order_acquire)) {
+    int np = sched.nprocs.load(std::memory_order_acquire);
+    if (sched.npidle.load(std::memory_order_acquire) >= np && sched.nexternal.load(std::memory_order_acquire) == 0) {
+      // Everything idle: sleep until an M takes a P.
+      sched.sysmon_wake.store(0, std::memory_order_relaxed);
+      sched.sysmon_sleeping.store(true, std::memory_order_seq_cst);
+      if (sched.npidle.load(std::memory_order_seq_cst) >= np && !sched.stopping.load(std::memory_order_acquire))
+        futex_wait_for(&sched.sysmon_wake, 0, 1'000'000'000);
+      sched.sysmon_sleeping.store(false, std::memory_order_relaxed);
+      delay = kSysmonMinNs;
+      continue;
+    }
+    futex_wait_for(&sched.sysmon_wake, 0, delay);
+    if (retake(nanotime())) {
+      quiet = 0;
+      delay = kSysmonMinNs;
+    } else if (++quiet > 50 && delay < kSysmonMaxNs) {
+      delay *= 2;
+    }
+  }
+}
+
+struct OnStack {
+  void (*fn)(void*);
+  void* arg;
+  void* back_sp;
+  G* g;
+};
+
+[[noreturn]] void onstack_entry(void* mp, void* a) {
+  auto* o = static_cast<OnStack*>(a);
+  M* m = static_cast<M*>(mp);
+  san::switched(m, nullptr);
+  o->fn(o->arg);  // never throws: blocking()'s wrapper catches
+  void* discard;
+  san::switch_to(m, nullptr, o->g, true, true);
+  goro_switch(&discard, o->back_sp, m);
+  __builtin_unreachable();
+}
+
+// Runs fn(arg) on the thread's own stack, below the scheduler's frame.
+void run_on_thread_stack(M* m, G* g, void (*fn)(void*), void* arg) {
+  auto top = reinterpret_cast<std::uintptr_t>(m->g0_sp) - 1024;
+  OnStack o{fn, arg, nullptr, g};
+  void* ctx = make_context(reinterpret_cast<void*>(top), &onstack_entry, &o);
+  san::switch_to(m, g, nullptr, false, true);
+  M* m2 = static_cast<M*>(goro_switch(&o.back_sp, ctx, m));
+  san::switched(m2, g);
+}
+
+void after_exitsyscall_park(M*, G* g, void*) {
+  globrunqput(g);
+  wakep();
+}
+
+}  // namespace
+
+void sysmon_start() { sysmon_thread = std::thread(sysmon_loop); }
+
+void sysmon_stop() noexcept {
+  sched.sysmon_wake.store(1, std::memory_order_release);
+  futex_wake(&sched.sysmon_wake, 1);
+  if (sysmon_thread.joinable()) sysmon_thread.join();
+  LockGuard l(sched.lock);
+  sched.spare_free = nullptr;
+}
+
+// A preemption request reached a goro call: let the others run.
+void preempt_check() {
+  M* m = current_m();
+  if (m && m->p && m->curg && m->p->preempt.load(std::memory_order_relaxed)) {
+    m->p->preempt.store(false, std::memory_order_relaxed);
+    goro::yield();
+  }
+}
+
+}  // namespace goro::rt
+
+namespace goro::detail {
+
+using namespace rt;
+
+void blocking_run(void (*fn)(void*), void* arg) {
+  M* m = current_m();
+  if (!m || !m->curg || !m->p) {
+    fn(arg);
+    return;
+  }
+  G* g = m->curg;
+  // entersyscall
+  P* p = m->p;
+  g->reason = WaitReason::syscall;
+  g->status.store(GStatus::syscall, std::memory_order_relaxed);
+  sched.nexternal.fetch_add(1, std::memory_order_acq_rel);
+  p->syscall_since.store(nanotime(), std::memory_order_relaxed);
+  m->oldp = p;
+  m->p = nullptr;
+  p->status.store(kPSyscall, std::memory_order_release);
+
+  run_on_thread_stack(m, g, fn, arg);
+
+  // exitsyscall
+  sched.nexternal.fetch_sub(1, std::memory_order_acq_rel);
+  p = m->oldp;
+  m->oldp = nullptr;
+  std::uint32_t s = kPSyscall;
+  if (p->status.compare_exchange_strong(s, kPRunning, std::memory_order_acq_rel)) {
+    m->p = p;
+    p->m = m;
+  } else {
+    P* np;
+    {
+      LockGuard l(sched.lock);
+      np = pidleget();
+    }
+    if (np) {
+      m->p = np;
+      np->m = m;
+      np->status.store(kPRunning, std::memory_order_release);
+    } else {
+      // No P: queue the goroutine and let this thread go idle.
+      g->status.store(GStatus::runnable, std::memory_order_relaxed);
+      m->after = &after_exitsyscall_park;
+      m->after_g = g;
+      m->after_arg = nullptr;
+      m->curg = nullptr;
+      save_eh(m, g);
+      san::switch_to(m, g, nullptr);
+      M* m2 = static_cast<M*>(goro_switch(&g->sp, m->g0_sp, m));
+      san::switched(m2, g);
+      m2->run_after();  // resumed by an M that holds a P
+      restore_eh(m2, g);
+    }
+  }
+  g->reason = WaitReason::none;
+  g->status.store(GStatus::running, std::memory_order_relaxed);
+}
+
+}  // namespace goro::detail
