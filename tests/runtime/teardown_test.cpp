@@ -3,8 +3,12 @@
 #include <goro/goro.hpp>
 #include <gtest/gtest.h>
 
+#include <sys/mman.h>
+
 #include <atomic>
+#include <cstdlib>
 #include <memory>
+#include <new>
 
 #include "test_support.hpp"
 
@@ -150,6 +154,39 @@ TEST(Teardown, WaitGroupThatOutlivesRunIsUsableAgain) {
     return passed.load();
   });
   EXPECT_EQ(rc, 2);
+}
+
+// One processor: four goroutines park on `gate`, main releases them and
+// destroys the group before any of them resumes, then returns. The four are
+// runnable, on no wait queue, so teardown has no business with the group:
+// its page is made inaccessible to catch any access.
+void release_then_destroy_before_waiters_resume() {
+  void* page = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (page == MAP_FAILED) std::exit(3);
+  auto* gate = new (page) goro::wait_group;
+  gate->add(1);
+  goro::run(
+      [gate, page] {
+        goro::wait_group parked;
+        parked.add(4);
+        for (int i = 0; i < 4; ++i) {
+          goro::go([&parked, gate] {
+            parked.done();
+            gate->wait();
+          });
+        }
+        parked.wait();  // the last goroutine readies main, then parks
+        gate->done();   // readies the four; none runs before main returns
+        gate->~wait_group();
+        mprotect(page, 4096, PROT_NONE);
+      },
+      goro::config{.procs = 1});
+  std::exit(0);
+}
+
+TEST(TeardownDeathTest, ReleasedWaitersDoNotTouchTheGroupAtTeardown) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(release_then_destroy_before_waiters_resume(), testing::ExitedWithCode(0), "");
 }
 
 TEST(Teardown, NextRunStartsClean) {
