@@ -104,23 +104,32 @@ struct alignas(64) Overaligned {
 };
 
 TEST(Closure, OveralignedClosuresAreAligned) {
+  // Every closure stays alive (its goroutine waits on `gate`) until all are
+  // made, so each check sees a distinct allocation, not one reused block.
   const int n = 64;
   std::atomic<int> misaligned{0};
   goro::run([&] {
-    goro::wait_group wg;
+    goro::wait_group gate, wg;
+    gate.add(1);
     wg.add(2 * n);
+    auto check = [&](const void* p) {
+      if (reinterpret_cast<std::uintptr_t>(p) % alignof(Overaligned) != 0) misaligned.fetch_add(1);
+    };
     for (int i = 0; i < n; ++i) {
       Overaligned o{};
       goro::go([&, o] {
-        if (reinterpret_cast<std::uintptr_t>(&o) % alignof(Overaligned) != 0) misaligned.fetch_add(1);
+        check(&o);
+        gate.wait();
         wg.done();
       });
       std::array<Overaligned, 4> big{};  // beyond the inline buffer too
       goro::go([&, big] {
-        if (reinterpret_cast<std::uintptr_t>(big.data()) % alignof(Overaligned) != 0) misaligned.fetch_add(1);
+        check(big.data());
+        gate.wait();
         wg.done();
       });
     }
+    gate.done();
     wg.wait();
   });
   EXPECT_EQ(misaligned.load(), 0);

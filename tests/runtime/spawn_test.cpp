@@ -57,7 +57,7 @@ TEST(Spawn, GoroutinesSpawnedByGoroutines) {
 }
 
 TEST(Spawn, HundredThousandYieldingGoroutines) {
-  const int n = scaled(100'000, 5'000);
+  const int n = scaled(100'000, 2'000);
   std::atomic<std::int64_t> iterations{0};
   std::int64_t expected = 0;
   for (int i = 0; i < n; ++i) expected += i % 7 + 1;
@@ -80,7 +80,7 @@ TEST(Spawn, HundredThousandYieldingGoroutines) {
 
 TEST(Spawn, FromPlainThreadsWhileRuntimeRuns) {
   constexpr int kThreads = 4;
-  const int per_thread = scaled(20'000, 2'000);
+  const int per_thread = scaled(20'000, 500);
   std::atomic<std::int64_t> sum{0};
   goro::run([&] {
     goro::wait_group wg;
