@@ -124,9 +124,10 @@ struct go {
   }
 };
 template <class F, class... Args>
+  requires(!std::is_same_v<std::remove_cvref_t<F>, spawn_options>)
 go(F&&, Args&&...) -> go<F, Args...>;
 template <class F, class... Args>
-go(const spawn_options&, F&&, Args&&...) -> go<F, Args...>;
+go(spawn_options, F&&, Args&&...) -> go<F, Args...>;
 
 // Runs fn as goroutine 1 of a fresh runtime and returns when it returns: its
 // int result if it has one, else 0. Goroutines still alive then are

@@ -105,11 +105,20 @@ void switch_out(M* m, G* g, AfterFn after, void* arg) {
   m->after_arg = arg;
   P* p = m->p;
   G* next = nullptr;
-  tick(p);
+  if (p->preempt.load(std::memory_order_relaxed)) [[unlikely]] {
+    // The time slice is over: the runnext goroutine goes behind the others.
+    p->preempt.store(false, std::memory_order_relaxed);
+    if (G* rn = p->runnext.exchange(nullptr, std::memory_order_acq_rel)) runqput(p, rn, false);
+  }
   if (!sched.stopping.load(std::memory_order_relaxed) &&
       (p->id < sched.nprocs.load(std::memory_order_relaxed) || p->spare) &&
-      (p->schedtick.load(std::memory_order_relaxed) % 61 != 0 || sched.runq_size.load(std::memory_order_relaxed) == 0))
-    next = runqget(p);
+      (p->schedtick.load(std::memory_order_relaxed) % 61 != 0 || sched.runq_size.load(std::memory_order_relaxed) == 0)) {
+    bool inherit;
+    next = runqget(p, &inherit);
+    if (!inherit) tick(p);
+  } else {
+    tick(p);
+  }
   save_eh(m, g);
   M* m2;
   if (next) {
@@ -177,7 +186,7 @@ void after_exit(M* m, G* g, void*) {
     fatal_panic(g, "unknown exception");
   }
   g->destroy(g->closure);
-  if (g->closure != g->buf) ::operator delete(g->closure);
+  if (g->closure != g->buf) ::operator delete(g->closure, std::align_val_t(g->closure_align));
   g->closure = nullptr;
   m = current_m();
   goexit(m, m->curg);
@@ -232,7 +241,7 @@ void teardown() {
     g->unlink = nullptr;
     if (!g->started && g->closure) {
       g->destroy(g->closure);
-      if (g->closure != g->buf) ::operator delete(g->closure);
+      if (g->closure != g->buf) ::operator delete(g->closure, std::align_val_t(g->closure_align));
     }
     g->closure = nullptr;
     san::fiber_destroy(g);
@@ -359,7 +368,8 @@ spawn_slot spawn_begin(std::size_t size, std::size_t align) {
     mem = g->buf;
   } else {
     try {
-      mem = ::operator new(size);
+      g->closure_align = align;
+      mem = ::operator new(size, std::align_val_t(align));
     } catch (...) {
       spawn_abort({g, nullptr});
       throw;
@@ -370,7 +380,7 @@ spawn_slot spawn_begin(std::size_t size, std::size_t align) {
 
 void spawn_abort(spawn_slot s) noexcept {
   G* g = static_cast<G*>(s.g);
-  if (s.mem && s.mem != g->buf) ::operator delete(s.mem);
+  if (s.mem && s.mem != g->buf) ::operator delete(s.mem, std::align_val_t(g->closure_align));
   M* m = current_m();
   if (m && m->p) {
     gfput(m->p, g);
@@ -482,7 +492,8 @@ void yield() {
   }
   P* p = m->p;
   if (runq_empty(p) && sched.runq_size.load(std::memory_order_relaxed) == 0 &&
-      !sched.stopping.load(std::memory_order_relaxed))
+      !sched.stopping.load(std::memory_order_relaxed) &&
+      (p->id < sched.nprocs.load(std::memory_order_relaxed) || p->spare))
     return;
   G* g = m->curg;
   g->status.store(GStatus::runnable, std::memory_order_relaxed);

@@ -51,10 +51,14 @@ void runqput(P* p, G* g, bool next) noexcept {
   }
 }
 
-G* runqget(P* p) noexcept {
+G* runqget(P* p, bool* inherit) noexcept {
   if (p->runnext.load(std::memory_order_relaxed)) {
-    if (G* g = p->runnext.exchange(nullptr, std::memory_order_acq_rel)) return g;
+    if (G* g = p->runnext.exchange(nullptr, std::memory_order_acq_rel)) {
+      if (inherit) *inherit = true;
+      return g;
+    }
   }
+  if (inherit) *inherit = false;
   for (;;) {
     std::uint32_t h = p->runq_head.load(std::memory_order_acquire);
     std::uint32_t t = p->runq_tail.load(std::memory_order_relaxed);

@@ -400,6 +400,8 @@ void wakep() noexcept {
 }
 
 void ready(G* g) noexcept {
+  // The waker has taken g off its wait queue: teardown must not unlink it.
+  g->unlink = nullptr;
   g->status.store(GStatus::runnable, std::memory_order_relaxed);
   M* m = current_m();
   if (m && m->p) {
@@ -429,7 +431,7 @@ void check_deadlock() {
   {
     LockGuard l(sched.lock);
     if (sched.nmidle != static_cast<int>(sched.allm.size()) || sched.stopping.load(std::memory_order_relaxed)) return;
-    mine = sched.allm.size() + 1;  // the Ms and the signal thread
+    mine = sched.allm.size() + 2;  // the Ms, the signal thread and sysmon
   }
 #if defined(GORO_TSAN)
   mine += 1;  // ThreadSanitizer's background thread

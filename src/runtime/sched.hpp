@@ -108,6 +108,7 @@ struct G {
   void (*run)(void*) = nullptr;
   void (*destroy)(void*) noexcept = nullptr;
   void* closure = nullptr;
+  std::size_t closure_align = 16;     // of a heap-allocated closure
   EhGlobals eh;
   // Wait-queue hook: called (with the G's wait lock protocol of the object)
   // when run() ends and the G is discarded, to unlink it from the queue.
@@ -261,7 +262,10 @@ std::int64_t nanotime() noexcept;
 
 // Run queues (runq.cpp).
 void runqput(P* p, G* g, bool next) noexcept;
-G* runqget(P* p) noexcept;
+// inherit: set to true when g came from runnext (it inherits the time
+// slice: schedtick does not advance, so sysmon can see a pair of goroutines
+// handing the P back and forth as one hog).
+G* runqget(P* p, bool* inherit = nullptr) noexcept;
 bool runq_empty(P* p) noexcept;
 G* runqsteal(P* p, P* victim, bool steal_next) noexcept;
 void globrunqput(G* g) noexcept;           // takes sched.lock
