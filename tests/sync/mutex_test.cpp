@@ -1,0 +1,363 @@
+// mutex_test.cpp — goro::mutex (sync.Mutex): mutual exclusion counted
+// exactly, Lockable with the standard lock types, parking the goroutine and
+// not the thread, plain threads, and the fatal error of unlocking an
+// unlocked mutex.
+#include <goro/goro.hpp>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include "../chan/chan_test_util.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+using goro_test::scaled;
+
+class MutexTest : public testing::TestWithParam<int> {
+ protected:
+  goro::config cfg() const { return goro::config{.procs = GetParam()}; }
+};
+
+TEST(Mutex, LockTryLockUnlock) {
+  goro::mutex m;
+  EXPECT_TRUE(m.try_lock());
+  EXPECT_FALSE(m.try_lock());
+  m.unlock();
+  m.lock();
+  EXPECT_FALSE(m.try_lock());
+  m.unlock();
+  goro::run([&] {
+    m.lock();
+    EXPECT_FALSE(m.try_lock());
+    m.unlock();
+    EXPECT_TRUE(m.try_lock());
+    m.unlock();
+  });
+}
+
+TEST(Mutex, IsLockable) {
+  static_assert(std::is_nothrow_default_constructible_v<goro::mutex>);
+  static_assert(!std::is_copy_constructible_v<goro::mutex>);
+  goro::mutex a, b;
+  {
+    std::lock_guard<goro::mutex> g(a);
+    EXPECT_FALSE(a.try_lock());
+  }
+  {
+    std::unique_lock<goro::mutex> l(a);
+    EXPECT_TRUE(l.owns_lock());
+    l.unlock();
+    EXPECT_TRUE(l.try_lock());
+  }
+  {
+    std::unique_lock<goro::mutex> l(a, std::try_to_lock);
+    EXPECT_TRUE(l.owns_lock());
+    std::unique_lock<goro::mutex> l2(a, std::try_to_lock);
+    EXPECT_FALSE(l2.owns_lock());
+  }
+  {
+    std::scoped_lock l(a, b);
+    EXPECT_FALSE(a.try_lock());
+    EXPECT_FALSE(b.try_lock());
+  }
+  EXPECT_TRUE(a.try_lock());
+  EXPECT_TRUE(b.try_lock());
+  a.unlock();
+  b.unlock();
+}
+
+TEST_P(MutexTest, CountsExactly) {
+  // 100 goroutines x 100,000 increments of a plain int under the mutex.
+  const int goroutines = 100, per = scaled(100'000, 2'000);
+  long long counter = 0;
+  goro::mutex m;
+  goro::run(
+      [&] {
+        goro::wait_group wg;
+        wg.add(goroutines);
+        for (int g = 0; g < goroutines; ++g) {
+          goro::go([&, g] {
+            for (int i = 0; i < per; ++i) {
+              if ((i + g) % 3 == 0) {
+                std::lock_guard<goro::mutex> l(m);
+                ++counter;
+              } else if ((i + g) % 3 == 1) {
+                while (!m.try_lock()) goro::yield();
+                ++counter;
+                m.unlock();
+              } else {
+                m.lock();
+                ++counter;
+                m.unlock();
+              }
+            }
+            wg.done();
+          });
+        }
+        wg.wait();
+      },
+      cfg());
+  EXPECT_EQ(counter, static_cast<long long>(goroutines) * per);
+}
+
+TEST_P(MutexTest, CriticalSectionsNeverOverlap) {
+  // Holders park inside the critical section (a yield, a channel hand-off):
+  // nobody else may enter meanwhile.
+  const int goroutines = 32, rounds = scaled(2'000, 100);
+  std::atomic<int> inside{0}, overlaps{0};
+  goro::mutex m;
+  goro::run(
+      [&] {
+        auto token = goro::make_chan<int>(1);
+        goro::wait_group wg;
+        wg.add(goroutines);
+        for (int g = 0; g < goroutines; ++g) {
+          goro::go([&, g] {
+            for (int i = 0; i < rounds; ++i) {
+              std::lock_guard<goro::mutex> l(m);
+              if (inside.fetch_add(1) != 0) overlaps.fetch_add(1);
+              if (i % 2) {
+                goro::yield();
+              } else {
+                token.send(g);
+                token.recv();
+              }
+              inside.fetch_sub(1);
+            }
+            wg.done();
+          });
+        }
+        wg.wait();
+      },
+      cfg());
+  EXPECT_EQ(overlaps.load(), 0);
+}
+
+TEST_P(MutexTest, ParksTheGoroutineNotTheThread) {
+  // With one processor, a goroutine blocked in lock() must let the holder
+  // run to unlock it.
+  goro::run(
+      [] {
+        goro::mutex m;
+        auto release = goro::make_chan<int>();
+        auto ids = goro::make_chan<std::int64_t>(1);
+        std::atomic<bool> acquired{false};
+        m.lock();
+        goro::wait_group wg;
+        wg.add(1);
+        goro::go([&] {
+          ids.send(goro::this_goroutine::id());
+          m.lock();
+          acquired.store(true);
+          m.unlock();
+          wg.done();
+        });
+        ASSERT_TRUE(goro_test::wait_until_parked(*ids.recv(), "sync.Mutex.Lock"));
+        EXPECT_FALSE(acquired.load());
+        // This goroutine still runs, and other goroutines too.
+        goro::go([&] { release.send(1); });
+        EXPECT_EQ(release.recv(), 1);
+        m.unlock();
+        wg.wait();
+        EXPECT_TRUE(acquired.load());
+      },
+      cfg());
+}
+
+TEST_P(MutexTest, WaitersAllGetTheLockEventually) {
+  // Hogs lock and unlock continuously; a goroutine that asks must get the
+  // lock (Go: starvation mode hands it over). No timing: it either gets the
+  // lock or the test times out.
+  const int hogs = 4, wanted = scaled(200, 30);
+  goro::run(
+      [&] {
+        goro::mutex m;
+        std::atomic<bool> stop{false};
+        long long hog_rounds = 0;
+        goro::wait_group wg;
+        wg.add(hogs);
+        for (int h = 0; h < hogs; ++h) {
+          goro::go([&] {
+            for (int i = 0; !stop.load(); ++i) {
+              m.lock();
+              ++hog_rounds;
+              m.unlock();
+              if (i % 8 == 0) goro::yield();  // one processor: let the others in
+            }
+            wg.done();
+          });
+        }
+        for (int i = 0; i < wanted; ++i) {
+          std::lock_guard<goro::mutex> l(m);
+        }
+        stop.store(true);
+        wg.wait();
+      },
+      cfg());
+}
+
+TEST_P(MutexTest, PlainThreadsAndGoroutinesShareAMutex) {
+  const int threads = 3, goroutines = 16, per = scaled(20'000, 1'000);
+  long long counter = 0;
+  goro::mutex m;
+  goro::run(
+      [&] {
+        goro::wait_group wg;
+        wg.add(threads + goroutines);
+        std::vector<std::thread> ts;
+        for (int t = 0; t < threads; ++t) {
+          ts.emplace_back([&] {
+            for (int i = 0; i < per; ++i) {
+              std::lock_guard<goro::mutex> l(m);  // blocks the thread
+              ++counter;
+            }
+            wg.done();  // wait_group from a plain thread
+          });
+        }
+        for (int g = 0; g < goroutines; ++g) {
+          goro::go([&] {
+            for (int i = 0; i < per; ++i) {
+              std::lock_guard<goro::mutex> l(m);
+              ++counter;
+              if (i % 64 == 0) goro::yield();
+            }
+            wg.done();
+          });
+        }
+        wg.wait();
+        for (auto& t : ts) t.join();
+      },
+      cfg());
+  EXPECT_EQ(counter, static_cast<long long>(threads + goroutines) * per);
+}
+
+TEST_P(MutexTest, GoroutineHolderReleasesABlockedThread) {
+  goro::run(
+      [] {
+        goro::mutex m;
+        m.lock();
+        std::atomic<bool> got{false};
+        goro::wait_group thread_done;
+        thread_done.add(1);
+        std::thread t([&] {
+          m.lock();  // blocks the thread until the goroutine unlocks
+          got.store(true);
+          m.unlock();
+          thread_done.done();
+        });
+        for (int i = 0; i < 100; ++i) goro::yield();
+        EXPECT_FALSE(got.load());
+        m.unlock();
+        thread_done.wait();
+        EXPECT_TRUE(got.load());
+        t.join();
+      },
+      cfg());
+}
+
+TEST(Mutex, PlainThreadsWithoutARuntime) {
+  const int threads = 4, per = scaled(50'000, 2'000);
+  long long counter = 0;
+  goro::mutex m;
+  goro::wait_group wg;
+  wg.add(threads);
+  std::vector<std::thread> ts;
+  for (int t = 0; t < threads; ++t) {
+    ts.emplace_back([&] {
+      for (int i = 0; i < per; ++i) {
+        std::lock_guard<goro::mutex> l(m);
+        ++counter;
+      }
+      wg.done();
+    });
+  }
+  wg.wait();  // the test thread waits on a wait_group, no runtime
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(counter, static_cast<long long>(threads) * per);
+}
+
+TEST(Mutex, OutlivesRunAndIsUsableAgain) {
+  goro::mutex m;
+  for (int r = 0; r < 3; ++r) {
+    goro::run([&] {
+      goro::wait_group wg;
+      wg.add(10);
+      for (int i = 0; i < 10; ++i) {
+        goro::go([&] {
+          std::lock_guard<goro::mutex> l(m);
+          goro::yield();
+          wg.done();
+        });
+      }
+      wg.wait();
+    });
+  }
+  EXPECT_TRUE(m.try_lock());
+  m.unlock();
+}
+
+// ------------------------------------------------------------ misuse
+
+class MutexDeathTest : public testing::Test {
+ protected:
+  void SetUp() override { GTEST_FLAG_SET(death_test_style, "threadsafe"); }
+};
+
+TEST_F(MutexDeathTest, UnlockOfUnlockedMutexIsFatal) {
+  auto in_goroutine = [] {
+    goro::run([] {
+      goro::mutex m;
+      m.unlock();
+    });
+  };
+  EXPECT_EXIT(in_goroutine(), testing::ExitedWithCode(2), "fatal error: sync: unlock of unlocked mutex");
+  auto on_a_thread = [] {
+    goro::mutex m;
+    m.unlock();
+  };
+  EXPECT_EXIT(on_a_thread(), testing::ExitedWithCode(2), "fatal error: sync: unlock of unlocked mutex");
+  auto twice = [] {
+    goro::run(
+        [] {
+          goro::mutex m;
+          m.lock();
+          m.unlock();
+          m.unlock();
+        },
+        goro::config{.procs = 2});
+  };
+  EXPECT_EXIT(twice(), testing::ExitedWithCode(2), "fatal error: sync: unlock of unlocked mutex");
+}
+
+TEST_F(MutexDeathTest, UnlockOfUnlockedMutexWithWaitersIsFatal) {
+  // A parked waiter makes the state word non-zero; unlocking the free mutex
+  // is still detected.
+  auto f = [] {
+    goro::run([] {
+      goro::mutex m;
+      m.lock();
+      auto ids = goro::make_chan<std::int64_t>(1);
+      goro::go([&] {
+        ids.send(goro::this_goroutine::id());
+        m.lock();
+        m.unlock();
+        m.unlock();  // the second one is the misuse
+      });
+      goro_test::wait_until_parked(*ids.recv(), "sync.Mutex.Lock");
+      m.unlock();
+      goro::wait_group never;
+      never.add(1);
+      never.wait();
+    });
+  };
+  EXPECT_EXIT(f(), testing::ExitedWithCode(2), "fatal error: sync: unlock of unlocked mutex");
+}
+
+INSTANTIATE_TEST_SUITE_P(Procs, MutexTest, testing::Values(1, 2, 4), goro_test::procs_name);
+
+}  // namespace
