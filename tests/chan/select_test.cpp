@@ -277,13 +277,15 @@ TEST_P(SelectTest, HandlersRunAfterTheChannelsAreUnlocked) {
       [] {
         auto a = goro::make_chan<int>(1), b = goro::make_chan<int>(1);
         a.send(1);
+        b.send(0);  // full: its send case is not ready
         goro::select(goro::case_recv(a,
                                      [&](std::optional<int> v) {
                                        a.send(*v + 1);
+                                       EXPECT_EQ(b.recv(), 0);
                                        b.send(*v + 2);
                                        EXPECT_EQ(a.size(), 1u);
                                      }),
-                     goro::case_send(b, 0, [&] { ADD_FAILURE() << "b was not ready"; }),
+                     goro::case_send(b, 5, [&] { ADD_FAILURE() << "b was full"; }),
                      goro::case_default([] { ADD_FAILURE() << "a was ready"; }));
         EXPECT_EQ(a.recv(), 2);
         EXPECT_EQ(b.recv(), 3);
