@@ -109,6 +109,13 @@ class once {
   mutex m_;
 };
 
+namespace detail {
+// Room for the runtime's record of one condition_variable waiter.
+struct cond_node {
+  alignas(16) unsigned char storage[128];
+};
+}  // namespace detail
+
 // sync.Cond: wait(lock) atomically unlocks and parks; notify_one /
 // notify_all wake waiters in FIFO order. Works with any lock over a
 // goro::mutex (std::unique_lock<goro::mutex>, the mutex itself, ...).
@@ -120,14 +127,10 @@ class condition_variable {
 
   template <class Lock>
   void wait(Lock& lock) {
-    std::uint32_t t = add_waiter();
+    detail::cond_node n;
+    enqueue(n);
     lock.unlock();
-    try {
-      wait_ticket(t);
-    } catch (...) {
-      lock.lock();
-      throw;
-    }
+    sleep(n, -1);
     lock.lock();
   }
   template <class Lock, class Pred>
@@ -136,15 +139,11 @@ class condition_variable {
   }
   template <class Lock, class Clock, class Duration>
   std::cv_status wait_until(Lock& lock, std::chrono::time_point<Clock, Duration> tp) {
-    std::uint32_t t = add_waiter();
+    detail::cond_node n;
+    enqueue(n);
     lock.unlock();
-    bool woken;
-    try {
-      woken = wait_ticket_for(t, detail::to_ns(tp - Clock::now()));
-    } catch (...) {
-      lock.lock();
-      throw;
-    }
+    std::int64_t left = detail::to_ns(tp - Clock::now());
+    bool woken = sleep(n, left > 0 ? left : 0);
     lock.lock();
     return woken ? std::cv_status::no_timeout : std::cv_status::timeout;
   }
@@ -169,13 +168,10 @@ class condition_variable {
   void notify_all() noexcept;
 
  private:
-  std::uint32_t add_waiter() noexcept;
-  void wait_ticket(std::uint32_t t);
-  bool wait_ticket_for(std::uint32_t t, std::int64_t rel_ns);  // false: timed out
+  void enqueue(detail::cond_node& n) noexcept;
+  bool sleep(detail::cond_node& n, std::int64_t rel_ns) noexcept;  // rel_ns < 0: no timeout
   detail::lock_word lock_{0};
-  std::uint32_t wait_{0};    // next ticket to hand out (guarded by lock_)
-  std::uint32_t notify_{0};  // next ticket to notify (guarded by lock_)
-  detail::wait_list waiters_;
+  detail::wait_list waiters_;  // guarded by lock_
 };
 
 // golang.org/x/sync/semaphore.Weighted: acquire(n) waits until n units are

@@ -251,7 +251,10 @@ void teardown() {
     sched.gfree = g;
     ++sched.ngfree;
   }
-  for (P* p : sched.allp) {
+  std::vector<P*> ps = sched.allp;
+  ps.insert(ps.end(), sched.spare_all.begin(), sched.spare_all.end());
+  sched.spare_all.clear();
+  for (P* p : ps) {
     if (!p) continue;
     timers_teardown(p);
     while (p->nstacks > 0) {
@@ -273,11 +276,6 @@ void teardown() {
   for (M* m : sched.allm) {
     if (m->id != 0) delete m;
   }
-  for (P* p : sched.spare_all) {
-    timers_teardown(p);
-    delete p;
-  }
-  sched.spare_all.clear();
   sched.spare_free = nullptr;
   sched.allm.clear();
   sched.runq_head = sched.runq_tail = nullptr;
@@ -469,7 +467,12 @@ int run_main(void (*fn)(void*), void* arg, const config& cfg) {
   sysmon_stop();
 
   // Stopping: every other M exits at its next scheduling point.
-  for (M* m : sched.allm)
+  std::vector<M*> ms;
+  {
+    LockGuard l(sched.lock);  // no M is added once stopping is set (newm)
+    ms = sched.allm;
+  }
+  for (M* m : ms)
     if (m != m0 && m->thread.joinable()) m->thread.join();
   san::acquire(&sched);
   signals_stop();
@@ -504,6 +507,8 @@ int num_goroutine() {
   std::int64_t n = sched.extra_created.load(std::memory_order_relaxed) - sched.extra_exited.load(std::memory_order_relaxed);
   for (P* p : sched.allp)
     if (p) n += p->created.load(std::memory_order_relaxed) - p->exited.load(std::memory_order_relaxed);
+  LockGuard l(sched.lock);
+  for (P* p : sched.spare_all) n += p->created.load(std::memory_order_relaxed) - p->exited.load(std::memory_order_relaxed);
   return static_cast<int>(n);
 }
 

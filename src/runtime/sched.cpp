@@ -84,16 +84,22 @@ void acquirep(M* m, P* p) noexcept {
 
 void mstart(M* m);
 
+// Starts a thread for P p. The thread is created under sched.lock so that
+// run()'s teardown, which joins every M in allm, never sees an M whose
+// thread does not exist yet; once the runtime is stopping no M is added.
 void newm(P* p, bool spinning) {
+  LockGuard l(sched.lock);
+  if (sched.stopping.load(std::memory_order_relaxed)) {
+    if (spinning) sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
+    if (!p->spare) pidleput(p);
+    return;
+  }
   M* m = new M;
   m->nextp = p;
   m->spinning = spinning;
-  {
-    LockGuard l(sched.lock);
-    m->id = static_cast<int>(sched.allm.size());
-    m->rng = 0x9E3779B97F4A7C15ULL * static_cast<std::uint64_t>(m->id + 1);
-    sched.allm.push_back(m);
-  }
+  m->id = static_cast<int>(sched.allm.size());
+  m->rng = 0x9E3779B97F4A7C15ULL * static_cast<std::uint64_t>(m->id + 1);
+  sched.allm.push_back(m);
   m->thread = std::thread(mstart, m);
 }
 
@@ -213,7 +219,7 @@ void resetspinning(M* m) noexcept {
 
 G* steal_work(M* m, bool steal_next) noexcept {
   int np = sched.nprocs.load(std::memory_order_acquire);
-  if (np <= 1) return nullptr;
+  if (np <= 1 && !m->p->spare) return nullptr;
   int start = static_cast<int>(fastrand(m) % static_cast<std::uint32_t>(np));
   for (int i = 0; i < np; ++i) {
     P* v = sched.allp[(start + i) % np];
@@ -231,6 +237,7 @@ void retire_p(M* m) noexcept {
   m->p = nullptr;
   p->m = nullptr;
   if (P* np = pidleget()) acquirep(m, np);
+  timers_move(p, sched.allp[0]);  // only active Ps' timers are run
 }
 
 // Finds a runnable goroutine for m, sleeping while there is none. Returns

@@ -45,6 +45,9 @@ struct Timer {
   std::atomic<P*> p{nullptr};             // the heap holding it (null: not pending)
   int idx = -1;                           // its slot in p's heap (p->timers_lock)
   std::uint64_t seq = 0;                  // bumped by every del/mod, passed to f
+  // Periodic timers only: callbacks in flight (their owner waits for 0
+  // before freeing the timer; a one-shot timer is not touched after f).
+  std::atomic<int> running{0};
 };
 
 enum class GStatus : std::uint32_t { idle, runnable, running, waiting, dead, syscall };
@@ -291,6 +294,7 @@ inline bool timers_due(P* p) noexcept {
 }
 std::int64_t next_timer_when() noexcept;  // over every P; 0: none
 void timers_teardown(P* p) noexcept;
+void timers_move(P* from, P* to) noexcept;  // a retired P's timers to an active one
 
 // Scheduler (sched.cpp).
 void wakep() noexcept;

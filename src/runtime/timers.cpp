@@ -134,17 +134,20 @@ std::int64_t run_timers(P* p, std::int64_t now) {
   while (!p->timers.empty() && p->timers[0]->when <= now) {
     Timer* t = p->timers[0];
     std::uint64_t seq = t->seq;
-    if (t->period > 0) {
+    bool periodic = t->period > 0;
+    if (periodic) {
       // Periodic: next expiry after now, without drift.
       std::int64_t delta = t->when - now;
       t->when += t->period * (1 + (-delta) / t->period);
       sift_down(p->timers, 0);
+      t->running.fetch_add(1, std::memory_order_relaxed);
     } else {
       heap_remove(p, 0);
     }
     update_timer0(p);
     p->timers_lock.unlock();
     t->f(t, seq);
+    if (periodic) t->running.fetch_sub(1, std::memory_order_release);
     p->timers_lock.lock();
   }
   std::int64_t next = p->timers.empty() ? 0 : p->timers[0]->when;
@@ -162,6 +165,26 @@ std::int64_t next_timer_when() noexcept {
     if (w != 0 && (next == 0 || w < next)) next = w;
   }
   return next;
+}
+
+void timers_move(P* from, P* to) noexcept {
+  std::vector<Timer*> moved;
+  {
+    LockGuard l(from->timers_lock);
+    moved.swap(from->timers);
+    for (Timer* t : moved) {
+      t->idx = -1;
+      t->p.store(nullptr, std::memory_order_relaxed);
+    }
+    update_timer0(from);
+  }
+  LockGuard l(to->timers_lock);
+  for (Timer* t : moved) {
+    t->p.store(to, std::memory_order_release);
+    to->timers.push_back(t);
+    sift_up(to->timers, to->timers.size() - 1);
+  }
+  update_timer0(to);
 }
 
 // run() teardown: pending timers are forgotten (their owners may outlive run).

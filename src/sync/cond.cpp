@@ -1,92 +1,85 @@
-// cond.cpp — sync.Cond (Go's notifyList design).
+// cond.cpp — sync.Cond.
 //
-// wait() takes a ticket before it unlocks the user's lock and parks with
-// that ticket afterwards; notify advances the notified-ticket counter and
-// wakes parked waiters in FIFO order. A waiter whose ticket was notified
-// before it parked returns at once: a notify that lands between unlock and
-// park is not lost.
-#include "goro/sync.hpp"
+// wait() links its record into the FIFO *before* it unlocks the caller's
+// lock, so a notify that comes after the unlock always finds it. Between
+// that and parking the waiter is still running, so a notifier must not
+// ready it: the record says whether it has parked (set under lock_ just
+// before block_on, which releases lock_ only once the goroutine is off its
+// stack). A notifier unlinks the record and marks it notified under lock_;
+// it wakes the waiter only if it had parked, and a waiter that had not
+// sees the mark and does not park. A timed-out waiter unlinks itself under
+// the same lock, so a notification is never spent on a waiter that left.
+#include <new>
 
+#include "goro/sync.hpp"
 #include "runtime/park.hpp"
 
 namespace goro {
 
-using rt::Waiter;
-using rt::WaitQueue;
+namespace {
 
-std::uint32_t condition_variable::add_waiter() noexcept {
+struct CondWaiter : rt::Waiter {
+  bool parked = false;    // guarded by the condition_variable's lock_
+  bool notified = false;  // guarded by the condition_variable's lock_
+};
+static_assert(sizeof(CondWaiter) <= sizeof(detail::cond_node));
+static_assert(alignof(CondWaiter) <= alignof(detail::cond_node));
+
+CondWaiter* of(detail::cond_node& n) { return std::launder(reinterpret_cast<CondWaiter*>(n.storage)); }
+
+}  // namespace
+
+void condition_variable::enqueue(detail::cond_node& n) noexcept {
+  auto* w = ::new (n.storage) CondWaiter;
   rt::lock_word(lock_);
-  std::uint32_t t = wait_++;
+  rt::WaitQueue::of(waiters_).push_back(w);
   rt::unlock_word(lock_);
-  return t;
 }
 
-void condition_variable::wait_ticket(std::uint32_t t) {
+bool condition_variable::sleep(detail::cond_node& n, std::int64_t rel_ns) noexcept {
+  CondWaiter* w = of(n);
+  bool woken = true;
   rt::lock_word(lock_);
-  if (static_cast<std::int32_t>(t - notify_) < 0) {
+  if (w->notified) {
     rt::unlock_word(lock_);
-    detail::tsan_acquire(this);
-    return;
+  } else {
+    w->parked = true;
+    if (rel_ns < 0)
+      rt::block_on(*w, lock_, rt::WaitReason::cond_wait);
+    else
+      woken = rt::block_on_until(*w, lock_, rt::WaitReason::cond_wait, rt::nanotime() + rel_ns);
   }
-  Waiter w;
-  w.n = t;
-  WaitQueue::of(waiters_).push_back(&w);
-  rt::block_on(w, lock_, rt::WaitReason::cond_wait);
   detail::tsan_acquire(this);
-}
-
-bool condition_variable::wait_ticket_for(std::uint32_t t, std::int64_t rel_ns) {
-  rt::lock_word(lock_);
-  if (static_cast<std::int32_t>(t - notify_) < 0) {
-    rt::unlock_word(lock_);
-    detail::tsan_acquire(this);
-    return true;
-  }
-  Waiter w;
-  w.n = t;
-  WaitQueue::of(waiters_).push_back(&w);
-  bool woken = rt::block_on_until(w, lock_, rt::WaitReason::cond_wait, rt::nanotime() + (rel_ns > 0 ? rel_ns : 0));
-  detail::tsan_acquire(this);
+  w->~CondWaiter();
   return woken;
 }
 
-// Wakes the oldest parked waiter. Tickets older than its own belong to
-// waiters between add_waiter and parking (they return at once: a spurious
-// wake-up, which condition variables allow) or to waiters that timed out,
-// so no notification is lost to a waiter that left.
 void condition_variable::notify_one() noexcept {
   detail::tsan_release(this);
   rt::lock_word(lock_);
-  if (wait_ == notify_) {
-    rt::unlock_word(lock_);
-    return;
-  }
-  WaitQueue& q = WaitQueue::of(waiters_);
-  Waiter* w = q.pop_front();
+  auto* w = static_cast<CondWaiter*>(rt::WaitQueue::of(waiters_).pop_front());
+  bool wake = false;
   if (w) {
-    auto t = static_cast<std::uint32_t>(w->n);
-    if (static_cast<std::int32_t>(t + 1 - notify_) > 0) notify_ = t + 1;
-  } else {
-    ++notify_;
+    w->notified = true;
+    wake = w->parked;
   }
   rt::unlock_word(lock_);
-  if (w) rt::wake(w);
+  if (wake) rt::wake(w);
 }
 
 void condition_variable::notify_all() noexcept {
   detail::tsan_release(this);
   rt::lock_word(lock_);
-  if (wait_ == notify_) {
-    rt::unlock_word(lock_);
-    return;
+  rt::WaitQueue& q = rt::WaitQueue::of(waiters_);
+  rt::WaitQueue parked;
+  while (auto* w = static_cast<CondWaiter*>(q.pop_front())) {
+    w->notified = true;
+    if (w->parked) parked.push_back(w);
   }
-  notify_ = wait_;
-  WaitQueue q = WaitQueue::of(waiters_);
-  waiters_ = detail::wait_list{};
-  for (Waiter* w = q.head; w; w = w->next) w->in = nullptr;
+  for (rt::Waiter* w = parked.head; w; w = w->next) w->in = nullptr;
   rt::unlock_word(lock_);
-  for (Waiter* w = q.head; w;) {
-    Waiter* next = w->next;
+  for (rt::Waiter* w = parked.head; w;) {
+    rt::Waiter* next = w->next;
     rt::wake(w);
     w = next;
   }

@@ -39,6 +39,8 @@ std::int64_t deadline_after(std::int64_t ns) {
 void retain(timer_state* s) noexcept { s->refs.fetch_add(1, std::memory_order_relaxed); }
 void release(timer_state* s) noexcept {
   if (s->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    // A ticker's callback may still be between run_timers and its retain.
+    while (s->t.running.load(std::memory_order_acquire) != 0) rt::cpu_relax();
     if (s->ch) chan_release(s->ch);
     delete s;
   }
