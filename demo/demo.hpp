@@ -1,0 +1,56 @@
+// demo/demo.hpp — what the demo's programs share.
+//
+// Every file of demo/ but main.cpp is one Go program of the seed documents,
+// rewritten with goro: its Go original is quoted at the top of the file, and
+// the C++ keeps its structure, names and printed output. Each program is a
+// function `bool NAME_main()` that main.cpp runs as goroutine 1 of a fresh
+// goro::run, exactly as Go runs `func main()`: goroutines still alive when it
+// returns are discarded. It returns whether its self-check passed.
+//
+// The seeds' sleeps are scaled down (usually 10x) so that the whole demo
+// takes a few seconds; each file says where.
+//
+// The seeds' racy examples (an unsynchronized counter, WithdrawUnsafe) are
+// shown in their fixed form only. Their racy form is exactly what
+// ThreadSanitizer catches in a goro program, as `go run -race` does in Go:
+// build with `cmake --preset tsan` (or -fsanitize=thread) and run.
+#pragma once
+
+#include <cstdlib>
+#include <utility>
+
+namespace demo {
+
+// Prints "  ok: <what>" or "  FAILED: <what>" and returns ok.
+bool check(bool ok, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+
+// True when GORO_DEMO_SCALE=small (sanitizer builds): skynet and the other
+// heavy programs use fewer goroutines and iterations.
+bool small_scale();
+
+// Go's `defer f()` for the end of the enclosing block:
+//   demo::defer done([&] { wg.done(); });   // defer wg.Done()
+template <class F>
+class defer {
+ public:
+  explicit defer(F f) : f_(std::move(f)) {}
+  defer(const defer&) = delete;
+  defer& operator=(const defer&) = delete;
+  ~defer() { f_(); }
+
+ private:
+  F f_;
+};
+
+// The programs, in the order main.cpp runs them.
+bool say_main();
+bool hello_main();
+bool ping_main();
+bool speak_main();
+bool goroutines_main();
+bool wait_group_main();
+bool workers_main();
+bool tasks_main();
+bool image_processing_main();
+
+}  // namespace demo
