@@ -52,5 +52,14 @@ bool wait_group_main();
 bool workers_main();
 bool tasks_main();
 bool image_processing_main();
+bool mutex_counter_main();
+bool race_fixes_main();
+bool bank_account_main();
+bool worker_pool_main();
+bool fan_out_main();
+bool cpu_bound_main();
+bool fan_in_main();
+bool pipeline_main();
+bool sum_via_chan_main();
 
 }  // namespace demo

@@ -49,6 +49,15 @@ constexpr program programs[] = {
   {"workers",           "worker(id, &wg)",                               "seed 004: Synchronization with WaitGroups",               demo::workers_main},
   {"tasks",             "waiting for task completion",                   "seed 001: Practical Example: Waiting for Task Completion",demo::tasks_main},
   {"image_processing",  "concurrent image processing",                   "seed 001: Real-World Example: Concurrent Image Processing",demo::image_processing_main},
+  {"mutex_counter",     "the racy counter, fixed with a mutex",          "seed 001: The Peril of Unsynchronized Access",            demo::mutex_counter_main},
+  {"race_fixes",        "1000 goroutines count: mutex, atomic, channel", "seed 002: Data Races (Fixes)",                            demo::race_fixes_main},
+  {"bank_account",      "WithdrawSafe: 10 withdrawals of $150 from $1000","seed 001: Real-World Example: Bank Account Race Condition",demo::bank_account_main},
+  {"worker_pool",       "3 workers, 5 jobs",                             "seed 004: Pattern: The Worker Pool",                      demo::worker_pool_main},
+  {"fan_out",           "10 workers read one jobs channel",              "seed 002: Channel Patterns, Fan-out",                     demo::fan_out_main},
+  {"cpu_bound",         "a worker pool sized to GOMAXPROCS",             "seed 002: Too Many Goroutines for CPU-Bound Work",        demo::cpu_bound_main},
+  {"fan_in",            "merge(channels...)",                            "seed 002: Channel Patterns, Fan-in",                      demo::fan_in_main},
+  {"pipeline",          "gen -> square -> print",                        "seed 002: Channel Patterns, Pipeline",                    demo::pipeline_main},
+  {"sum_via_chan",      "channel overhead for fine-grained work",        "seed 002: Channel Overhead for Fine-Grained Communication",demo::sum_via_chan_main},
 };
 // clang-format on
 
