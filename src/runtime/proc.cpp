@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "goro/runtime.hpp"
+#include "net/netpoll.hpp"
 #include "runtime/context.hpp"
 #include "runtime/debug.hpp"
 #include "runtime/sched.hpp"
@@ -287,6 +288,7 @@ void teardown() {
   sched.nmspinning.store(0);
   sched.sleeper = nullptr;
   sched.sleep_until.store(0);
+  sched.nexternal.store(0);
   sched.goid_gen.store(0);
   sched.extra_created.store(0);
   sched.extra_exited.store(0);
@@ -429,6 +431,7 @@ int run_main(void (*fn)(void*), void* arg, const config& cfg) {
   bool was = false;
   if (!sched.running.compare_exchange_strong(was, true)) throw std::logic_error("goro::run: a runtime is already running");
   install_signal_handlers();
+  netpoll_init();
   signals_start();
   sched.stopping.store(false);
   int procs = cfg.procs > 0 ? (cfg.procs < kMaxProcs ? cfg.procs : kMaxProcs) : default_procs();

@@ -24,9 +24,12 @@
 
 #include <dirent.h>
 
+#include <climits>
+#include <cstdint>
 #include <cstdlib>
 #include <string>
 
+#include "net/netpoll.hpp"
 #include "runtime/debug.hpp"
 #include "runtime/sched.hpp"
 
@@ -135,27 +138,33 @@ void startm(P* p, bool spinning) noexcept {
 namespace {
 
 // Puts m to sleep until startm hands it a P (or the runtime stops). If no
-// other M does, m sleeps only until the earliest timer (it is the timer
-// sleeper); then it takes an idle P to run the timers, if one is free.
+// other M does it, m becomes the *sleeper*: it waits in the network poller
+// until the earliest timer or an I/O event, off the idle list (startm
+// cannot hand it a P meanwhile); then it takes an idle P, if one is free,
+// and returns with the goroutines the poller made ready on that P.
 // Returns false when the runtime is stopping.
 bool stopm(M* m) noexcept {
   for (;;) {
     std::int64_t until = 0;
+    bool sleeper = false;
     {
       LockGuard l(sched.lock);
       if (sched.stopping.load(std::memory_order_relaxed)) return false;
-      m->link = sched.midle;
-      sched.midle = m;
-      ++sched.nmidle;
       if (!sched.sleeper && sched.npidle.load(std::memory_order_relaxed) > 0) {
         until = next_timer_when();
-        if (until) {
+        if (until || sched.nexternal.load(std::memory_order_acquire) > 0) {
+          sleeper = true;
           sched.sleeper = m;
-          sched.sleep_until.store(until, std::memory_order_release);
+          sched.sleep_until.store(until ? until : INT64_MAX, std::memory_order_release);
         }
       }
+      if (!sleeper) {
+        m->link = sched.midle;
+        sched.midle = m;
+        ++sched.nmidle;
+      }
     }
-    if (!until) {
+    if (!sleeper) {
       bool last;
       {
         LockGuard l(sched.lock);
@@ -164,42 +173,44 @@ bool stopm(M* m) noexcept {
       if (last) check_deadlock();
       while (m->wake.load(std::memory_order_acquire) == 0) futex_wait(&m->wake, 0);
       m->wake.store(0, std::memory_order_relaxed);
-      break;
-    }
-    std::int64_t d = until - nanotime();
-    if (d > 0) futex_wait_for(&m->wake, 0, d);
-    sched.lock.lock();
-    if (sched.sleeper == m) {
-      sched.sleeper = nullptr;
-      sched.sleep_until.store(0, std::memory_order_release);
-    }
-    if (m->nextp || sched.stopping.load(std::memory_order_relaxed)) {
-      // startm handed us a P (it took us off midle), or we are stopping.
-      sched.lock.unlock();
-      while (m->wake.load(std::memory_order_acquire) == 0) futex_wait(&m->wake, 0);
-      m->wake.store(0, std::memory_order_relaxed);
-      break;
-    }
-    // Timed out or told to recompute: leave midle and take a P if one is idle.
-    for (M** pp = &sched.midle; *pp; pp = &(*pp)->link) {
-      if (*pp == m) {
-        *pp = m->link;
-        --sched.nmidle;
-        break;
-      }
-    }
-    m->wake.store(0, std::memory_order_relaxed);
-    P* p = pidleget();
-    sched.lock.unlock();
-    if (p) {
-      acquirep(m, p);
+      if (!m->nextp) return false;
+      acquirep(m, m->nextp);
+      m->nextp = nullptr;
       return true;
     }
+    std::int64_t delay = -1;
+    if (until) {
+      delay = until - nanotime();
+      if (delay < 0) delay = 0;
+    }
+    int n = 0;
+    G* list = netpoll(delay, &n);
+    P* p;
+    {
+      LockGuard l(sched.lock);
+      sched.sleeper = nullptr;
+      sched.sleep_until.store(0, std::memory_order_release);
+      p = sched.stopping.load(std::memory_order_relaxed) ? nullptr : pidleget();
+      if (!p && list) {
+        // Every P is busy: their Ms will find these in the global queue.
+        G* tail = list;
+        while (tail->schedlink) tail = tail->schedlink;
+        globrunqput_batch(list, tail, n);
+        list = nullptr;
+      }
+    }
+    if (p) {
+      acquirep(m, p);
+      while (G* g = list) {
+        list = g->schedlink;
+        g->status.store(GStatus::runnable, std::memory_order_relaxed);
+        runqput(p, g, false);
+      }
+      if (n > 1) wakep();
+      return true;
+    }
+    if (sched.stopping.load(std::memory_order_acquire)) return false;
   }
-  if (!m->nextp) return false;
-  acquirep(m, m->nextp);
-  m->nextp = nullptr;
-  return true;
 }
 
 // Runs every P's expired timers (their callbacks ready goroutines onto m's P).
@@ -267,6 +278,20 @@ top:
   }
   run_all_timers(m);
   if (G* g = runqget(p)) return g;
+  if (sched.nexternal.load(std::memory_order_relaxed) > 0 && sched.sleep_until.load(std::memory_order_relaxed) == 0) {
+    int n = 0;
+    if (G* list = netpoll(0, &n)) {
+      G* first = list;
+      list = list->schedlink;
+      while (G* g = list) {
+        list = g->schedlink;
+        g->status.store(GStatus::runnable, std::memory_order_relaxed);
+        runqput(p, g, false);
+      }
+      if (n > 1) wakep();
+      return first;
+    }
+  }
 
   // Spin: steal from the others for a while.
   {
@@ -463,11 +488,8 @@ void check_deadlock() {
 void wake_timer_sleeper(std::int64_t when) noexcept {
   {
     LockGuard l(sched.lock);
-    if (M* s = sched.sleeper) {
-      if (when < sched.sleep_until.load(std::memory_order_relaxed)) {
-        s->wake.store(2, std::memory_order_release);
-        futex_wake(&s->wake, 1);
-      }
+    if (sched.sleeper) {
+      if (when < sched.sleep_until.load(std::memory_order_relaxed)) netpoll_break();
       return;
     }
   }
@@ -476,6 +498,7 @@ void wake_timer_sleeper(std::int64_t when) noexcept {
 
 // Wakes every idle M so that it sees sched.stopping and exits.
 void start_ms_for_stop() noexcept {
+  netpoll_break();  // the sleeper, if any
   LockGuard l(sched.lock);
   while (M* m = sched.midle) {
     sched.midle = m->link;

@@ -1,0 +1,97 @@
+// netpoll_epoll.cpp — the poller backend for Linux: epoll, edge-triggered.
+// An eventfd registered with a null PollDesc breaks a blocking wait.
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <ctime>
+
+#include "net/netpoll.hpp"
+
+namespace goro::rt {
+
+namespace {
+int epfd = -1;
+int breakfd = -1;
+std::atomic<bool> breaking{false};
+}  // namespace
+
+bool netpoll_inited() noexcept { return epfd >= 0; }
+
+void netpoll_init() {
+  if (epfd >= 0) return;
+  epfd = epoll_create1(EPOLL_CLOEXEC);
+  breakfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (epfd < 0 || breakfd < 0) fatal("netpoll: cannot create epoll or eventfd");
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = nullptr;
+  epoll_ctl(epfd, EPOLL_CTL_ADD, breakfd, &ev);
+}
+
+void netpoll_teardown() noexcept {}
+
+bool netpoll_open(int fd, PollDesc* pd) noexcept {
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  ev.data.ptr = pd;
+  return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == 0;
+}
+
+void netpoll_close(int fd) noexcept {
+  epoll_event ev{};
+  epoll_ctl(epfd, EPOLL_CTL_DEL, fd, &ev);
+}
+
+void netpoll_break() noexcept {
+  if (breaking.exchange(true, std::memory_order_acq_rel)) return;
+  std::uint64_t one = 1;
+  ssize_t r = ::write(breakfd, &one, sizeof one);
+  (void)r;
+}
+
+G* netpoll(std::int64_t delay_ns, int* n) noexcept {
+  *n = 0;
+  if (epfd < 0) return nullptr;
+  epoll_event events[128];
+  timespec ts{}, *tsp = nullptr;
+  if (delay_ns >= 0) {
+    ts.tv_sec = delay_ns / 1'000'000'000;
+    ts.tv_nsec = delay_ns % 1'000'000'000;
+    tsp = &ts;
+  }
+  int k = epoll_pwait2(epfd, events, 128, tsp, nullptr);
+  if (k < 0) return nullptr;  // EINTR: the caller loops
+  G* list = nullptr;
+  for (int i = 0; i < k; ++i) {
+    auto* pd = static_cast<PollDesc*>(events[i].data.ptr);
+    if (!pd) {
+      std::uint64_t v;
+      ssize_t r = ::read(breakfd, &v, sizeof v);
+      (void)r;
+      breaking.store(false, std::memory_order_release);
+      continue;
+    }
+    std::uint32_t e = events[i].events;
+    bool rd = e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR);
+    bool wr = e & (EPOLLOUT | EPOLLHUP | EPOLLERR);
+    if (rd) {
+      if (G* g = poll_unblock(pd, 'r', true)) {
+        g->schedlink = list;
+        list = g;
+        ++*n;
+      }
+    }
+    if (wr) {
+      if (G* g = poll_unblock(pd, 'w', true)) {
+        g->schedlink = list;
+        list = g;
+        ++*n;
+      }
+    }
+  }
+  return list;
+}
+
+}  // namespace goro::rt

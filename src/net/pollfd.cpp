@@ -1,0 +1,137 @@
+// pollfd.cpp — waiting on a PollDesc (the slot protocol of netpoll.hpp),
+// deadlines and eviction on close.
+#include <cerrno>
+
+#include "goro/errc.hpp"
+#include "net/netpoll.hpp"
+
+namespace goro::rt {
+
+namespace {
+
+std::atomic<std::uintptr_t>& slot(PollDesc* pd, char mode) { return mode == 'r' ? pd->rg : pd->wg; }
+
+bool expired(PollDesc* pd, char mode) {
+  std::int64_t d = (mode == 'r' ? pd->rd : pd->wd).load(std::memory_order_acquire);
+  return d < 0 || (d > 0 && d <= nanotime());
+}
+
+struct ParkOn {
+  PollDesc* pd;
+  char mode;
+};
+
+// park's unlock function: publish ourselves in the slot unless readiness
+// (or an eviction) got there first.
+bool commit_wait(G* g, void* a) {
+  auto* po = static_cast<ParkOn*>(a);
+  std::uintptr_t w = kPdWait;
+  sched.nexternal.fetch_add(1, std::memory_order_acq_rel);
+  if (slot(po->pd, po->mode).compare_exchange_strong(w, reinterpret_cast<std::uintptr_t>(g), std::memory_order_acq_rel))
+    return true;
+  // Readiness or a wake-up arrived meanwhile: don't sleep.
+  sched.nexternal.fetch_sub(1, std::memory_order_acq_rel);
+  return false;
+}
+
+Lock free_lock;
+PollDesc* free_list = nullptr;  // guarded by free_lock
+
+void deadline_fired(Timer* t, std::uint64_t) {
+  auto* pd = static_cast<PollDesc*>(t->arg);
+  char mode = (t == &pd->rt) ? 'r' : 'w';
+  if (G* g = poll_unblock(pd, mode, false)) ready(g);
+}
+
+}  // namespace
+
+PollDesc* poll_alloc() {
+  {
+    LockGuard l(free_lock);
+    if (PollDesc* pd = free_list) {
+      free_list = pd->link;
+      return pd;
+    }
+  }
+  return new PollDesc;
+}
+
+void poll_free(PollDesc* pd) noexcept {
+  pd->fd = -1;
+  pd->rg.store(0, std::memory_order_relaxed);
+  pd->wg.store(0, std::memory_order_relaxed);
+  pd->closing.store(false, std::memory_order_relaxed);
+  pd->rd.store(0, std::memory_order_relaxed);
+  pd->wd.store(0, std::memory_order_relaxed);
+  LockGuard l(free_lock);
+  pd->link = free_list;
+  free_list = pd;
+}
+
+int poll_wait(PollDesc* pd, char mode) {
+  auto& s = slot(pd, mode);
+  for (;;) {
+    std::uintptr_t r = kPdReady;
+    if (s.compare_exchange_strong(r, 0, std::memory_order_acq_rel)) return 0;
+    if (pd->closing.load(std::memory_order_acquire)) return static_cast<int>(errc::closed);
+    if (expired(pd, mode)) return static_cast<int>(errc::deadline_exceeded);
+    if (!current_g()) return -1;  // a plain thread: the caller poll(2)s
+    std::uintptr_t z = 0;
+    if (!s.compare_exchange_strong(z, kPdWait, std::memory_order_acq_rel)) continue;  // became ready
+    if (pd->closing.load(std::memory_order_acquire) || expired(pd, mode)) {
+      std::uintptr_t w = kPdWait;
+      s.compare_exchange_strong(w, 0, std::memory_order_acq_rel);
+      continue;  // report the error at the top
+    }
+    ParkOn po{pd, mode};
+    park(WaitReason::io_wait, &commit_wait, &po);
+  }
+}
+
+G* poll_unblock(PollDesc* pd, char mode, bool io_ready) noexcept {
+  auto& s = slot(pd, mode);
+  std::uintptr_t old = s.load(std::memory_order_acquire);
+  for (;;) {
+    if (old == kPdReady) return nullptr;
+    if (old == 0 && !io_ready) return nullptr;
+    // Readiness leaves a token; a deadline or close just wakes the waiter.
+    std::uintptr_t nw = io_ready ? kPdReady : 0;
+    if (s.compare_exchange_weak(old, nw, std::memory_order_acq_rel)) break;
+  }
+  if (old > kPdWait) {
+    sched.nexternal.fetch_sub(1, std::memory_order_acq_rel);
+    return reinterpret_cast<G*>(old);
+  }
+  return nullptr;  // nobody, or a waiter whose commit will now fail
+}
+
+void poll_set_deadline(PollDesc* pd, std::int64_t when, char mode) {
+  LockGuard l(pd->lock);
+  for (char m : {'r', 'w'}) {
+    if (mode != 'b' && mode != m) continue;
+    Timer& t = m == 'r' ? pd->rt : pd->wt;
+    timer_del(&t);
+    (m == 'r' ? pd->rd : pd->wd).store(when, std::memory_order_release);
+    if (when > 0) {
+      t.f = &deadline_fired;
+      t.arg = pd;
+      timer_add(&t, when);
+    }
+    // An already-passed deadline wakes the current waiter now.
+    if (when < 0 || (when > 0 && when <= nanotime()))
+      if (G* g = poll_unblock(pd, m, false)) ready(g);
+  }
+}
+
+void poll_evict(PollDesc* pd) noexcept {
+  pd->closing.store(true, std::memory_order_release);
+  {
+    LockGuard l(pd->lock);
+    timer_del(&pd->rt);
+    timer_del(&pd->wt);
+  }
+  if (G* g = poll_unblock(pd, 'r', false)) ready(g);
+  if (G* g = poll_unblock(pd, 'w', false)) ready(g);
+}
+
+}  // namespace goro::rt
