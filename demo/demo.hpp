@@ -61,5 +61,18 @@ bool cpu_bound_main();
 bool fan_in_main();
 bool pipeline_main();
 bool sum_via_chan_main();
+bool timeout_main();
+bool quit_channel_main();
+bool ctx_done_main();
+bool context_cancel_main();
+bool graceful_shutdown_main();
+bool leak_detection_main();
+bool deadlock_main();
+bool error_channel_main();
+bool errgroup_main();
+bool rate_limiting_main();
+
+// The child process of deadlock_main: `goro-demo --deadlock-child self|circular`.
+int deadlock_child(const char* which);
 
 }  // namespace demo

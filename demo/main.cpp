@@ -58,6 +58,16 @@ constexpr program programs[] = {
   {"fan_in",            "merge(channels...)",                            "seed 002: Channel Patterns, Fan-in",                      demo::fan_in_main},
   {"pipeline",          "gen -> square -> print",                        "seed 002: Channel Patterns, Pipeline",                    demo::pipeline_main},
   {"sum_via_chan",      "channel overhead for fine-grained work",        "seed 002: Channel Overhead for Fine-Grained Communication",demo::sum_via_chan_main},
+  {"timeout",           "select with time.After",                        "seed 001: Keeping Things Clean & Tidy (leaks)",           demo::timeout_main},
+  {"quit_channel",      "shutdown signal: close(quit)",                  "seed 001: Keeping Things Clean & Tidy (shutdown signals)",demo::quit_channel_main},
+  {"ctx_done",          "stop a goroutine with context cancellation",    "seed 000: Goroutine Leaks, How do I stop a goroutine?",   demo::ctx_done_main},
+  {"context_cancel",    "goodWorker checks ctx.Done()",                  "seed 002: Context Cancellation Ignored",                   demo::context_cancel_main},
+  {"graceful_shutdown", "worker pool with graceful shutdown",            "seed 001: Real-World Example: HTTP Server with Graceful Shutdown",demo::graceful_shutdown_main},
+  {"leak_detection",    "TestNoLeaks catches leak()",                    "seed 002: Goroutine Leaks",                               demo::leak_detection_main},
+  {"deadlock",          "the runtime detects all goroutines asleep",     "seed 002: Channel Deadlocks",                             demo::deadlock_main},
+  {"error_channel",     "collect errors over a channel",                 "seed 000: Step 3: Launch Goroutines and Handle Errors",   demo::error_channel_main},
+  {"errgroup",          "the first error cancels the rest",              "seed 000: Steps 3 and 4 (errors, cancellation)",          demo::errgroup_main},
+  {"rate_limiting",     "a ticker and a bursty buffered channel",        "seed 002: Buffered Channels (use case: rate limiting)",   demo::rate_limiting_main},
 };
 // clang-format on
 
@@ -152,6 +162,7 @@ bool demo::small_scale() {
 int main(int argc, char** argv) {
   // Line-buffered even into a pipe, so that a stuck program shows where.
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  if (argc == 3 && std::strcmp(argv[1], "--deadlock-child") == 0) return demo::deadlock_child(argv[2]);
 
   std::vector<const program*> selected;
   for (int i = 1; i < argc; ++i) {
