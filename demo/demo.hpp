@@ -71,6 +71,9 @@ bool deadlock_main();
 bool error_channel_main();
 bool errgroup_main();
 bool rate_limiting_main();
+bool fetch_benchmark_main();
+bool false_sharing_main();
+bool skynet_main();
 
 // The child process of deadlock_main: `goro-demo --deadlock-child self|circular`.
 int deadlock_child(const char* which);
