@@ -179,6 +179,8 @@ void after_exit(M* m, G* g, void*) {
   san::switched(m, g);
   m->run_after();
   san::acquire(g);  // everything before the go statement
+  if (timers_due(m->p)) [[unlikely]]
+    run_timers(m->p, nanotime());
   try {
     g->run(g->closure);
   } catch (const std::exception& e) {

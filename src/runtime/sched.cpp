@@ -171,6 +171,7 @@ bool stopm(M* m) noexcept {
         last = sched.nmidle == static_cast<int>(sched.allm.size()) && !sched.stopping.load(std::memory_order_relaxed);
       }
       if (last) check_deadlock();
+      stacks_trim_idle();
       while (m->wake.load(std::memory_order_acquire) == 0) futex_wait(&m->wake, 0);
       m->wake.store(0, std::memory_order_relaxed);
       if (!m->nextp) return false;

@@ -279,6 +279,7 @@ G* globrunqget(P* p, int max) noexcept;   // caller holds sched.lock
 void stack_alloc(P* p, G* g);
 void stack_free(P* p, G* g) noexcept;
 void stacks_trim() noexcept;
+void stacks_trim_idle() noexcept;
 bool stack_guard_fault(G* g, const void* addr) noexcept;
 
 // Timers (timers.cpp). timer_add puts t in the current P's heap (P 0's on a

@@ -14,9 +14,12 @@
 // stacks go unguarded: an overflow there is not detected (DESIGN.md,
 // "Stacks"; on Linux 6.13+ this never happens).
 //
-// Free stacks are cached per P (warm: reused without a page fault), spill to
-// a global pool, and are trimmed (madvise DONTNEED, adjacent stacks in one
-// call) when they spill while the pool already holds plenty. A G gets its
+// Free stacks are cached per P (warm: reused without a page fault) and
+// spill to a global pool. Trimming (madvise DONTNEED, adjacent stacks in
+// one call) is kept off the hot path: it costs a TLB shoot-down on every
+// CPU, so an M about to go idle trims the warm stacks the pool holds beyond
+// kPoolWarmMax (stacks_trim_idle), and run()'s teardown trims them all.
+// Trimmed stacks are reused after the warm ones. A G gets its
 // stack when it first runs, not when it is spawned, so spawn-heavy code that
 // finishes goroutines quickly keeps reusing a few warm stacks.
 #include <sys/mman.h>
@@ -43,14 +46,15 @@ namespace {
 constexpr std::size_t kPage = 4096;
 constexpr std::size_t kChunkStacks = 256;
 constexpr int kLocalMax = 64, kLocalKeep = 32;
-constexpr std::size_t kPoolTrimAbove = 256;
+constexpr std::size_t kPoolWarmMax = 256, kTrimBatch = 4096;
 
 enum class GuardMode { unknown, madvise, mprotect };
 
 struct Pool {
   Lock lock;
   std::size_t size = 0;            // stack size the pool serves
-  std::vector<char*> free;         // stack lows (lock)
+  std::vector<char*> free;         // warm stack lows (lock)
+  std::vector<char*> cold;         // trimmed stack lows (lock)
   GuardMode mode = GuardMode::unknown;
   long guards_budget = 0;          // mprotect guards still allowed
   // Every chunk ever mapped: [base, base + len) (for the overflow check).
@@ -123,6 +127,23 @@ void trim(std::vector<char*>& v, std::size_t size) {
   }
 }
 
+// One pooled stack (pool.lock held), growing the pool if it is empty.
+char* take_locked() {
+  if (pool.free.empty() && pool.cold.empty()) grow_locked();
+  std::vector<char*>& v = pool.free.empty() ? pool.cold : pool.free;
+  char* lo = v.back();
+  v.pop_back();
+  return lo;
+}
+
+void reset_locked(std::size_t def) {
+  if (pool.size != def) {
+    pool.free.clear();
+    pool.cold.clear();
+    pool.size = def;
+  }
+}
+
 }  // namespace
 
 void stack_alloc(P* p, G* g) {
@@ -131,10 +152,8 @@ void stack_alloc(P* p, G* g) {
   if (want != def || !p) {
     if (want == def) {
       LockGuard l(pool.lock);
-      if (pool.size != def) { pool.free.clear(); pool.size = def; }
-      if (pool.free.empty()) grow_locked();
-      g->stack_lo = pool.free.back();
-      pool.free.pop_back();
+      reset_locked(def);
+      g->stack_lo = take_locked();
     } else {
       g->stack_lo = alloc_private(want);
     }
@@ -143,12 +162,8 @@ void stack_alloc(P* p, G* g) {
   }
   if (p->nstacks == 0) {
     LockGuard l(pool.lock);
-    if (pool.size != def) { pool.free.clear(); pool.size = def; }
-    while (p->nstacks < kLocalKeep) {
-      if (pool.free.empty()) grow_locked();
-      p->stacks[p->nstacks++] = pool.free.back();
-      pool.free.pop_back();
-    }
+    reset_locked(def);
+    while (p->nstacks < kLocalKeep) p->stacks[p->nstacks++] = take_locked();
   }
   g->stack_lo = p->stacks[--p->nstacks];
   g->stack_size = def;
@@ -184,22 +199,34 @@ void stack_free(P* p, G* g) noexcept {
   }
   p->stacks[p->nstacks++] = lo;
   if (p->nstacks < kLocalMax) return;
-  std::vector<char*> spill(p->stacks + kLocalKeep, p->stacks + p->nstacks);
+  LockGuard l(pool.lock);
+  pool.free.insert(pool.free.end(), p->stacks + kLocalKeep, p->stacks + p->nstacks);
   p->nstacks = kLocalKeep;
-  bool do_trim;
+}
+
+// An M about to sleep: trims warm stacks beyond kPoolWarmMax, a batch at a time.
+void stacks_trim_idle() noexcept {
+  std::vector<char*> batch;
+  std::size_t size;
   {
     LockGuard l(pool.lock);
-    do_trim = pool.free.size() >= kPoolTrimAbove;
+    if (pool.free.size() <= kPoolWarmMax) return;
+    std::size_t n = std::min(pool.free.size() - kPoolWarmMax, kTrimBatch);
+    batch.assign(pool.free.end() - static_cast<std::ptrdiff_t>(n), pool.free.end());
+    pool.free.resize(pool.free.size() - n);
+    size = pool.size;
   }
-  if (do_trim) trim(spill, size);
+  trim(batch, size);
   LockGuard l(pool.lock);
-  pool.free.insert(pool.free.end(), spill.begin(), spill.end());
+  if (pool.size == size) pool.cold.insert(pool.cold.end(), batch.begin(), batch.end());
 }
 
 // Releases the memory of every pooled stack (run teardown).
 void stacks_trim() noexcept {
   LockGuard l(pool.lock);
   trim(pool.free, pool.size);
+  pool.cold.insert(pool.cold.end(), pool.free.begin(), pool.free.end());
+  pool.free.clear();
 }
 
 // Is addr in the guard page (or just below the bottom) of g's stack?
