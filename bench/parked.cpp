@@ -4,7 +4,6 @@
 // (rss_after - rss_before) / N bytes/goroutine. Then the channel is closed
 // and the time to wake all N and see them exit is measured.
 #include <chrono>
-#include <thread>
 
 #include <goro/goro.hpp>
 
@@ -28,12 +27,7 @@ int main(int argc, char** argv) {
     }
     started.wait();
     double spawn_ns = bench::ns_since(t0);
-    // Go: time.Sleep(100 ms). goro::sleep does not exist yet, so this blocks
-    // the main goroutine's thread instead of parking the goroutine. That is
-    // harmless here: every other goroutine is already parked (or about to
-    // park) on ch, so no work is held up. Switch to goro::sleep once timers
-    // are implemented.
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    goro::sleep(std::chrono::milliseconds(100));  // lets the last goroutines park
     const long long after = bench::vm_rss_bytes();
     auto t1 = bench::clock_type::now();
     ch.close();
