@@ -53,7 +53,8 @@ TEST_P(SpreadTest, WorkSpreadsOverAllProcessors) {
   goro::run([&] { spread_over_all_processors(procs); }, goro::config{.procs = procs});
 }
 
-INSTANTIATE_TEST_SUITE_P(Procs, SpreadTest, testing::Values(2, 4, 8));
+INSTANTIATE_TEST_SUITE_P(Procs, SpreadTest, testing::Values(2, 4, 8),
+                         [](const testing::TestParamInfo<int>& info) { return "procs" + std::to_string(info.param); });
 
 TEST(Scheduler, GomaxprocsGrowthPutsNewProcessorsToWork) {
   goro::run(
