@@ -4,7 +4,8 @@
 #
 # usage: bench/compare.sh [OUTDIR]   (default OUTDIR: /tmp/goro-compare)
 # env:   RUNS=1                  passes over the suite (table shows the median)
-#        ONLY="spawn yield"      workloads (default: bench/workloads.txt)
+#        ONLY="spawn yield"      workloads (default: bench/workloads.txt);
+#                                tcp_echo (bench/tcp_echo.sh) runs only when named
 #        NO_BUILD=1              reuse the binaries already in OUTDIR
 #        GORO_SHARED=DIR         the shared/ folder (default: <repo>/../shared)
 #        PORT, WRK_DURATION      passed on to run.sh (http_hello)
@@ -52,7 +53,15 @@ fi
 
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 # Build the peers (first call) and run every peer, goro included, RUNS times.
-RUNS="$RUNS" ONLY="$ONLY" PEERS="go boost-fiber goro" "$peers/run.sh" "$out/run" | tee "$out/raw.txt" >&2
+# tcp_echo is a server pair, not a program run.sh runs: bench/tcp_echo.sh
+# measures it (OUTDIR/tcp_echo) and its lines join run.sh's.
+RUN_ONLY="$(for w in $ONLY; do [ "$w" = tcp_echo ] || printf '%s ' "$w"; done)"
+: >"$out/raw.txt"
+[ -n "$RUN_ONLY" ] && RUNS="$RUNS" ONLY="$RUN_ONLY" PEERS="go boost-fiber goro" "$peers/run.sh" "$out/run" | tee "$out/raw.txt" >&2
+case " $ONLY " in
+  *" tcp_echo "*) RUNS="$RUNS" GORO_SHARED="$shared" "$here/tcp_echo.sh" "$out/tcp_echo" >&2 &&
+    tee -a "$out/raw.txt" <"$out/tcp_echo/raw.txt" >&2 ;;
+esac
 
 machine="$(nproc) vCPU, $(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)"
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
