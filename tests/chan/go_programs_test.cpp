@@ -8,6 +8,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -44,37 +45,44 @@ std::vector<int> first_primes(int n) {
 }
 
 // ------------------------------------------------------------- sieve1.go
+//
+// As in Go, the generator and the filters run forever and run() discards
+// them. A discarded goroutine's frame is never unwound, so the goroutines
+// here own no channel: they use channels kept in a registry that outlives
+// run (std::deque keeps references stable), which frees them afterwards.
 
-void generate(goro::send_chan<int> ch) {
-  for (int i = 2;; ++i) ch.send(i);
+using chan_registry = std::deque<goro::chan<int>>;
+
+void generate(const goro::chan<int>* ch) {
+  for (int i = 2;; ++i) ch->send(i);
 }
 
-void filter(goro::recv_chan<int> in, goro::send_chan<int> out, int prime) {
+void filter(const goro::chan<int>* in, const goro::chan<int>* out, int prime) {
   for (;;) {
-    int i = *in.recv();
-    if (i % prime != 0) out.send(i);
+    int i = *in->recv();
+    if (i % prime != 0) out->send(i);
   }
 }
 
-void sieve(goro::send_chan<int> primes) {
-  goro::chan<int> ch = goro::make_chan<int>();
+void sieve(chan_registry* reg, const goro::chan<int>* primes) {
+  const goro::chan<int>* ch = &reg->emplace_back(goro::make_chan<int>());  // only this goroutine adds
   goro::go(generate, ch);
   for (;;) {
-    int prime = *ch.recv();
-    primes.send(prime);
-    auto ch1 = goro::make_chan<int>();
+    int prime = *ch->recv();
+    primes->send(prime);
+    const goro::chan<int>* ch1 = &reg->emplace_back(goro::make_chan<int>());
     goro::go(filter, ch, ch1, prime);
     ch = ch1;
   }
 }
 
 TEST_P(GoChanTest, Sieve1) {
-  // As in Go, the generator and the filters run forever: run discards them.
   const std::vector<int> want = first_primes(100);
+  chan_registry reg;
   auto primes = goro::make_chan<int>();
   goro::run(
       [&] {
-        goro::go(sieve, primes);
+        goro::go(sieve, &reg, &primes);
         for (int i = 0; i < 100; ++i) ASSERT_EQ(primes.recv(), want[i]) << "prime #" << i;
       },
       cfg());
@@ -170,6 +178,9 @@ TEST_P(GoChanTest, SynchFifo) {
         start.send(0);
         for (int i = 0; i < n; ++i) ch.send(i);
         in.recv();
+        // Unlike Go, wait for the last links to return: a goroutine discarded
+        // by run is not unwound, and its by-value channel parameters would leak.
+        goro_test::yield_until([] { return goro::num_goroutine() == 1; }, "the chain exits");
       },
       cfg());
 }
@@ -189,6 +200,7 @@ TEST_P(GoChanTest, GoroutineChain) {
         }
         goro::go([](goro::chan<int> c) { c.send(1); }, right);
         EXPECT_EQ(leftmost.recv(), n + 1);
+        goro_test::yield_until([] { return goro::num_goroutine() == 1; }, "the chain exits");
       },
       cfg());
 }
@@ -606,6 +618,7 @@ TEST_P(GoChanTest, DoubleSelect) {
           ++count;
         }
         EXPECT_EQ(count, iterations);
+        goro_test::yield_until([] { return goro::num_goroutine() == 1; }, "the muxes exit");
       },
       cfg());
 }

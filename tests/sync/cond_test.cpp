@@ -39,6 +39,7 @@ TEST_P(CondTest, NotifyOneWakesOneWaiterAtATime) {
             ++waiting;
             cv.wait(l);  // no predicate: returns only when notified (Go: no spurious wake-ups)
             woken.fetch_add(1);
+            l.unlock();  // before done(): m must not be touched once main may leave
             wg.done();
           });
         }
@@ -100,6 +101,7 @@ TEST_P(CondTest, NotifyAllWakesEveryWaiter) {
               std::unique_lock<goro::mutex> l(m);
               ready.done();
               cv.wait(l, [&] { return generation > r; });
+              l.unlock();
               passed.done();
             });
           }
@@ -131,6 +133,7 @@ TEST_P(CondTest, NotifyWithNobodyWaitingIsNotRemembered) {
           ids.send(goro::this_goroutine::id());
           cv.wait(l);
           woken.store(true);
+          l.unlock();
           wg.done();
         });
         ASSERT_TRUE(goro_test::wait_until_parked(*ids.recv(), "sync.Cond.Wait"));
@@ -158,9 +161,11 @@ TEST_P(CondTest, NotifyBetweenUnlockAndParkIsNotLost) {
           wg.add(1);
           m.lock();
           goro::go([&] {
-            std::lock_guard<goro::mutex> l(m);  // acquired once the waiter is inside wait()
-            flag = true;
-            cv.notify_one();
+            {
+              std::lock_guard<goro::mutex> l(m);  // acquired once the waiter is inside wait()
+              flag = true;
+              cv.notify_one();
+            }
             wg.done();
           });
           cv.wait(m, [&] { return flag; });  // the mutex itself as the lock
@@ -194,8 +199,10 @@ TEST_P(CondTest, BoundedQueueWithTwoConditions) {
               q.push_back(p * per + i);
               not_empty.notify_one();
             }
-            std::lock_guard<goro::mutex> l(m);
-            if (--producers_left == 0) not_empty.notify_all();
+            {
+              std::lock_guard<goro::mutex> l(m);
+              if (--producers_left == 0) not_empty.notify_all();
+            }
             wg.done();
           });
         }

@@ -289,8 +289,10 @@ TEST(Mutex, OutlivesRunAndIsUsableAgain) {
       wg.add(10);
       for (int i = 0; i < 10; ++i) {
         goro::go([&] {
-          std::lock_guard<goro::mutex> l(m);
-          goro::yield();
+          {
+            std::lock_guard<goro::mutex> l(m);
+            goro::yield();
+          }
           wg.done();
         });
       }

@@ -234,9 +234,11 @@ TEST_P(RwMutexTest, PlainThreadReadersAndGoroutineWriters) {
               std::shared_lock<goro::rw_mutex> l(m);
               if (a != b) torn.fetch_add(1);
             }
-            std::lock_guard<goro::rw_mutex> w(m);  // a thread writes too
-            ++a;
-            ++b;
+            {
+              std::lock_guard<goro::rw_mutex> w(m);  // a thread writes too
+              ++a;
+              ++b;
+            }
             wg.done();
           });
         }
