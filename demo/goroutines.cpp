@@ -62,7 +62,7 @@ bool demo::goroutines_main() {
 
   // Braces, not parentheses: `goro::go(myFunc);` would parse as the
   // declaration of a variable named myFunc (goro::go is a class template).
-  goro::go{myFunc};
+  goro::go(myFunc);
 
   for (int i = 0; i < 5; i++) {
     goro::go(

@@ -51,10 +51,8 @@ void increment() {
 bool demo::mutex_counter_main() {
   counter = 0;
   wg.add(2);
-  // goro::go{f}, not goro::go(f): with a lone name in parentheses, C++ reads
-  // a declaration of a variable named f (goro::go is a class template).
-  goro::go{increment};
-  goro::go{increment};
+  goro::go(increment);
+  goro::go(increment);
   wg.wait();
   std::printf("Counter: %d\n", counter);  // Always 2000
 

@@ -110,24 +110,134 @@ void spawn(const spawn_options* opts, const source_location& loc, F&& f, Args&&.
 
 }  // namespace detail
 
-// goro::go(f, args...) — Go's `go f(args...)`. A class template only so that
-// the call site can be captured after a parameter pack; use it as a function.
-// Throws std::logic_error when no runtime is running.
-template <class F, class... Args>
-struct go {
-  go(F&& f, Args&&... args, const source_location& loc = source_location::current()) {
-    detail::spawn(nullptr, loc, std::forward<F>(f), std::forward<Args>(args)...);
-  }
-  go(const spawn_options& opts, F&& f, Args&&... args,
-     const source_location& loc = source_location::current()) {
-    detail::spawn(&opts, loc, std::forward<F>(f), std::forward<Args>(args)...);
-  }
-};
-template <class F, class... Args>
+// goro::go(f, args...) — Go's `go f(args...)`: starts f(args...) in a new
+// goroutine. f and the arguments are decay-copied at the call, as
+// std::thread does; the call site is recorded for dumps. go(spawn_options,
+// f, args...) names the goroutine or sets its stack size. Throws
+// std::logic_error when no runtime is running. (Function templates, one per
+// argument count up to 10, so that the call site can be a default argument
+// after the arguments, and `goro::go(worker);` is a call, not a declaration.)
+
+template <class F>
   requires(!std::is_same_v<std::remove_cvref_t<F>, spawn_options>)
-go(F&&, Args&&...) -> go<F, Args...>;
-template <class F, class... Args>
-go(spawn_options, F&&, Args&&...) -> go<F, Args...>;
+void go(F&& f, const source_location& loc = source_location::current()) {
+  detail::spawn(nullptr, loc, std::forward<F>(f));
+}
+
+template <class F>
+void go(const spawn_options& opts, F&& f, const source_location& loc = source_location::current()) {
+  detail::spawn(&opts, loc, std::forward<F>(f));
+}
+
+template <class F, class A0>
+  requires(!std::is_same_v<std::remove_cvref_t<F>, spawn_options>)
+void go(F&& f, A0&& a0, const source_location& loc = source_location::current()) {
+  detail::spawn(nullptr, loc, std::forward<F>(f), std::forward<A0>(a0));
+}
+
+template <class F, class A0>
+void go(const spawn_options& opts, F&& f, A0&& a0, const source_location& loc = source_location::current()) {
+  detail::spawn(&opts, loc, std::forward<F>(f), std::forward<A0>(a0));
+}
+
+template <class F, class A0, class A1>
+  requires(!std::is_same_v<std::remove_cvref_t<F>, spawn_options>)
+void go(F&& f, A0&& a0, A1&& a1, const source_location& loc = source_location::current()) {
+  detail::spawn(nullptr, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1));
+}
+
+template <class F, class A0, class A1>
+void go(const spawn_options& opts, F&& f, A0&& a0, A1&& a1, const source_location& loc = source_location::current()) {
+  detail::spawn(&opts, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1));
+}
+
+template <class F, class A0, class A1, class A2>
+  requires(!std::is_same_v<std::remove_cvref_t<F>, spawn_options>)
+void go(F&& f, A0&& a0, A1&& a1, A2&& a2, const source_location& loc = source_location::current()) {
+  detail::spawn(nullptr, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2));
+}
+
+template <class F, class A0, class A1, class A2>
+void go(const spawn_options& opts, F&& f, A0&& a0, A1&& a1, A2&& a2, const source_location& loc = source_location::current()) {
+  detail::spawn(&opts, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2));
+}
+
+template <class F, class A0, class A1, class A2, class A3>
+  requires(!std::is_same_v<std::remove_cvref_t<F>, spawn_options>)
+void go(F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, const source_location& loc = source_location::current()) {
+  detail::spawn(nullptr, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3));
+}
+
+template <class F, class A0, class A1, class A2, class A3>
+void go(const spawn_options& opts, F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, const source_location& loc = source_location::current()) {
+  detail::spawn(&opts, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3));
+}
+
+template <class F, class A0, class A1, class A2, class A3, class A4>
+  requires(!std::is_same_v<std::remove_cvref_t<F>, spawn_options>)
+void go(F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4&& a4, const source_location& loc = source_location::current()) {
+  detail::spawn(nullptr, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3), std::forward<A4>(a4));
+}
+
+template <class F, class A0, class A1, class A2, class A3, class A4>
+void go(const spawn_options& opts, F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4&& a4, const source_location& loc = source_location::current()) {
+  detail::spawn(&opts, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3), std::forward<A4>(a4));
+}
+
+template <class F, class A0, class A1, class A2, class A3, class A4, class A5>
+  requires(!std::is_same_v<std::remove_cvref_t<F>, spawn_options>)
+void go(F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, const source_location& loc = source_location::current()) {
+  detail::spawn(nullptr, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5));
+}
+
+template <class F, class A0, class A1, class A2, class A3, class A4, class A5>
+void go(const spawn_options& opts, F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, const source_location& loc = source_location::current()) {
+  detail::spawn(&opts, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5));
+}
+
+template <class F, class A0, class A1, class A2, class A3, class A4, class A5, class A6>
+  requires(!std::is_same_v<std::remove_cvref_t<F>, spawn_options>)
+void go(F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6, const source_location& loc = source_location::current()) {
+  detail::spawn(nullptr, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5), std::forward<A6>(a6));
+}
+
+template <class F, class A0, class A1, class A2, class A3, class A4, class A5, class A6>
+void go(const spawn_options& opts, F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6, const source_location& loc = source_location::current()) {
+  detail::spawn(&opts, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5), std::forward<A6>(a6));
+}
+
+template <class F, class A0, class A1, class A2, class A3, class A4, class A5, class A6, class A7>
+  requires(!std::is_same_v<std::remove_cvref_t<F>, spawn_options>)
+void go(F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6, A7&& a7, const source_location& loc = source_location::current()) {
+  detail::spawn(nullptr, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5), std::forward<A6>(a6), std::forward<A7>(a7));
+}
+
+template <class F, class A0, class A1, class A2, class A3, class A4, class A5, class A6, class A7>
+void go(const spawn_options& opts, F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6, A7&& a7, const source_location& loc = source_location::current()) {
+  detail::spawn(&opts, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5), std::forward<A6>(a6), std::forward<A7>(a7));
+}
+
+template <class F, class A0, class A1, class A2, class A3, class A4, class A5, class A6, class A7, class A8>
+  requires(!std::is_same_v<std::remove_cvref_t<F>, spawn_options>)
+void go(F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6, A7&& a7, A8&& a8, const source_location& loc = source_location::current()) {
+  detail::spawn(nullptr, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5), std::forward<A6>(a6), std::forward<A7>(a7), std::forward<A8>(a8));
+}
+
+template <class F, class A0, class A1, class A2, class A3, class A4, class A5, class A6, class A7, class A8>
+void go(const spawn_options& opts, F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6, A7&& a7, A8&& a8, const source_location& loc = source_location::current()) {
+  detail::spawn(&opts, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5), std::forward<A6>(a6), std::forward<A7>(a7), std::forward<A8>(a8));
+}
+
+template <class F, class A0, class A1, class A2, class A3, class A4, class A5, class A6, class A7, class A8, class A9>
+  requires(!std::is_same_v<std::remove_cvref_t<F>, spawn_options>)
+void go(F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6, A7&& a7, A8&& a8, A9&& a9, const source_location& loc = source_location::current()) {
+  detail::spawn(nullptr, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5), std::forward<A6>(a6), std::forward<A7>(a7), std::forward<A8>(a8), std::forward<A9>(a9));
+}
+
+template <class F, class A0, class A1, class A2, class A3, class A4, class A5, class A6, class A7, class A8, class A9>
+void go(const spawn_options& opts, F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6, A7&& a7, A8&& a8, A9&& a9, const source_location& loc = source_location::current()) {
+  detail::spawn(&opts, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5), std::forward<A6>(a6), std::forward<A7>(a7), std::forward<A8>(a8), std::forward<A9>(a9));
+}
 
 // Runs fn as goroutine 1 of a fresh runtime and returns when it returns: its
 // int result if it has one, else 0. Goroutines still alive then are
@@ -203,6 +313,12 @@ int num_goroutine();
 // runtime.GOMAXPROCS(n): sets the number of processors when n > 0 and
 // returns the previous value.
 int gomaxprocs(int n = 0);
+
+// runtime.LockOSThread(): the calling goroutine runs only on its current
+// thread, and that thread runs no other goroutine, until the matching
+// unlock_os_thread() (calls nest). For thread-affine libraries.
+void lock_os_thread();
+void unlock_os_thread() noexcept;
 
 namespace this_goroutine {
 // The goroutine's id (1 for the main goroutine); 0 on a plain thread.

@@ -1,6 +1,7 @@
 // pollfd.cpp — waiting on a PollDesc (the slot protocol of netpoll.hpp),
 // deadlines and eviction on close.
 #include <cerrno>
+#include <cstdint>
 
 #include "goro/errc.hpp"
 #include "net/netpoll.hpp"
@@ -26,11 +27,11 @@ struct ParkOn {
 bool commit_wait(G* g, void* a) {
   auto* po = static_cast<ParkOn*>(a);
   std::uintptr_t w = kPdWait;
-  sched.nexternal.fetch_add(1, std::memory_order_acq_rel);
+  sched.npollwait.fetch_add(1, std::memory_order_acq_rel);
   if (slot(po->pd, po->mode).compare_exchange_strong(w, reinterpret_cast<std::uintptr_t>(g), std::memory_order_acq_rel))
     return true;
   // Readiness or a wake-up arrived meanwhile: don't sleep.
-  sched.nexternal.fetch_sub(1, std::memory_order_acq_rel);
+  sched.npollwait.fetch_sub(1, std::memory_order_acq_rel);
   return false;
 }
 
@@ -99,7 +100,11 @@ G* poll_unblock(PollDesc* pd, char mode, bool io_ready) noexcept {
     if (s.compare_exchange_weak(old, nw, std::memory_order_acq_rel)) break;
   }
   if (old > kPdWait) {
-    sched.nexternal.fetch_sub(1, std::memory_order_acq_rel);
+    // The last I/O waiter gone: a sleeper waiting only for I/O must
+    // recompute (it may now sleep for good and let the deadlock check run).
+    if (sched.npollwait.fetch_sub(1, std::memory_order_acq_rel) == 1 &&
+        sched.sleep_until.load(std::memory_order_relaxed) == INT64_MAX)
+      netpoll_break();
     return reinterpret_cast<G*>(old);
   }
   return nullptr;  // nobody, or a waiter whose commit will now fail

@@ -27,11 +27,25 @@ inline void cpu_relax() noexcept {
 
 void lock_slow(std::atomic<std::uint32_t>& w) noexcept;
 
+#if defined(GORO_TSAN)
+// The runtime is not instrumented (sanitizer.hpp): its locks tell TSan that
+// what one holder did happens before the next holder, which covers the
+// memory the runtime allocates and frees under them.
+extern "C" void __tsan_acquire(void* addr);
+extern "C" void __tsan_release(void* addr);
+#endif
+
 inline void lock_word(std::atomic<std::uint32_t>& w) noexcept {
   std::uint32_t z = 0;
   if (!w.compare_exchange_strong(z, 1, std::memory_order_acquire, std::memory_order_relaxed)) lock_slow(w);
+#if defined(GORO_TSAN)
+  __tsan_acquire(&w);
+#endif
 }
 inline void unlock_word(std::atomic<std::uint32_t>& w) noexcept {
+#if defined(GORO_TSAN)
+  __tsan_release(&w);
+#endif
   if (w.exchange(0, std::memory_order_release) == 2) futex_wake(&w, 1);
 }
 

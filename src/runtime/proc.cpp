@@ -39,7 +39,6 @@ constexpr int kGfreeLocalMax = 64;
 
 void prepare_first_run(M* m, G* g) {
   stack_alloc(m->p, g);
-  san::acquire(g->stack_lo);  // whoever used this stack before is done with it
   g->started = true;
   g->sp = make_context(g->stack_lo + g->stack_size, &g_entry, g);
   san::fiber_create(g);
@@ -111,12 +110,17 @@ void switch_out(M* m, G* g, AfterFn after, void* arg) {
     p->preempt.store(false, std::memory_order_relaxed);
     if (G* rn = p->runnext.exchange(nullptr, std::memory_order_acq_rel)) runqput(p, rn, false);
   }
-  if (!sched.stopping.load(std::memory_order_relaxed) &&
+  if (!sched.stopping.load(std::memory_order_relaxed) && !m->locked_g &&
       (p->id < sched.nprocs.load(std::memory_order_relaxed) || p->spare) &&
       (p->schedtick.load(std::memory_order_relaxed) % 61 != 0 || sched.runq_size.load(std::memory_order_relaxed) == 0)) {
     bool inherit;
     next = runqget(p, &inherit);
     if (!inherit) tick(p);
+    if (next && next->locked_m && next->locked_m != m) {
+      // Locked to another thread: the scheduler loop hands it over.
+      runqput(p, next, true);
+      next = nullptr;
+    }
   } else {
     tick(p);
   }
@@ -167,6 +171,11 @@ void after_exit(M* m, G* g, void*) {
 
 [[noreturn]] void goexit(M* m, G* g) {
   g->status.store(GStatus::dead, std::memory_order_relaxed);
+  if (g->locked_m) {  // exiting unlocks (Go would end the thread)
+    g->locked_m = nullptr;
+    g->lock_count = 0;
+    m->locked_g = nullptr;
+  }
   san::release(g->stack_lo);
   san::release(g);  // its closure buffer may be reused by the next go statement
   switch_out(m, g, &after_exit, nullptr);
@@ -178,7 +187,8 @@ void after_exit(M* m, G* g, void*) {
   G* g = static_cast<G*>(gp);
   san::switched(m, g);
   m->run_after();
-  san::acquire(g);  // everything before the go statement
+  san::acquire(g);            // everything before the go statement
+  san::acquire(g->stack_lo);  // whoever used this stack before is done with it
   if (timers_due(m->p)) [[unlikely]]
     run_timers(m->p, nanotime());
   try {
@@ -291,6 +301,7 @@ void teardown() {
   sched.sleeper = nullptr;
   sched.sleep_until.store(0);
   sched.nexternal.store(0);
+  sched.npollwait.store(0);
   sched.goid_gen.store(0);
   sched.extra_created.store(0);
   sched.extra_exited.store(0);
@@ -452,6 +463,7 @@ int run_main(void (*fn)(void*), void* arg, const config& cfg) {
   thread_init(m0);
   m0->p = sched.allp[0];
   sched.allp[0]->m = m0;
+  sched.allp[0]->status.store(kPRunning, std::memory_order_release);
   {
     LockGuard l(sched.lock);
     for (int i = procs - 1; i >= 1; --i) {
@@ -499,6 +511,7 @@ void yield() {
     return;
   }
   P* p = m->p;
+  if (timers_due(p)) run_timers(p, nanotime());
   if (runq_empty(p) && sched.runq_size.load(std::memory_order_relaxed) == 0 &&
       !sched.stopping.load(std::memory_order_relaxed) &&
       (p->id < sched.nprocs.load(std::memory_order_relaxed) || p->spare))
@@ -541,6 +554,25 @@ int gomaxprocs(int n) {
   }
   sched.nprocs.store(n, std::memory_order_release);
   return prev;
+}
+
+void lock_os_thread() {
+  M* m = current_m();
+  if (!m || !m->curg) return;  // a plain thread is its own thread already
+  G* g = m->curg;
+  if (g->lock_count++ == 0) {
+    g->locked_m = m;
+    m->locked_g = g;
+  }
+}
+
+void unlock_os_thread() noexcept {
+  M* m = current_m();
+  if (!m || !m->curg) return;
+  G* g = m->curg;
+  if (g->lock_count == 0 || --g->lock_count > 0) return;
+  g->locked_m = nullptr;
+  m->locked_g = nullptr;
 }
 
 namespace this_goroutine {

@@ -23,6 +23,9 @@
 #include <unistd.h>
 
 #include <dirent.h>
+#include <time.h>
+
+#include <utility>
 
 #include <climits>
 #include <cstdint>
@@ -152,7 +155,7 @@ bool stopm(M* m) noexcept {
       if (sched.stopping.load(std::memory_order_relaxed)) return false;
       if (!sched.sleeper && sched.npidle.load(std::memory_order_relaxed) > 0) {
         until = next_timer_when();
-        if (until || sched.nexternal.load(std::memory_order_acquire) > 0) {
+        if (until || sched.npollwait.load(std::memory_order_acquire) > 0) {
           sleeper = true;
           sched.sleeper = m;
           sched.sleep_until.store(until ? until : INT64_MAX, std::memory_order_release);
@@ -279,7 +282,7 @@ top:
   }
   run_all_timers(m);
   if (G* g = runqget(p)) return g;
-  if (sched.nexternal.load(std::memory_order_relaxed) > 0 && sched.sleep_until.load(std::memory_order_relaxed) == 0) {
+  if (sched.npollwait.load(std::memory_order_relaxed) > 0 && sched.sleep_until.load(std::memory_order_relaxed) == 0) {
     int n = 0;
     if (G* list = netpoll(0, &n)) {
       G* first = list;
@@ -452,38 +455,52 @@ void ready(G* g) noexcept {
 // or any thread of the process that is not the runtime's own (a plain
 // thread may hold a channel). Under ThreadSanitizer its background thread
 // is allowed for.
+bool looks_dead();
+
 void check_deadlock() {
-  if (sched.runq_size.load(std::memory_order_acquire) > 0) return;
+  // Plain threads are outside the scheduler's locks: a thread may ready a
+  // goroutine and exit between two of the checks below. So a deadlock must
+  // be seen twice, 5 ms apart, with every M idle in between.
+  if (!looks_dead()) return;
+  timespec ts{0, 5'000'000};
+  nanosleep(&ts, nullptr);
+  if (!looks_dead()) return;
+  std::string s = "fatal error: all goroutines are asleep - deadlock!\n\n";
+  append_dump(s, true);
+  write_stderr(s.data(), s.size());
+  _exit(2);
+}
+
+bool looks_dead() {
+  if (sched.runq_size.load(std::memory_order_acquire) > 0) return false;
   int np = sched.nprocs.load(std::memory_order_acquire);
   for (int i = 0; i < np; ++i) {
     P* p = sched.allp[i];
-    if (p && (!runq_empty(p) || p->timer0_when.load(std::memory_order_acquire) != 0)) return;
+    if (p && (!runq_empty(p) || p->timer0_when.load(std::memory_order_acquire) != 0)) return false;
   }
-  if (sched.nexternal.load(std::memory_order_acquire) > 0 || signals_registered()) return;
+  if (sched.nexternal.load(std::memory_order_acquire) > 0 || sched.npollwait.load(std::memory_order_acquire) > 0 ||
+      signals_registered())
+    return false;
   std::size_t mine;
   {
     LockGuard l(sched.lock);
-    if (sched.nmidle != static_cast<int>(sched.allm.size()) || sched.stopping.load(std::memory_order_relaxed)) return;
+    if (sched.nmidle != static_cast<int>(sched.allm.size()) || sched.stopping.load(std::memory_order_relaxed)) return false;
     mine = sched.allm.size() + 2;  // the Ms, the signal thread and sysmon
   }
 #if defined(GORO_TSAN)
   mine += 1;  // ThreadSanitizer's background thread
 #endif
-  if (count_threads() > mine) return;
+  if (count_threads() > mine) return false;
   int waiting = 0;
   {
     LockGuard l(sched.allg_lock);
     for (G* g = sched.allg; g; g = g->allnext) {
       GStatus st = g->status.load(std::memory_order_acquire);
-      if (st == GStatus::runnable || st == GStatus::running) return;
+      if (st == GStatus::runnable || st == GStatus::running || st == GStatus::syscall) return false;
       if (st == GStatus::waiting) ++waiting;
     }
   }
-  if (waiting == 0) return;
-  std::string s = "fatal error: all goroutines are asleep - deadlock!\n\n";
-  append_dump(s, true);
-  write_stderr(s.data(), s.size());
-  _exit(2);
+  return waiting > 0;
 }
 
 void wake_timer_sleeper(std::int64_t when) noexcept {
@@ -501,6 +518,11 @@ void wake_timer_sleeper(std::int64_t when) noexcept {
 void start_ms_for_stop() noexcept {
   netpoll_break();  // the sleeper, if any
   LockGuard l(sched.lock);
+  for (M* m : sched.allm)
+    if (m->locked_wait.load(std::memory_order_seq_cst)) {
+      m->wake.store(1, std::memory_order_release);
+      futex_wake(&m->wake, 1);
+    }
   while (M* m = sched.midle) {
     sched.midle = m->link;
     --sched.nmidle;
@@ -512,8 +534,60 @@ void start_ms_for_stop() noexcept {
 
 void execute(M* m, G* g);
 
+// lock_os_thread (Go's LockOSThread). A locked goroutine runs only on its
+// M, and that M runs nothing else: when the goroutine leaves the CPU, its M
+// gives its P away and sleeps (stoplockedm); an M that dequeues a goroutine
+// locked to another M hands it its P and the goroutine (startlockedm).
+namespace {
+
+void startlockedm(M* m, G* g) noexcept {
+  M* lm = g->locked_m;
+  P* p = m->p;
+  m->p = nullptr;
+  p->m = nullptr;
+  lm->nextp = p;
+  lm->nextg = g;
+  lm->wake.store(1, std::memory_order_release);
+  futex_wake(&lm->wake, 1);
+}
+
+// Returns the locked goroutine to run, or null when stopping.
+G* stoplockedm(M* m) noexcept {
+  if (P* p = m->p) {
+    m->p = nullptr;
+    handoffp(p);
+  }
+  m->locked_wait.store(true, std::memory_order_seq_cst);
+  while (m->wake.load(std::memory_order_acquire) == 0) {
+    if (sched.stopping.load(std::memory_order_acquire)) break;
+    futex_wait(&m->wake, 0);
+  }
+  m->locked_wait.store(false, std::memory_order_relaxed);
+  m->wake.store(0, std::memory_order_relaxed);
+  if (!m->nextp || !m->nextg) return nullptr;
+  acquirep(m, m->nextp);
+  m->nextp = nullptr;
+  return std::exchange(m->nextg, nullptr);
+}
+
+}  // namespace
+
 void schedule_loop(M* m) {
-  while (G* g = findrunnable(m)) execute(m, g);
+  for (;;) {
+    G* g;
+    if (m->locked_g) {
+      // Our goroutine left the CPU: it runs here and only here.
+      g = stoplockedm(m);
+    } else {
+      g = findrunnable(m);
+    }
+    if (!g) break;
+    if (g->locked_m && g->locked_m != m) {
+      startlockedm(m, g);
+      continue;
+    }
+    execute(m, g);
+  }
   if (m->spinning) {
     m->spinning = false;
     sched.nmspinning.fetch_sub(1, std::memory_order_relaxed);

@@ -119,6 +119,8 @@ struct G {
   void* wait_obj = nullptr;           // the object whose queue it waits on
   void* park_data = nullptr;          // per-wait data (the waiter record)
   G* allnext = nullptr;               // registry of every descriptor ever made
+  M* locked_m = nullptr;              // lock_os_thread: the only M that may run it
+  int lock_count = 0;                 // nested lock_os_thread calls
   void* tsan_fiber = nullptr;         // ThreadSanitizer's fiber (tsan builds)
   void* asan_fake_stack = nullptr;    // AddressSanitizer's fake stack (asan builds)
   alignas(16) unsigned char buf[kInlineClosure];
@@ -170,6 +172,9 @@ struct M {
   P* p = nullptr;
   P* nextp = nullptr;         // handed over by startm (sched.lock)
   P* oldp = nullptr;          // the P left in syscall state by blocking()
+  G* locked_g = nullptr;      // the goroutine locked to this thread, if any
+  G* nextg = nullptr;         // handed over with nextp by startlockedm
+  std::atomic<bool> locked_wait{false};  // waiting for locked_g to become runnable
   bool spinning = false;
   std::atomic<std::uint32_t> wake{0};  // futex: set by startm / stop
   M* link = nullptr;          // idle list (sched.lock)
@@ -211,7 +216,8 @@ struct Sched {
   std::atomic<std::int64_t> sleep_until{0};  // when it wakes (0: no sleeper)
   // Goroutines that something outside the run queues will wake: inside
   // blocking(), waiting on the network poller (the deadlock detector's view).
-  std::atomic<std::int64_t> nexternal{0};
+  std::atomic<std::int64_t> nexternal{0};   // in blocking()
+  std::atomic<std::int64_t> npollwait{0};   // parked on the network poller
   // Spare Ps lent by sysmon to run the queue of a P whose goroutine hogs it.
   std::vector<P*> spare_all;      // (lock)
   P* spare_free = nullptr;        // (lock)
@@ -308,6 +314,7 @@ void startm(P* p, bool spinning) noexcept;
 void pidleput(P* p) noexcept;  // sched.lock held
 P* pidleget() noexcept;        // sched.lock held; skips Ps retired by gomaxprocs
 void preempt_check();          // yields if sysmon asked this P to
+void handoffp(P* p) noexcept;  // gives a P without an M to an M, or to the idle list
 void sysmon_start();
 void sysmon_stop() noexcept;
 inline void tick(P* p) noexcept { p->schedtick.store(p->schedtick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }

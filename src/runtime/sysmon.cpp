@@ -38,7 +38,10 @@ constexpr std::int64_t kSysmonMinNs = 20'000, kSysmonMaxNs = 10'000'000;
 
 std::thread sysmon_thread;
 
-// Gives a P retaken from a blocking() call to an M if it has anything to do.
+}  // namespace
+
+// Gives a P retaken from a blocking() call (or left by a locked M) to an M
+// if it has anything to do, else to the idle list.
 void handoffp(P* p) noexcept {
   if (!runq_empty(p) || sched.runq_size.load(std::memory_order_acquire) > 0) {
     startm(p, false);
@@ -51,6 +54,8 @@ void handoffp(P* p) noexcept {
   // Its timers still need an M: one that finds nothing becomes the sleeper.
   if (p->timer0_when.load(std::memory_order_acquire) != 0) wakep();
 }
+
+namespace {
 
 void lend_spare() noexcept {
   P* sp;

@@ -14,6 +14,7 @@
 // it was stopped or reset in the meantime (goro::timer's no-stale-value rule).
 #include <algorithm>
 
+#include "net/netpoll.hpp"
 #include "runtime/sched.hpp"
 
 namespace goro::rt {
@@ -120,6 +121,9 @@ bool timer_del(Timer* t) {
   ++t->seq;
   update_timer0(p);
   p->timers_lock.unlock();
+  // The idle sleeper may be waiting for exactly this timer: let it
+  // recompute (it may have nothing left to wait for).
+  if (sched.sleep_until.load(std::memory_order_acquire) == t->when) netpoll_break();
   return true;
 }
 

@@ -179,21 +179,31 @@ constexpr std::uint64_t stack_array_sum() {
   return s;
 }
 
-// goro::go(goro::spawn_options{...}, f) is the documented call form. The
-// other tests pass a const lvalue: a prvalue or a non-const lvalue picked
-// the go(F&&, Args&&...) deduction guide (F = spawn_options), whose
-// static_assert then rejects the call. This checks the guide chosen, so the
-// suite still compiles while it is wrong.
-TEST(SpawnOptions, DocumentedCallFormSelectsTheOptionsConstructor) {
-  void (*fn)() = nullptr;
-  goro::spawn_options lvalue{};
-  const goro::spawn_options const_lvalue{};
-  using expected = goro::go<void (*&)()>;
-  EXPECT_TRUE((std::is_same_v<decltype(goro::go(const_lvalue, fn)), expected>));
-  EXPECT_TRUE((std::is_same_v<decltype(goro::go(goro::spawn_options{.name = "x"}, fn)), expected>))
-      << "goro::go(goro::spawn_options{...}, f) does not compile";
-  EXPECT_TRUE((std::is_same_v<decltype(goro::go(lvalue, fn)), expected>))
-      << "goro::go(opts, f) with a non-const spawn_options does not compile";
+// goro::go(goro::spawn_options{...}, f) is the documented call form, with
+// the options as a prvalue, a const or a non-const lvalue; and
+// `goro::go(worker);` with a lone function name is a call (it once parsed as
+// a declaration, when go was a class template).
+namespace {
+std::atomic<int> worker_runs{0};
+void worker() { worker_runs.fetch_add(1); }
+}  // namespace
+
+TEST(SpawnOptions, DocumentedCallFormsCompileAndRun) {
+  worker_runs = 0;
+  goro::run([] {
+    goro::wait_group wg;
+    wg.add(4);
+    goro::spawn_options lvalue{.name = "l"};
+    const goro::spawn_options const_lvalue{.name = "c"};
+    goro::go(goro::spawn_options{.name = "x"}, [&] { wg.done(); });
+    goro::go(lvalue, [&] { wg.done(); });
+    goro::go(const_lvalue, [&] { wg.done(); });
+    goro::go(worker);
+    goro::go([&] { wg.done(); });
+    wg.wait();
+    while (worker_runs.load() == 0) goro::yield();
+  });
+  EXPECT_EQ(worker_runs.load(), 1);
 }
 
 TEST(SpawnOptions, LargeStackHoldsALargeLocalArray) {
