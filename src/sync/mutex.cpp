@@ -19,7 +19,7 @@
 namespace goro {
 
 namespace {
-constexpr std::int32_t kLocked = 1, kWoken = 2, kStarving = 4, kShift = 3;
+constexpr std::int32_t kWoken = 2, kStarving = 4, kShift = 3;  // kLocked (1) is mutex::kLocked
 constexpr std::int64_t kStarvationNs = 1'000'000;
 
 bool can_spin(int iter) noexcept {
