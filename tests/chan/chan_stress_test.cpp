@@ -56,7 +56,8 @@ class ledger {
 class MpmcTest : public testing::TestWithParam<std::tuple<int, int>> {};
 
 TEST_P(MpmcTest, ProducersAndConsumersOnOneChannel) {
-  const auto [procs, cap] = GetParam();
+  // (not a structured binding: Clang 14 cannot capture those in lambdas)
+  const int procs = std::get<0>(GetParam()), cap = std::get<1>(GetParam());
   const int producers = 64, consumers = 64, per_producer = scaled(2'000, 100);
   const int total = producers * per_producer;
   ledger seen(total);
@@ -95,7 +96,8 @@ TEST_P(MpmcTest, ProducersAndConsumersOnOneChannel) {
 }
 
 TEST_P(MpmcTest, MoveOnlyValuesAreNeitherLostNorDuplicated) {
-  const auto [procs, cap] = GetParam();
+  // (not a structured binding: Clang 14 cannot capture those in lambdas)
+  const int procs = std::get<0>(GetParam()), cap = std::get<1>(GetParam());
   const int producers = 16, consumers = 16, per_producer = scaled(2'000, 100);
   const int total = producers * per_producer;
   ledger seen(total);
