@@ -16,6 +16,8 @@
 // every lock before it can leave this frame.
 #include <algorithm>
 #include <memory>
+#include <new>
+#include <type_traits>
 #include <vector>
 
 #include "chan/chan_impl.hpp"
@@ -31,6 +33,7 @@ using rt::lock_word;
 using rt::unlock_word;
 
 constexpr std::size_t kSmall = 8;
+static_assert(std::is_trivially_destructible_v<Sudog>, "select's records are never destroyed");
 
 std::uint32_t select_rand() noexcept {
   if (rt::M* m = rt::current_m()) return rt::fastrand(m);
@@ -187,16 +190,21 @@ select_result select_impl(scase* cases, std::size_t n, bool block) {
 
   // Park on every channel.
   SelectState st;
-  Sudog small_sg[kSmall];
-  std::unique_ptr<Sudog[]> big_sg;
-  Sudog* sg = small_sg;
+  // Records for the np cases only (constructed here, not for all kSmall).
+  alignas(Sudog) unsigned char small_sg[kSmall * sizeof(Sudog)];
+  std::unique_ptr<unsigned char[]> big_sg;
+  Sudog* sg = reinterpret_cast<Sudog*>(small_sg);
   if (np > kSmall) {
-    big_sg.reset(new Sudog[np]);
-    sg = big_sg.get();
+    big_sg.reset(new unsigned char[np * sizeof(Sudog) + alignof(Sudog)]);
+    void* p = big_sg.get();
+    std::size_t space = np * sizeof(Sudog) + alignof(Sudog);
+    sg = static_cast<Sudog*>(std::align(alignof(Sudog), np * sizeof(Sudog), p, space));
   }
+  rt::G* self = rt::current_g();
   for (std::size_t k = 0; k < np; ++k) {
     std::size_t i = order[k];
-    Sudog& s = sg[k];
+    Sudog& s = *::new (&sg[k]) Sudog;
+    s.g = self;
     s.elem = cases[i].elem;
     s.c = cases[i].c;
     s.sel = &st;

@@ -257,6 +257,7 @@ void teardown() {
       if (g->closure != g->buf) ::operator delete(g->closure, std::align_val_t(g->closure_align));
     }
     g->closure = nullptr;
+    san::release_discarded(g);
     san::fiber_destroy(g);
     stack_free(nullptr, g);
     g->status.store(GStatus::dead, std::memory_order_relaxed);

@@ -74,6 +74,10 @@ bool runq_empty(P* p) noexcept {
          p->runnext.load(std::memory_order_acquire) == nullptr;
 }
 
+bool runq_ring_empty(P* p) noexcept {
+  return p->runq_head.load(std::memory_order_acquire) == p->runq_tail.load(std::memory_order_acquire);
+}
+
 // Steals half of victim's queue into p's; returns one of the stolen Gs.
 G* runqsteal(P* p, P* victim, bool steal_next) noexcept {
   G* batch[kRunqSize / 2];

@@ -244,6 +244,23 @@ G* steal_work(M* m, bool steal_next) noexcept {
   return nullptr;
 }
 
+// The last pass of a spin: a runnext goroutine of a P whose run count has
+// not moved since the previous call (about one spin, 50 us) is taken, so a
+// goroutine readied just before its P's goroutine started computing does
+// not wait for sysmon.
+G* steal_stuck_runnext(M* m) noexcept {
+  int np = sched.nprocs.load(std::memory_order_acquire);
+  for (int i = 0; i < np; ++i) {
+    P* v = sched.allp[i];
+    if (!v || v == m->p) continue;
+    std::uint64_t ran = v->ran.load(std::memory_order_relaxed);
+    std::uint64_t seen = v->ran_seen.exchange(ran, std::memory_order_relaxed);
+    if (seen == ran && v->runnext.load(std::memory_order_relaxed))
+      if (G* g = runqsteal(m->p, v, true)) return g;
+  }
+  return nullptr;
+}
+
 // Gives a P above the current gomaxprocs back: its queue goes global.
 void retire_p(M* m) noexcept {
   P* p = m->p;
@@ -309,8 +326,11 @@ top:
     }
     std::int64_t deadline = nanotime() + kSpinNs;
     for (unsigned iter = 0;; ++iter) {
-      bool late = iter > 64;
-      if (G* g = steal_work(m, late)) {
+      // runnext is not stolen while spinning: a pair handing values back
+      // and forth must stay on its P (stealing it makes the pair bounce
+      // between threads). Only the last pass takes a runnext whose P made
+      // no progress during the whole spin (its M is stuck in user code).
+      if (G* g = steal_work(m, false)) {
         resetspinning(m);
         return g;
       }
@@ -332,7 +352,13 @@ top:
           resetspinning(m);
           return g;
         }
-        if (nanotime() > deadline) break;
+        if (nanotime() > deadline) {
+          if (G* g = steal_stuck_runnext(m)) {
+            resetspinning(m);
+            return g;
+          }
+          break;
+        }
       }
       for (int k = 0; k < 8; ++k) cpu_relax();
     }
@@ -370,7 +396,7 @@ stop:
     int np = sched.nprocs.load(std::memory_order_acquire);
     bool work = sched.runq_size.load(std::memory_order_acquire) > 0;
     for (int i = 0; i < np && !work; ++i)
-      if (P* v = sched.allp[i]; v && !runq_empty(v)) work = true;
+      if (P* v = sched.allp[i]; v && !runq_ring_empty(v)) work = true;  // runnext: its own M runs it
     if (work) {
       P* np2;
       {
@@ -427,6 +453,8 @@ std::uint32_t fastrand(M* m) noexcept {
 }
 
 void wakep() noexcept {
+  // No idle P: nobody to wake (the goroutine is queued on a running P).
+  if (sched.npidle.load(std::memory_order_relaxed) == 0) return;
   std::atomic_thread_fence(std::memory_order_seq_cst);
   if (sched.npidle.load(std::memory_order_relaxed) == 0) return;
   if (sched.nmspinning.load(std::memory_order_relaxed) != 0) return;

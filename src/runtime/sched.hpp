@@ -155,7 +155,8 @@ struct alignas(64) P {
   std::int64_t goid_next = 0, goid_end = 0;
   // Counters read by others.
   std::atomic<std::int64_t> created{0}, exited{0};
-  std::atomic<std::uint64_t> ran{0};  // goroutines executed (tests)
+  std::atomic<std::uint64_t> ran{0};  // goroutines executed (tests, stuck-runnext check)
+  std::atomic<std::uint64_t> ran_seen{0};  // `ran` at the last stuck check (any spinning M)
   P* link = nullptr;                  // idle list (sched.lock)
   M* m = nullptr;
   // Timers: a 4-ary min-heap on `when`, guarded by timers_lock; timer0_when
@@ -276,6 +277,7 @@ void runqput(P* p, G* g, bool next) noexcept;
 // handing the P back and forth as one hog).
 G* runqget(P* p, bool* inherit = nullptr) noexcept;
 bool runq_empty(P* p) noexcept;
+bool runq_ring_empty(P* p) noexcept;  // ignoring runnext
 G* runqsteal(P* p, P* victim, bool steal_next) noexcept;
 void globrunqput(G* g) noexcept;           // takes sched.lock
 void globrunqput_batch(G* head, G* tail, int n) noexcept;  // caller holds sched.lock
