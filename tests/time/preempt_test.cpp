@@ -1,0 +1,141 @@
+// preempt_test.cpp — the preemption guarantee (src/runtime/sysmon.cpp): a
+// goroutine that computes for more than 10 ms without a scheduling point
+// does not hold up the goroutines and timers queued behind it on its P.
+#include <goro/goro.hpp>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+#include "test_support.hpp"
+#include "watchdog.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using clk = std::chrono::steady_clock;
+
+// Computes until `until` without calling goro.
+std::uint64_t spin_until(clk::time_point until) {
+  std::uint64_t x = 1;
+  while (clk::now() < until)
+    for (int i = 0; i < 1000; ++i) x = x * 6364136223846793005ull + 1442695040888963407ull;
+  return x;
+}
+
+// procs = 1: one goroutine spins for 2 s; a goroutine on a 50 ms ticker
+// must keep ticking meanwhile (at least half of the 40 periods).
+TEST(Preemption, TickerRunsWhileAGoroutineSpinsWithProcs1) {
+  goro::run(
+      [] {
+        std::atomic<int> ticks{0};
+        std::atomic<bool> stop{false};
+        auto ticking = goro::make_chan<int>(1);
+        goro::wait_group wg;
+        wg.add(1);
+        goro::go([&] {
+          goro::ticker t(50ms);
+          bool first = true;
+          while (!stop.load()) {
+            t.c().recv();
+            ticks.fetch_add(1);
+            if (first) (void)ticking.try_send(1);
+            first = false;
+          }
+          wg.done();
+        });
+        ticking.recv();  // the ticker goroutine is under way
+
+        auto result = goro::make_chan<int>(1);
+        goro::go([&] {
+          int before = ticks.load();
+          volatile std::uint64_t sink = spin_until(clk::now() + 2s);
+          (void)sink;
+          result.send(ticks.load() - before);
+        });
+        int during = result.recv().value();
+        stop = true;
+        wg.wait();
+        EXPECT_GE(during, (2000 / 50) / 2) << "ticks while one goroutine computed for 2 s";
+      },
+      goro::config{.procs = 1});
+}
+
+// procs = 1: goroutines queued behind a spinning one get to run (the
+// spinner's queue is taken over), long before it finishes.
+TEST(Preemption, QueuedGoroutinesRunWhileAGoroutineSpinsWithProcs1) {
+  goro::run(
+      [] {
+        std::atomic<bool> spinning{false}, spinner_done{false};
+        std::atomic<int> ran_during_spin{0};
+        auto started = goro::make_chan<int>(1);
+        auto done = goro::make_chan<int>(1);
+        goro::go([&] {
+          spinning = true;
+          started.send(1);  // buffered: does not block
+          volatile std::uint64_t sink = spin_until(clk::now() + 500ms);
+          (void)sink;
+          spinner_done = true;
+          done.send(1);
+        });
+        started.recv();
+        // These are queued on the same P while the spinner holds it.
+        goro::wait_group wg;
+        wg.add(10);
+        for (int i = 0; i < 10; ++i)
+          goro::go([&] {
+            if (!spinner_done.load()) ran_during_spin.fetch_add(1);
+            wg.done();
+          });
+        wg.wait();
+        EXPECT_EQ(ran_during_spin.load(), 10);
+        done.recv();
+      },
+      goro::config{.procs = 1});
+}
+
+// procs = 1: a pair of goroutines ping-ponging over unbuffered channels does
+// not starve a third goroutine.
+TEST(Preemption, PingPongPairDoesNotStarveAThirdGoroutine) {
+  goro::run(
+      [] {
+        auto ping = goro::make_chan<int>();
+        auto pong = goro::make_chan<int>();
+        std::atomic<bool> stop{false};
+        std::atomic<std::int64_t> exchanges{0};
+        goro::wait_group pair;
+        pair.add(2);
+        goro::go([&] {
+          for (int i = 0; !stop.load(); ++i) {
+            ping.send(i);
+            pong.recv();
+            exchanges.fetch_add(1, std::memory_order_relaxed);
+          }
+          ping.close();
+          pair.done();
+        });
+        goro::go([&] {
+          while (auto v = ping.recv()) pong.send(*v);
+          pair.done();
+        });
+        // The third goroutine: needs the P a hundred times.
+        auto third_done = goro::make_chan<int>(1);
+        std::atomic<int> third{0};
+        goro::go([&] {
+          for (int i = 0; i < 100; ++i, third.fetch_add(1)) goro::yield();
+          third_done.send(1);
+        });
+        // And the main goroutine needs it for a timer.
+        std::size_t which = goro::select(goro::case_recv(third_done), goro::case_recv(goro::after(20s)));
+        EXPECT_EQ(which, 0u) << "the third goroutine starved: " << third.load() << "/100 yields done, "
+                             << exchanges.load() << " exchanges";
+        goro::sleep(10ms);
+        stop = true;
+        pair.wait();
+        EXPECT_GT(exchanges.load(), 0);
+      },
+      goro::config{.procs = 1});
+}
+
+}  // namespace
