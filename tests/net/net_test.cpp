@@ -1,0 +1,864 @@
+// net_test.cpp — goro::net: listen/accept/dial over TCP (IPv4, IPv6) and
+// Unix sockets, conn read/write/close/close_write, deadlines, addresses,
+// errors, wait_readable/wait_writable, lookup_host, and accept under
+// descriptor exhaustion. Loopback addresses only.
+#include <goro/goro.hpp>
+#include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include "../time/watchdog.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using goro_test::scaled;
+using clk = std::chrono::steady_clock;
+namespace net = goro::net;
+
+// Reads until end of stream.
+std::string read_all(net::conn& c) {
+  std::string out;
+  char buf[16384];
+  for (;;) {
+    std::size_t n = c.read(std::as_writable_bytes(std::span<char>(buf)));
+    if (n == 0) return out;
+    out.append(buf, n);
+  }
+}
+
+std::string port_of(const std::string& addr) { return addr.substr(addr.rfind(':') + 1); }
+
+// Receives from c, or fails after a generous time (a stuck runtime).
+template <class Ch>
+auto recv_within(const Ch& c, std::chrono::seconds limit = std::chrono::seconds(20)) {
+  std::optional<typename Ch::value_type> out;
+  if (goro::select(goro::case_recv(c, out), goro::case_recv(goro::after(limit))) == 1)
+    ADD_FAILURE() << "nothing received within " << limit.count() << " s";
+  return out;
+}
+
+// Accepts connections on ln and echoes each one (until EOF) in a goroutine
+// of its own. Returns when the listener is closed.
+void echo_server(net::listener& ln) {
+  for (;;) {
+    std::error_code ec;
+    net::conn c = ln.accept(ec);
+    if (ec) return;
+    goro::go([c]() mutable {
+      char buf[32768];
+      for (;;) {
+        std::error_code e;
+        std::size_t n = c.read(std::as_writable_bytes(std::span<char>(buf)), e);
+        if (e || n == 0) break;
+        c.write(std::as_bytes(std::span<const char>(buf, n)), e);
+        if (e) break;
+      }
+      c.close();
+    });
+  }
+}
+
+bool errno_is(const std::error_code& ec, std::errc e) { return ec == e; }
+
+// ------------------------------------------------------------ basics
+
+TEST(Net, ListenOnPortZeroPicksAFreePort) {
+  goro::run([] {
+    net::listener a = net::listen("tcp", "127.0.0.1:0");
+    net::listener b = net::listen("tcp", "127.0.0.1:0");
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a.addr().rfind("127.0.0.1:", 0), 0u) << a.addr();
+    EXPECT_NE(port_of(a.addr()), "0");
+    EXPECT_NE(a.addr(), b.addr());
+    EXPECT_GT(std::stoi(port_of(a.addr())), 0);
+    // The port is really bound: dialing it connects.
+    net::conn c = net::dial("tcp", a.addr());
+    EXPECT_TRUE(c);
+    net::conn s = a.accept();
+    EXPECT_TRUE(s);
+    c.close();
+    s.close();
+    a.close();
+    b.close();
+  });
+}
+
+TEST(Net, AddressesAreHostColonPort) {
+  goro::run([] {
+    net::listener ln = net::listen("tcp4", "127.0.0.1:0");
+    net::conn c = net::dial("tcp", ln.addr());
+    net::conn s = ln.accept();
+    EXPECT_EQ(c.remote_addr(), ln.addr());
+    EXPECT_EQ(s.local_addr(), ln.addr());
+    EXPECT_EQ(s.remote_addr(), c.local_addr());
+    EXPECT_EQ(c.local_addr().rfind("127.0.0.1:", 0), 0u) << c.local_addr();
+    EXPECT_NE(c, s);
+    net::conn copy = c;  // a handle: copies are the same connection
+    EXPECT_EQ(copy, c);
+    EXPECT_EQ(copy.native_handle(), c.native_handle());
+    // An empty conn and listener.
+    net::conn none;
+    net::listener no_ln;
+    EXPECT_FALSE(none);
+    EXPECT_FALSE(no_ln);
+    EXPECT_EQ(none.local_addr(), "");
+    EXPECT_EQ(no_ln.addr(), "");
+    c.close();
+    s.close();
+    ln.close();
+  });
+}
+
+TEST(Net, SmallEchoAndStringViewWrite) {
+  goro::run([] {
+    net::listener ln = net::listen("tcp", "127.0.0.1:0");
+    goro::go([&ln] { echo_server(ln); });
+    net::conn c = net::dial("tcp", ln.addr());
+    EXPECT_EQ(c.write("hello"), 5u);
+    std::string got(5, '\0');
+    EXPECT_EQ(net::read_full(c, std::as_writable_bytes(std::span<char>(got))), 5u);
+    EXPECT_EQ(got, "hello");
+    // An empty read returns 0 without blocking; an empty write writes nothing.
+    EXPECT_EQ(c.read(std::span<std::byte>()), 0u);
+    EXPECT_EQ(c.write(std::string_view()), 0u);
+    c.close();
+    ln.close();
+  });
+}
+
+// 1 MiB each way over one connection, reading while writing.
+TEST(Net, EchoOneMebibyte) {
+  goro::run([] {
+    net::listener ln = net::listen("tcp", "127.0.0.1:0");
+    goro::go([&ln] { echo_server(ln); });
+    net::conn c = net::dial("tcp", ln.addr());
+    std::string payload(1 << 20, '\0');
+    for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>((i * 2654435761u) >> 13);
+    auto wrote = goro::make_chan<std::size_t>(1);
+    goro::go([c, &payload, wrote]() mutable {
+      std::size_t n = c.write(payload);
+      c.close_write();
+      wrote.send(n);
+    });
+    std::string echoed = read_all(c);
+    EXPECT_EQ(recv_within(wrote), payload.size());
+    ASSERT_EQ(echoed.size(), payload.size());
+    EXPECT_TRUE(echoed == payload);
+    c.close();
+    ln.close();
+  });
+}
+
+// Many connections at once, each echoing from its own goroutine.
+TEST(Net, ThousandConcurrentConnections) {
+  const int n = scaled(1000, 100);
+  // Each connection takes two descriptors in this process.
+  rlimit rl{};
+  getrlimit(RLIMIT_NOFILE, &rl);
+  if (rl.rlim_cur < static_cast<rlim_t>(2 * n + 64)) {
+    rl.rlim_cur = std::min<rlim_t>(rl.rlim_max, 2 * n + 64);
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+  goro::run([n] {
+    net::listener ln = net::listen("tcp", "127.0.0.1:0");
+    goro::go([&ln] { echo_server(ln); });
+    std::atomic<int> ok{0}, failed{0};
+    goro::wait_group wg;
+    wg.add(n);
+    auto go_on = goro::make_chan<std::monostate>();
+    for (int i = 0; i < n; ++i)
+      goro::go([&, i] {
+        std::error_code ec;
+        net::conn c = net::dial("tcp", ln.addr(), ec);
+        if (ec) {
+          failed.fetch_add(1);
+          std::fprintf(stderr, "dial %d: %s\n", i, ec.message().c_str());
+          wg.done();
+          return;
+        }
+        go_on.recv();  // all connections open at once
+        std::string msg = "connection " + std::to_string(i) + " " + std::string(1000 + i % 100, 'a' + i % 26);
+        auto writer_done = goro::make_chan<int>(1);
+        goro::go([c, msg, writer_done]() mutable {
+          std::error_code e;
+          c.write(msg, e);
+          if (!e) c.close_write();
+          writer_done.send(e ? 1 : 0);
+        });
+        std::string back;
+        try {
+          back = read_all(c);
+        } catch (const std::system_error& e) {
+          std::fprintf(stderr, "read %d: %s\n", i, e.what());
+        }
+        int werr = writer_done.recv().value_or(1);
+        (back == msg && werr == 0 ? ok : failed).fetch_add(1);
+        c.close();
+        wg.done();
+      });
+    goro::sleep(5ms);
+    go_on.close();
+    wg.wait();
+    EXPECT_EQ(ok.load(), n);
+    EXPECT_EQ(failed.load(), 0);
+    ln.close();
+  });
+}
+
+TEST(Net, ReadFullStopsAtEndOfStream) {
+  goro::run([] {
+    net::listener ln = net::listen("tcp", "127.0.0.1:0");
+    goro::go([&ln] {
+      net::conn s = ln.accept();
+      for (std::string_view part : {"hel", "lo w", "orld"}) {
+        s.write(part);
+        goro::sleep(2ms);  // separate segments
+      }
+      s.close();
+    });
+    net::conn c = net::dial("tcp", ln.addr());
+    std::string buf(11, '\0');
+    EXPECT_EQ(net::read_full(c, std::as_writable_bytes(std::span<char>(buf))), 11u);
+    EXPECT_EQ(buf, "hello world");
+    std::string more(4, '\0');
+    EXPECT_THROW(net::read_full(c, std::as_writable_bytes(std::span<char>(more))), std::system_error);
+    c.close();
+    ln.close();
+  });
+}
+
+// ------------------------------------------------------------ IPv6, unix
+
+TEST(Net, IPv6Loopback) {
+  goro::run([] {
+    net::listener ln;
+    try {
+      ln = net::listen("tcp6", "[::1]:0");
+    } catch (const std::system_error& e) {
+      GTEST_SKIP() << "no IPv6 loopback here: " << e.what();
+    }
+    EXPECT_EQ(ln.addr().rfind("[::1]:", 0), 0u) << ln.addr();
+    EXPECT_NE(port_of(ln.addr()), "0");
+    goro::go([&ln] { echo_server(ln); });
+    net::conn c = net::dial("tcp", ln.addr());  // "[::1]:port" parsed back
+    EXPECT_EQ(c.remote_addr(), ln.addr());
+    EXPECT_EQ(c.local_addr().rfind("[::1]:", 0), 0u) << c.local_addr();
+    c.write("over six");
+    c.close_write();
+    EXPECT_EQ(read_all(c), "over six");
+    c.close();
+    // tcp6 dial too.
+    net::conn c6 = net::dial("tcp6", ln.addr());
+    EXPECT_TRUE(c6);
+    c6.close();
+    ln.close();
+  });
+}
+
+TEST(Net, UnixSockets) {
+  char dir[] = "/tmp/goro-net-test-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  std::string path = std::string(dir) + "/sock";
+  std::string nobody = std::string(dir) + "/nobody";
+  goro::run([&path, &nobody] {
+    net::listener ln = net::listen("unix", path);
+    EXPECT_EQ(ln.addr(), path);
+    goro::go([&ln] { echo_server(ln); });
+    net::conn c = net::dial("unix", path);
+    EXPECT_EQ(c.remote_addr(), path);
+    std::string payload(200000, 'u');
+    auto wrote = goro::make_chan<int>(1);
+    goro::go([c, &payload, wrote]() mutable {
+      c.write(payload);
+      c.close_write();
+      wrote.send(1);
+    });
+    EXPECT_EQ(read_all(c), payload);
+    EXPECT_TRUE(recv_within(wrote));
+    c.close();
+    ln.close();
+    // Dialling a path nobody listens on fails cleanly.
+    std::error_code ec;
+    net::conn none = net::dial("unix", nobody, ec);
+    EXPECT_TRUE(ec);
+    EXPECT_FALSE(none);
+  });
+  ::unlink(path.c_str());
+  ::rmdir(dir);
+}
+
+// ------------------------------------------------------------ half close, errors
+
+TEST(Net, CloseWriteGivesEofToThePeer) {
+  goro::run([] {
+    net::listener ln = net::listen("tcp", "127.0.0.1:0");
+    auto server_got = goro::make_chan<std::string>(1);
+    goro::go([&ln, server_got] {
+      net::conn s = ln.accept();
+      server_got.send(read_all(s));  // ends at the client's close_write
+      s.write("bye");                // the other direction still works
+      s.close();
+    });
+    net::conn c = net::dial("tcp", ln.addr());
+    c.write("hello");
+    c.close_write();
+    EXPECT_EQ(recv_within(server_got), "hello");
+    EXPECT_EQ(read_all(c), "bye");
+    // Writing after close_write fails (EPIPE), and does not kill the process.
+    std::error_code ec;
+    c.write("more", ec);
+    EXPECT_TRUE(ec);
+    c.close();
+    ln.close();
+  });
+}
+
+TEST(Net, WritingToAConnectionThePeerClosedIsAnErrorNotSigpipe) {
+  // The default SIGPIPE disposition: a SIGPIPE would kill the test.
+  struct sigaction old {};
+  sigaction(SIGPIPE, nullptr, &old);
+  goro::run([] {
+    net::listener ln = net::listen("tcp", "127.0.0.1:0");
+    goro::go([&ln] {
+      net::conn s = ln.accept();
+      s.close();
+    });
+    net::conn c = net::dial("tcp", ln.addr());
+    char b;
+    EXPECT_EQ(c.read(std::as_writable_bytes(std::span<char>(&b, 1))), 0u);  // the peer's FIN
+    std::error_code ec;
+    std::string chunk(65536, 'x');
+    for (int i = 0; i < 200 && !ec; ++i) {
+      c.write(chunk, ec);
+      if (!ec) goro::sleep(1ms);  // let the RST come back
+    }
+    ASSERT_TRUE(ec) << "writes to a closed peer kept succeeding";
+    EXPECT_TRUE(errno_is(ec, std::errc::broken_pipe) || errno_is(ec, std::errc::connection_reset)) << ec.message();
+    // The throwing overload throws.
+    EXPECT_THROW(c.write(chunk), std::system_error);
+    c.close();
+    ln.close();
+  });
+  struct sigaction now {};
+  sigaction(SIGPIPE, nullptr, &now);
+  EXPECT_EQ(now.sa_handler, old.sa_handler) << "the runtime changed SIGPIPE's disposition for good";
+}
+
+TEST(Net, DiallingAClosedPortFailsCleanly) {
+  goro::run([] {
+    net::listener ln = net::listen("tcp", "127.0.0.1:0");
+    std::string addr = ln.addr();
+    ln.close();
+    std::error_code ec;
+    net::conn c = net::dial("tcp", addr, ec);
+    EXPECT_FALSE(c);
+    EXPECT_EQ(ec, std::errc::connection_refused) << ec.message();
+    try {
+      net::dial("tcp", addr);
+      ADD_FAILURE() << "dial did not throw";
+    } catch (const std::system_error& e) {
+      EXPECT_EQ(e.code(), std::errc::connection_refused);
+    }
+    // With a context too.
+    auto r = goro::with_timeout(goro::background(), 10s);
+    net::conn c2 = net::dial(r.ctx, "tcp", addr, ec);
+    EXPECT_FALSE(c2);
+    EXPECT_EQ(ec, std::errc::connection_refused) << ec.message();
+    r.cancel();
+    // Malformed addresses and networks.
+    EXPECT_THROW(net::dial("tcp", "no-port-here"), std::system_error);
+    EXPECT_THROW(net::dial("udp", "127.0.0.1:1"), std::system_error);
+    EXPECT_THROW(net::listen("tcp", "127.0.0.1"), std::system_error);
+  });
+}
+
+// ------------------------------------------------------------ deadlines
+
+TEST(Net, ReadDeadlineExpiresAndNoDeadlineClearsIt) {
+  goro::run([] {
+    net::listener ln = net::listen("tcp", "127.0.0.1:0");
+    auto go_write = goro::make_chan<int>();
+    goro::go([&ln, go_write] {
+      net::conn s = ln.accept();
+      go_write.recv();
+      goro::sleep(20ms);
+      s.write("late");
+      go_write.recv();
+      s.close();
+    });
+    net::conn c = net::dial("tcp", ln.addr());
+    char buf[16];
+    auto span = std::as_writable_bytes(std::span<char>(buf));
+
+    auto t0 = clk::now();
+    c.set_read_deadline(clk::now() + 30ms);
+    std::error_code ec;
+    EXPECT_EQ(c.read(span, ec), 0u);
+    EXPECT_EQ(ec, goro::errc::deadline_exceeded);
+    EXPECT_EQ(ec, std::errc::timed_out);
+    EXPECT_EQ(ec.message(), "context deadline exceeded");
+    EXPECT_GE(clk::now() - t0, 30ms);
+    // Still expired: the throwing overload throws the same code.
+    try {
+      c.read(span);
+      ADD_FAILURE() << "read did not throw";
+    } catch (const std::system_error& e) {
+      EXPECT_EQ(e.code(), goro::errc::deadline_exceeded);
+    }
+    // A deadline in the past fails at once.
+    c.set_deadline(clk::now() - 1s);
+    EXPECT_EQ(c.read(span, ec), 0u);
+    EXPECT_EQ(ec, goro::errc::deadline_exceeded);
+
+    // Cleared: the read waits for the data.
+    c.set_deadline(goro::no_deadline);
+    go_write.send(1);
+    std::size_t n = c.read(span, ec);
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_EQ(std::string(buf, n), "late");
+    go_write.send(2);
+    EXPECT_EQ(c.read(span), 0u);  // EOF
+    c.close();
+    ln.close();
+  });
+}
+
+TEST(Net, DeadlineExtendedWhileAReadIsBlocked) {
+  goro::run([] {
+    net::listener ln = net::listen("tcp", "127.0.0.1:0");
+    net::conn c = net::dial("tcp", ln.addr());
+    net::conn s = ln.accept();
+    c.set_read_deadline(clk::now() + 30ms);
+    auto result = goro::make_chan<std::error_code>(1);
+    goro::go([c, result]() mutable {
+      char b[4];
+      std::error_code ec;
+      c.read(std::as_writable_bytes(std::span<char>(b)), ec);
+      result.send(ec);
+    });
+    goro::sleep(5ms);
+    c.set_read_deadline(goro::no_deadline);  // a blocked read follows the change
+    goro::sleep(50ms);
+    EXPECT_EQ(result.size(), 0u) << "the read ended although its deadline was cleared";
+    s.write("x");
+    EXPECT_EQ(recv_within(result), std::error_code());
+    c.close();
+    s.close();
+    ln.close();
+  });
+}
+
+TEST(Net, WriteDeadlineExpiresWhenThePeerDoesNotRead) {
+  goro::run([] {
+    net::listener ln = net::listen("tcp", "127.0.0.1:0");
+    net::conn c = net::dial("tcp", ln.addr());
+    net::conn s = ln.accept();  // never reads
+    c.set_write_deadline(clk::now() + 50ms);
+    std::string chunk(1 << 20, 'w');
+    std::error_code ec;
+    std::size_t total = 0;
+    for (int i = 0; i < 512 && !ec; ++i) total += c.write(chunk, ec);
+    EXPECT_EQ(ec, goro::errc::deadline_exceeded) << ec.message();
+    EXPECT_GT(total, 0u);
+    c.close();
+    s.close();
+    ln.close();
+  });
+}
+
+// ------------------------------------------------------------ close unblocks
+
+TEST(Net, CloseUnblocksABlockedRead) {
+  goro::run([] {
+    net::listener ln = net::listen("tcp", "127.0.0.1:0");
+    net::conn c = net::dial("tcp", ln.addr());
+    net::conn s = ln.accept();
+    auto result = goro::make_chan<std::error_code>(1);
+    goro::go([c, result]() mutable {
+      char b[4];
+      std::error_code ec;
+      c.read(std::as_writable_bytes(std::span<char>(b)), ec);
+      result.send(ec);
+    });
+    goro::sleep(10ms);  // the read is parked (closing first gives the same error)
+    EXPECT_EQ(result.size(), 0u);
+    c.close();  // from another goroutine
+    auto ec = recv_within(result);
+    ASSERT_TRUE(ec);
+    EXPECT_EQ(*ec, goro::errc::closed);
+    EXPECT_EQ(ec->message(), "use of closed network connection");
+    // Everything on a closed conn fails with closed.
+    std::error_code e;
+    char b[4];
+    c.read(std::as_writable_bytes(std::span<char>(b)), e);
+    EXPECT_EQ(e, goro::errc::closed);
+    c.write("x", e);
+    EXPECT_EQ(e, goro::errc::closed);
+    EXPECT_THROW(c.close_write(), std::system_error);
+    c.close();  // twice: fine
+    // The peer sees EOF.
+    EXPECT_EQ(read_all(s), "");
+    s.close();
+    ln.close();
+  });
+}
+
+TEST(Net, CloseUnblocksABlockedWrite) {
+  goro::run([] {
+    net::listener ln = net::listen("tcp", "127.0.0.1:0");
+    net::conn c = net::dial("tcp", ln.addr());
+    net::conn s = ln.accept();  // never reads
+    auto result = goro::make_chan<std::error_code>(1);
+    goro::go([c, result]() mutable {
+      std::string chunk(1 << 20, 'w');
+      std::error_code ec;
+      for (int i = 0; i < 1024 && !ec; ++i) c.write(chunk, ec);
+      result.send(ec);
+    });
+    goro::sleep(30ms);
+    EXPECT_EQ(result.size(), 0u);
+    c.close();
+    auto ec = recv_within(result);
+    ASSERT_TRUE(ec);
+    EXPECT_EQ(*ec, goro::errc::closed);
+    s.close();
+    ln.close();
+  });
+}
+
+TEST(Net, CloseUnblocksABlockedAccept) {
+  goro::run([] {
+    net::listener ln = net::listen("tcp", "127.0.0.1:0");
+    auto result = goro::make_chan<std::error_code>(1);
+    goro::go([&ln, result] {
+      std::error_code ec;
+      net::conn c = ln.accept(ec);
+      result.send(ec);
+    });
+    goro::sleep(10ms);
+    EXPECT_EQ(result.size(), 0u);
+    ln.close();
+    auto ec = recv_within(result);
+    ASSERT_TRUE(ec);
+    EXPECT_EQ(*ec, goro::errc::closed);
+    // And afterwards.
+    EXPECT_THROW(ln.accept(), std::system_error);
+    std::error_code e;
+    EXPECT_FALSE(ln.accept(e));
+    EXPECT_EQ(e, goro::errc::closed);
+    net::listener none;
+    none.accept(e);
+    EXPECT_TRUE(e);
+  });
+}
+
+// ------------------------------------------------------------ dial with a context
+
+// A listener whose accept queue is full: further connects hang (SYNs are
+// dropped), which lets a dial be cancelled while in progress.
+struct full_backlog {
+  int fd = -1;
+  std::string addr;
+  std::vector<net::conn> queued;
+
+  bool open() {
+    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sa;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || ::listen(fd, 0) != 0) return false;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+    addr = "127.0.0.1:" + std::to_string(ntohs(sa.sin_port));
+    // Fill the queue: dial until one does not complete.
+    for (int i = 0; i < 16; ++i) {
+      auto r = goro::with_timeout(goro::background(), 200ms);
+      std::error_code ec;
+      net::conn c = net::dial(r.ctx, "tcp", addr, ec);
+      r.cancel();
+      if (ec == goro::errc::deadline_exceeded) return true;
+      if (ec) return false;
+      queued.push_back(c);
+    }
+    return false;
+  }
+  ~full_backlog() {
+    for (auto& c : queued) c.close();
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+TEST(Net, DialWithAnAlreadyCancelledContextFails) {
+  goro::run([] {
+    net::listener ln = net::listen("tcp", "127.0.0.1:0");
+    auto r = goro::with_cancel(goro::background());
+    r.cancel();
+    std::error_code ec;
+    net::conn c = net::dial(r.ctx, "tcp", ln.addr(), ec);
+    EXPECT_FALSE(c);
+    EXPECT_EQ(ec, goro::errc::canceled);
+    try {
+      net::dial(r.ctx, "tcp", ln.addr());
+      ADD_FAILURE() << "dial did not throw";
+    } catch (const std::system_error& e) {
+      EXPECT_EQ(e.code(), goro::errc::canceled);
+    }
+    auto expired = goro::with_timeout(goro::background(), -1s);
+    net::dial(expired.ctx, "tcp", ln.addr(), ec);
+    EXPECT_EQ(ec, goro::errc::deadline_exceeded);
+    // A live context connects.
+    auto live = goro::with_timeout(goro::background(), 10s);
+    net::conn ok = net::dial(live.ctx, "tcp", ln.addr(), ec);
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_TRUE(ok);
+    live.cancel();
+    ok.write("still fine after its context ended");  // the context bounds only the dial
+    ok.close();
+    ln.close();
+  });
+}
+
+TEST(Net, DialCancelledWhileConnecting) {
+  goro::run([] {
+    full_backlog fb;
+    ASSERT_TRUE(fb.open()) << "could not fill a listen backlog";
+    // Cancelled.
+    {
+      auto r = goro::with_cancel(goro::background());
+      goro::go([cancel = r.cancel] {
+        goro::sleep(30ms);
+        cancel();
+      });
+      auto t0 = clk::now();
+      std::error_code ec;
+      net::conn c = net::dial(r.ctx, "tcp", fb.addr, ec);
+      EXPECT_FALSE(c);
+      EXPECT_EQ(ec, goro::errc::canceled) << ec.message();
+      EXPECT_GE(clk::now() - t0, 30ms);
+    }
+    // Deadline.
+    {
+      auto r = goro::with_timeout(goro::background(), 40ms);
+      auto t0 = clk::now();
+      try {
+        net::dial(r.ctx, "tcp", fb.addr);
+        ADD_FAILURE() << "dial did not throw";
+      } catch (const std::system_error& e) {
+        EXPECT_EQ(e.code(), goro::errc::deadline_exceeded);
+        EXPECT_EQ(e.code(), std::errc::timed_out);
+      }
+      EXPECT_GE(clk::now() - t0, 40ms);
+      r.cancel();
+    }
+  });
+}
+
+// ------------------------------------------------------------ other descriptors
+
+TEST(Net, WaitReadableOnAPipe) {
+  goro::run([] {
+    int p[2];
+    ASSERT_EQ(::pipe2(p, O_NONBLOCK | O_CLOEXEC), 0);
+    // Nothing to read: the deadline passes.
+    auto t0 = clk::now();
+    EXPECT_EQ(net::wait_readable(p[0], clk::now() + 20ms), goro::errc::deadline_exceeded);
+    EXPECT_GE(clk::now() - t0, 20ms);
+    // A writer comes along later.
+    goro::go([w = p[1]] {
+      goro::sleep(10ms);
+      ssize_t r = ::write(w, "z", 1);
+      (void)r;
+    });
+    EXPECT_EQ(net::wait_readable(p[0]), std::error_code());
+    char c = 0;
+    EXPECT_EQ(::read(p[0], &c, 1), 1);
+    EXPECT_EQ(c, 'z');
+    // The write end of an empty pipe is writable at once; again on the same fd.
+    EXPECT_EQ(net::wait_writable(p[1]), std::error_code());
+    EXPECT_EQ(net::wait_writable(p[1], clk::now() + 1s), std::error_code());
+    // Readable data already there: returns at once.
+    ASSERT_EQ(::write(p[1], "y", 1), 1);
+    EXPECT_EQ(net::wait_readable(p[0], clk::now() + 10s), std::error_code());
+    EXPECT_EQ(::read(p[0], &c, 1), 1);
+    // On a plain thread it blocks the thread.
+    std::error_code plain_timeout, plain_ready;
+    std::thread t([&] {
+      plain_timeout = net::wait_readable(p[0], clk::now() + 10ms);
+      ssize_t r = ::write(p[1], "x", 1);
+      (void)r;
+      plain_ready = net::wait_readable(p[0], clk::now() + 10s);
+    });
+    t.join();
+    EXPECT_EQ(plain_timeout, goro::errc::deadline_exceeded);
+    EXPECT_EQ(plain_ready, std::error_code());
+    ::close(p[0]);
+    ::close(p[1]);
+  });
+}
+
+TEST(Net, ManyGoroutinesWaitOnTheirOwnPipes) {
+  goro::run([] {
+    constexpr int kPipes = 32;
+    std::vector<int> r(kPipes), w(kPipes);
+    for (int i = 0; i < kPipes; ++i) {
+      int p[2];
+      ASSERT_EQ(::pipe2(p, O_NONBLOCK | O_CLOEXEC), 0);
+      r[i] = p[0];
+      w[i] = p[1];
+    }
+    std::atomic<int> woke{0};
+    goro::wait_group wg;
+    wg.add(kPipes);
+    for (int i = 0; i < kPipes; ++i)
+      goro::go([&, i] {
+        if (!net::wait_readable(r[i], clk::now() + 20s)) woke.fetch_add(1);
+        wg.done();
+      });
+    goro::sleep(5ms);
+    for (int i = kPipes - 1; i >= 0; --i) ASSERT_EQ(::write(w[i], "!", 1), 1);
+    wg.wait();
+    EXPECT_EQ(woke.load(), kPipes);
+    for (int i = 0; i < kPipes; ++i) {
+      ::close(r[i]);
+      ::close(w[i]);
+    }
+  });
+}
+
+TEST(Net, LookupHostLocalhost) {
+  goro::run([] {
+    std::vector<std::string> addrs = net::lookup_host("localhost");
+    ASSERT_FALSE(addrs.empty());
+    bool loopback = false;
+    for (auto& a : addrs) loopback |= a == "127.0.0.1" || a == "::1";
+    EXPECT_TRUE(loopback) << addrs.front();
+    std::vector<std::string> numeric = net::lookup_host("127.0.0.1");
+    ASSERT_FALSE(numeric.empty());
+    EXPECT_EQ(numeric.front(), "127.0.0.1");
+  });
+}
+
+// ------------------------------------------------------------ EMFILE
+
+// In a child process (a death test): with the descriptor limit reached,
+// accept gets EMFILE for a pending connection; it must back off and keep
+// trying, not fail and not spin, and accept the connection once
+// descriptors are free again.
+int accept_under_emfile() {
+  return goro::run([]() -> int {
+    net::listener ln = net::listen("tcp", "127.0.0.1:0");
+    std::string addr = ln.addr();
+    auto accepted = goro::make_chan<std::pair<net::conn, std::error_code>>(1);
+    goro::go([&ln, accepted] {
+      std::error_code ec;
+      net::conn c = ln.accept(ec);
+      accepted.send({c, ec});
+    });
+    goro::sleep(10ms);  // parked in the poller
+
+    // The client's socket is made before the table fills; connect needs no descriptor.
+    int cfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sa.sin_port = htons(static_cast<std::uint16_t>(std::stoi(port_of(addr))));
+
+    rlimit rl{};
+    getrlimit(RLIMIT_NOFILE, &rl);
+    rl.rlim_cur = 256;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+      std::fprintf(stderr, "setrlimit failed\n");
+      return 10;
+    }
+    std::vector<int> fillers;
+    for (;;) {
+      int fd = ::dup(0);
+      if (fd < 0) break;
+      fillers.push_back(fd);
+    }
+    if (errno != EMFILE) {
+      std::fprintf(stderr, "filling descriptors: %s\n", std::strerror(errno));
+      return 11;
+    }
+    if (::connect(cfd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+      std::fprintf(stderr, "connect: %s\n", std::strerror(errno));
+      return 12;
+    }
+    // accept now sees the connection and gets EMFILE.
+    rusage ru0{}, ru1{};
+    getrusage(RUSAGE_SELF, &ru0);
+    auto t0 = clk::now();
+    goro::sleep(300ms);
+    getrusage(RUSAGE_SELF, &ru1);
+    auto wall = clk::now() - t0;
+    auto cpu = [](const rusage& r) {
+      return std::chrono::seconds(r.ru_utime.tv_sec + r.ru_stime.tv_sec) +
+             std::chrono::microseconds(r.ru_utime.tv_usec + r.ru_stime.tv_usec);
+    };
+    auto burnt = cpu(ru1) - cpu(ru0);
+    if (accepted.size() != 0) {
+      auto [c, ec] = accepted.recv().value();
+      std::fprintf(stderr, "accept returned while out of descriptors: %s\n", ec ? ec.message().c_str() : "a conn");
+      return 13;
+    }
+    // Free some descriptors: the pending connection is accepted.
+    for (int i = 0; i < 8; ++i) {
+      ::close(fillers.back());
+      fillers.pop_back();
+    }
+    std::optional<std::pair<net::conn, std::error_code>> got;
+    if (goro::select(goro::case_recv(accepted, got), goro::case_recv(goro::after(20s))) != 0) {
+      std::fprintf(stderr, "accept did not resume after descriptors were freed\n");
+      return 14;
+    }
+    auto [c, ec] = *got;
+    if (ec || !c) {
+      std::fprintf(stderr, "accept failed: %s\n", ec.message().c_str());
+      return 15;
+    }
+    if (::write(cfd, "ping", 4) != 4) return 16;
+    std::string buf(4, '\0');
+    net::read_full(c, std::as_writable_bytes(std::span<char>(buf)));
+    if (buf != "ping") return 17;
+    std::fprintf(stderr, "accept survived EMFILE; cpu %lld us over %lld us\n",
+                 static_cast<long long>(std::chrono::duration_cast<std::chrono::microseconds>(burnt).count()),
+                 static_cast<long long>(std::chrono::duration_cast<std::chrono::microseconds>(wall).count()));
+    // Backing off, not spinning: far less CPU than the time that passed.
+    if (burnt > wall / 2) {
+      std::fprintf(stderr, "accept burnt CPU while out of descriptors\n");
+      return 18;
+    }
+    for (int fd : fillers) ::close(fd);
+    ::close(cfd);
+    c.close();
+    ln.close();
+    return 0;
+  });
+}
+
+TEST(NetDeathTest, AcceptSurvivesDescriptorExhaustion) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(_exit(accept_under_emfile()), testing::ExitedWithCode(0), "accept survived EMFILE");
+}
+
+}  // namespace
