@@ -379,9 +379,11 @@ TEST_P(SelectStressTest, YieldingGoroutineIsNotStarvedByAPingPongPair) {
   std::mutex m;
   std::condition_variable cv;
   bool main_back = false;
+  std::string dump;  // the goroutines as the bail-out found them
   std::thread watchdog([&] {
     std::unique_lock<std::mutex> l(m);
     if (!cv.wait_for(l, std::chrono::seconds(30), [&] { return main_back; })) {
+      dump = goro_test::goroutine_dump();
       starved.store(true);
       stop();
     }
@@ -422,7 +424,7 @@ TEST_P(SelectStressTest, YieldingGoroutineIsNotStarvedByAPingPongPair) {
       },
       cfg());
   watchdog.join();
-  EXPECT_FALSE(starved.load()) << "the main goroutine was starved for 30 s by a ping-pong pair";
+  EXPECT_FALSE(starved.load()) << "the main goroutine was starved for 30 s by a ping-pong pair\n" << dump;
 }
 
 INSTANTIATE_TEST_SUITE_P(Procs, SelectStressTest, testing::Values(1, 2, 4), goro_test::procs_name);
