@@ -37,6 +37,7 @@ struct netfd {
   rt::PollDesc* pd = nullptr;
   std::atomic<int> refs{1};  // the open reference + operations in flight
   std::atomic<bool> closed{false};
+  std::atomic<bool> released{false};  // the descriptor was closed (once)
   ~netfd() {
     close();
   }
@@ -55,6 +56,7 @@ struct netfd {
   }
   void unref() noexcept {
     if (refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    if (released.exchange(true, std::memory_order_acq_rel)) return;  // an op after close
     if (rt::netpoll_inited()) rt::netpoll_close(fd);
     ::close(fd);
     rt::PollDesc* p = pd;
@@ -362,13 +364,16 @@ void conn::close_write() {
 }
 
 void conn::set_deadline(time_point tp) {
-  if (fd_) rt::poll_set_deadline(fd_->pd, to_deadline(tp), 'b');
+  Use u(fd_.get());
+  if (u.ok) rt::poll_set_deadline(fd_->pd, to_deadline(tp), 'b');
 }
 void conn::set_read_deadline(time_point tp) {
-  if (fd_) rt::poll_set_deadline(fd_->pd, to_deadline(tp), 'r');
+  Use u(fd_.get());
+  if (u.ok) rt::poll_set_deadline(fd_->pd, to_deadline(tp), 'r');
 }
 void conn::set_write_deadline(time_point tp) {
-  if (fd_) rt::poll_set_deadline(fd_->pd, to_deadline(tp), 'w');
+  Use u(fd_.get());
+  if (u.ok) rt::poll_set_deadline(fd_->pd, to_deadline(tp), 'w');
 }
 
 std::string conn::local_addr() const {

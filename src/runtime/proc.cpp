@@ -161,6 +161,7 @@ void after_park(M* m, G* g, void* a) {
 }
 
 void after_yield(M* m, G* g, void*) { runqput(m->p, g, false); }
+void after_requeue(M*, G* g, void*) { globrunqput(g); }
 
 void after_exit(M* m, G* g, void*) {
   stack_free(m->p, g);
@@ -222,9 +223,11 @@ int default_procs() {
   }
   cpu_set_t set;
   CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
-  unsigned h = std::thread::hardware_concurrency();
-  return h ? static_cast<int>(h) : 1;
+  int n = 0;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) n = CPU_COUNT(&set);
+  if (n <= 0) n = static_cast<int>(std::thread::hardware_concurrency());
+  if (n <= 0) n = 1;
+  return n < kMaxProcs ? n : kMaxProcs;
 }
 
 P* make_p(int id) {
@@ -351,6 +354,13 @@ void gfput(P* p, G* g) noexcept {
     sched.gfree = x;
     ++sched.ngfree;
   }
+}
+
+void requeue_global() {
+  M* m = current_m();
+  G* g = m->curg;
+  g->status.store(GStatus::runnable, std::memory_order_relaxed);
+  switch_out(m, g, &after_requeue, nullptr);
 }
 
 void park(WaitReason reason, bool (*unlockf)(G*, void*), void* arg) {

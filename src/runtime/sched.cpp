@@ -71,7 +71,9 @@ P* pidleget() noexcept {  // sched.lock held
     sched.pidle = p->link;
     sched.npidle.fetch_sub(1, std::memory_order_seq_cst);
     if (p->id < sched.nprocs.load(std::memory_order_relaxed)) return p;
-    // A P retired by gomaxprocs: drop it from the idle list.
+    // A P retired by gomaxprocs: drop it from the idle list; its timers
+    // go to P 0 (only active Ps' timers are run).
+    timers_move(p, sched.allp[0]);
   }
   return nullptr;
 }
@@ -245,17 +247,21 @@ G* steal_work(M* m, bool steal_next) noexcept {
 }
 
 // The last pass of a spin: a runnext goroutine of a P whose run count has
-// not moved since the previous call (about one spin, 50 us) is taken, so a
-// goroutine readied just before its P's goroutine started computing does
-// not wait for sysmon.
-G* steal_stuck_runnext(M* m) noexcept {
-  int np = sched.nprocs.load(std::memory_order_acquire);
-  for (int i = 0; i < np; ++i) {
+// not moved during the whole spin (50 us: its M is computing) is taken, so
+// a goroutine readied just before its P's goroutine started computing does
+// not wait behind it.
+constexpr int kRanSnapshot = 64;
+void snapshot_ran(std::uint64_t* ran, int np) noexcept {
+  for (int i = 0; i < np && i < kRanSnapshot; ++i) {
     P* v = sched.allp[i];
-    if (!v || v == m->p) continue;
-    std::uint64_t ran = v->ran.load(std::memory_order_relaxed);
-    std::uint64_t seen = v->ran_seen.exchange(ran, std::memory_order_relaxed);
-    if (seen == ran && v->runnext.load(std::memory_order_relaxed))
+    ran[i] = v ? v->ran.load(std::memory_order_relaxed) : 0;
+  }
+}
+G* steal_stuck_runnext(M* m, const std::uint64_t* ran, int np) noexcept {
+  for (int i = 0; i < np && i < kRanSnapshot; ++i) {
+    P* v = sched.allp[i];
+    if (!v || v == m->p || v->ran.load(std::memory_order_relaxed) != ran[i]) continue;
+    if (v->runnext.load(std::memory_order_relaxed))
       if (G* g = runqsteal(m->p, v, true)) return g;
   }
   return nullptr;
@@ -288,12 +294,15 @@ top:
   P* p = m->p;
   if (timers_due(p)) run_timers(p, nanotime());
   tick(p);
-  if (p->schedtick.load(std::memory_order_relaxed) % 61 == 0 && sched.runq_size.load(std::memory_order_relaxed) > 0) {
+  // A spare P relieves the P it was lent for (stealing, timers); the global
+  // queue is for the regular Ps.
+  if (!p->spare && p->schedtick.load(std::memory_order_relaxed) % 61 == 0 &&
+      sched.runq_size.load(std::memory_order_relaxed) > 0) {
     LockGuard l(sched.lock);
     if (G* g = globrunqget(p, 1)) return g;
   }
   if (G* g = runqget(p)) return g;
-  if (sched.runq_size.load(std::memory_order_relaxed) > 0) {
+  if (!p->spare && sched.runq_size.load(std::memory_order_relaxed) > 0) {
     LockGuard l(sched.lock);
     if (G* g = globrunqget(p, static_cast<int>(kRunqSize))) return g;
   }
@@ -325,6 +334,8 @@ top:
       sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);
     }
     std::int64_t deadline = nanotime() + kSpinNs;
+    std::uint64_t ran0[kRanSnapshot];
+    snapshot_ran(ran0, np);
     for (unsigned iter = 0;; ++iter) {
       // runnext is not stolen while spinning: a pair handing values back
       // and forth must stay on its P (stealing it makes the pair bounce
@@ -334,7 +345,7 @@ top:
         resetspinning(m);
         return g;
       }
-      if (sched.runq_size.load(std::memory_order_relaxed) > 0) {
+      if (!p->spare && sched.runq_size.load(std::memory_order_relaxed) > 0) {
         G* g;
         {
           LockGuard l(sched.lock);
@@ -353,7 +364,7 @@ top:
           return g;
         }
         if (nanotime() > deadline) {
-          if (G* g = steal_stuck_runnext(m)) {
+          if (G* g = steal_stuck_runnext(m, ran0, np)) {
             resetspinning(m);
             return g;
           }
@@ -370,7 +381,7 @@ stop:
     sched.lock.unlock();
     return nullptr;
   }
-  if (sched.runq_size.load(std::memory_order_relaxed) > 0) {
+  if (!p->spare && sched.runq_size.load(std::memory_order_relaxed) > 0) {
     G* g = globrunqget(p, static_cast<int>(kRunqSize));
     sched.lock.unlock();
     if (m->spinning) resetspinning(m);

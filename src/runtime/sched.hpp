@@ -45,8 +45,10 @@ struct Timer {
   std::atomic<P*> p{nullptr};             // the heap holding it (null: not pending)
   int idx = -1;                           // its slot in p's heap (p->timers_lock)
   std::uint64_t seq = 0;                  // bumped by every del/mod, passed to f
-  // Periodic timers only: callbacks in flight (their owner waits for 0
-  // before freeing the timer; a one-shot timer is not touched after f).
+  // Periodic timers only: set by run_timers before it unlocks and calls f,
+  // decremented by f once it holds its own reference to the timer's owner;
+  // the owner waits for 0 before freeing (closing the window in between).
+  // A one-shot timer is not touched after f.
   std::atomic<int> running{0};
 };
 
@@ -156,7 +158,6 @@ struct alignas(64) P {
   // Counters read by others.
   std::atomic<std::int64_t> created{0}, exited{0};
   std::atomic<std::uint64_t> ran{0};  // goroutines executed (tests, stuck-runnext check)
-  std::atomic<std::uint64_t> ran_seen{0};  // `ran` at the last stuck check (any spinning M)
   P* link = nullptr;                  // idle list (sched.lock)
   M* m = nullptr;
   // Timers: a 4-ary min-heap on `when`, guarded by timers_lock; timer0_when
@@ -316,6 +317,7 @@ void startm(P* p, bool spinning) noexcept;
 void pidleput(P* p) noexcept;  // sched.lock held
 P* pidleget() noexcept;        // sched.lock held; skips Ps retired by gomaxprocs
 void preempt_check();          // yields if sysmon asked this P to
+void requeue_global();         // the current goroutine to the back of the global queue
 void handoffp(P* p) noexcept;  // gives a P without an M to an M, or to the idle list
 void sysmon_start();
 void sysmon_stop() noexcept;

@@ -107,6 +107,8 @@ bool retake(std::int64_t now) noexcept {
     if (now - p->sysmon_when < kHogNs) continue;
     // A hog: the same goroutine has run for 10 ms.
     p->preempt.store(true, std::memory_order_relaxed);
+    // An idle P can take its queue (and, after a spin, its runnext).
+    if (!runq_empty(p) && sched.npidle.load(std::memory_order_acquire) > 0) wakep();
     bool work = !runq_empty(p) || timers_due(p);
     if (work && sched.npidle.load(std::memory_order_acquire) == 0 &&
         sched.nmspinning.load(std::memory_order_acquire) == 0) {
@@ -133,6 +135,7 @@ void sysmon_loop() {
       delay = kSysmonMinNs;
       continue;
     }
+    sched.sysmon_wake.store(0, std::memory_order_relaxed);  // a stale wake-up must not make this a spin
     futex_wait_for(&sched.sysmon_wake, 0, delay);
     if (retake(nanotime())) {
       quiet = 0;
@@ -188,12 +191,13 @@ void sysmon_stop() noexcept {
   sched.spare_free = nullptr;
 }
 
-// A preemption request reached a goro call: let the others run.
+// A preemption request reached a goro call: the goroutine goes to the back
+// of the global queue (as Go's preemption does), behind everything queued.
 void preempt_check() {
   M* m = current_m();
   if (m && m->p && m->curg && m->p->preempt.load(std::memory_order_relaxed)) {
     m->p->preempt.store(false, std::memory_order_relaxed);
-    goro::yield();
+    requeue_global();
   }
 }
 

@@ -150,8 +150,7 @@ std::int64_t run_timers(P* p, std::int64_t now) {
     }
     update_timer0(p);
     p->timers_lock.unlock();
-    t->f(t, seq);
-    if (periodic) t->running.fetch_sub(1, std::memory_order_release);
+    t->f(t, seq);  // a periodic f ends `running` itself, once it holds its own reference
     p->timers_lock.lock();
   }
   std::int64_t next = p->timers.empty() ? 0 : p->timers[0]->when;

@@ -54,7 +54,10 @@ bool drain(timer_state* s) {
 
 void fire(rt::Timer* t, std::uint64_t seq) {
   auto* s = static_cast<timer_state*>(t->arg);
-  if (s->kind == timer_kind::ticker) retain(s);  // the heap keeps its own reference
+  if (s->kind == timer_kind::ticker) {
+    retain(s);  // the heap keeps its own reference
+    s->t.running.fetch_sub(1, std::memory_order_release);  // now safe from release()
+  }
   s->mu.lock();
   bool current = s->t.seq == seq;
   if (current && s->kind == timer_kind::func) {
