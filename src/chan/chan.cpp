@@ -63,7 +63,9 @@ chan_core* chan_make(const elem_ops* ops, std::size_t cap) {
 void chan_retain(chan_core* c) noexcept { c->refs.fetch_add(1, std::memory_order_relaxed); }
 
 void chan_release(chan_core* c) noexcept {
+  rt::san::release(&c->refs);  // (TSan: the runtime's atomics are not instrumented)
   if (c->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  rt::san::acquire(&c->refs);
   std::size_t n = c->qcount.load(std::memory_order_relaxed);
   for (std::size_t i = 0, x = c->recvx; i < n; ++i) {
     c->ops->destroy(c->at(x));

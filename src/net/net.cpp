@@ -27,6 +27,7 @@
 #include "goro/runtime.hpp"
 #include "goro/select.hpp"
 #include "net/netpoll.hpp"
+#include "runtime/sanitizer.hpp"
 
 namespace goro::net {
 
@@ -55,7 +56,9 @@ struct netfd {
     return true;
   }
   void unref() noexcept {
+    rt::san::release(this);
     if (refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    rt::san::acquire(this);
     if (released.exchange(true, std::memory_order_acq_rel)) return;  // an op after close
     if (rt::netpoll_inited()) rt::netpoll_close(fd);
     ::close(fd);

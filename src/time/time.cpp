@@ -13,6 +13,7 @@
 #include "goro/runtime.hpp"
 #include "goro/time.hpp"
 #include "runtime/park.hpp"
+#include "runtime/sanitizer.hpp"
 #include "runtime/sched.hpp"
 
 namespace goro::detail {
@@ -38,7 +39,9 @@ std::int64_t deadline_after(std::int64_t ns) {
 
 void retain(timer_state* s) noexcept { s->refs.fetch_add(1, std::memory_order_relaxed); }
 void release(timer_state* s) noexcept {
+  rt::san::release(s);  // (TSan: the runtime's atomics are not instrumented)
   if (s->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    rt::san::acquire(s);
     // A ticker's callback may still be between run_timers and its retain.
     while (s->t.running.load(std::memory_order_acquire) != 0) rt::cpu_relax();
     if (s->ch) chan_release(s->ch);
