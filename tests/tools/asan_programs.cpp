@@ -1,0 +1,148 @@
+// asan_programs.cpp — goro_asan_programs: programs for AddressSanitizer,
+// built only in an AddressSanitizer build.
+//
+//   goro_asan_programs <program> <procs>
+//
+// stack_overflow: a goroutine writes past a local array; ASan must report a
+// stack-buffer-overflow naming the goroutine's function. workload: many
+// goroutine switches, channel traffic, exceptions, and goroutines exiting
+// while new ones reuse their stacks; ASan (and UBSan) must stay silent.
+#include <goro/goro.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+
+volatile int g_index = 16;
+volatile char g_sink;
+
+[[gnu::noinline]] void overflow_the_buffer() {
+  char buf[16];
+  std::memset(buf, 'a', sizeof buf);
+  buf[g_index] = 'x';  // one past the end
+  g_sink = buf[3];
+}
+
+void stack_overflow() {
+  goro::wait_group wg;
+  wg.add(1);
+  goro::go([&] {
+    goro::yield();  // run after a switch, on the goroutine's own stack
+    overflow_the_buffer();
+    wg.done();
+  });
+  wg.wait();
+}
+
+// Touches `depth` frames of stack with a 256-byte array in each.
+[[gnu::noinline]] int deep(int depth) {
+  char frame[256];
+  std::memset(frame, depth & 0xff, sizeof frame);
+  if (depth == 0) {
+    goro::yield();
+    return frame[7];
+  }
+  int r = deep(depth - 1);
+  return r + frame[depth % sizeof frame];
+}
+
+void workload() {
+  const bool small = std::getenv("GORO_TEST_SCALE") && std::string_view(std::getenv("GORO_TEST_SCALE")) == "small";
+  const int waves = small ? 10 : 40;
+  long total = 0;
+
+  // Ping-pong pairs over unbuffered channels.
+  {
+    goro::wait_group wg;
+    for (int p = 0; p < 32; ++p) {
+      auto ping = goro::make_chan<int>();
+      auto pong = goro::make_chan<int>();
+      wg.add(2);
+      goro::go([ping, pong, &wg] {
+        for (int i = 0; i < 200; ++i) pong.send(*ping.recv() + 1);
+        wg.done();
+      });
+      goro::go([ping, pong, &wg] {
+        int v = 0;
+        for (int i = 0; i < 200; ++i) {
+          ping.send(v);
+          v = *pong.recv();
+        }
+        if (v != 200) std::abort();
+        wg.done();
+      });
+    }
+    wg.wait();
+  }
+
+  // A pipeline: generator -> square -> sum, closing as it goes.
+  {
+    auto nums = goro::make_chan<int>(4);
+    auto squares = goro::make_chan<long>();
+    goro::go([nums] {
+      for (int i = 0; i < 1000; ++i) nums.send(i);
+      nums.close();
+    });
+    goro::go([nums, squares] {
+      for (int v : nums) squares.send(static_cast<long>(v) * v);
+      squares.close();
+    });
+    long s = 0;
+    for (long v : squares) s += v;
+    if (s != 332833500L) std::abort();
+  }
+
+  // Waves of short goroutines: they exit and the next wave reuses their
+  // stacks (deep frames, exceptions thrown and caught, selects with timers).
+  for (int w = 0; w < waves; ++w) {
+    goro::wait_group wg;
+    goro::mutex mu;
+    auto tick = goro::make_chan<int>(64);
+    const int n = 100;
+    wg.add(n);
+    for (int i = 0; i < n; ++i)
+      goro::go([&, i] {
+        int r = deep(i % 24);
+        try {
+          if (i % 3 == 0) throw std::runtime_error("caught in a goroutine");
+        } catch (const std::runtime_error&) {
+          goro::yield();  // blocking inside a catch block is allowed
+          r += 1;
+        }
+        std::vector<int> heap(64, i);
+        goro::select(goro::case_send(tick, i), goro::case_recv(goro::after(1ms)));
+        {
+          std::lock_guard<goro::mutex> l(mu);
+          total += r + heap[5];
+        }
+        wg.done();
+      });
+    wg.wait();
+  }
+  std::printf("total %ld\n", total);
+}
+
+const std::map<std::string_view, void (*)()> kPrograms = {
+    {"stack_overflow", stack_overflow},
+    {"workload", workload},
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3 || !kPrograms.count(argv[1])) {
+    std::fprintf(stderr, "usage: %s <program> <procs>\n", argv[0]);
+    return 3;
+  }
+  void (*f)() = kPrograms.at(argv[1]);
+  return goro::run([f] { f(); }, goro::config{.procs = std::atoi(argv[2])});
+}
