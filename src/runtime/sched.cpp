@@ -621,6 +621,9 @@ void schedule_loop(M* m) {
       g = findrunnable(m);
     }
     if (!g) break;
+    // An M woken as a spinner that found work stops spinning (and, if it
+    // was the last spinner, wakes another: the work may not be all).
+    if (m->spinning) resetspinning(m);
     if (g->locked_m && g->locked_m != m) {
       startlockedm(m, g);
       continue;

@@ -21,6 +21,7 @@
 // timers. The hog keeps its thread; for that while, more goroutines run in
 // parallel than GOMAXPROCS, as when one is in a system call.
 #include <thread>
+#include <vector>
 
 #include "goro/runtime.hpp"
 #include "runtime/context.hpp"
@@ -79,8 +80,12 @@ void lend_spare() noexcept {
 bool retake(std::int64_t now) noexcept {
   bool did = false;
   int np = sched.nprocs.load(std::memory_order_acquire);
-  for (int i = 0; i < np; ++i) {
-    P* p = sched.allp[i];
+  std::vector<P*> ps(sched.allp.begin(), sched.allp.begin() + np);
+  {
+    LockGuard l(sched.lock);  // lent Ps can be hogged too (a ping-pong pair on one)
+    ps.insert(ps.end(), sched.spare_all.begin(), sched.spare_all.end());
+  }
+  for (P* p : ps) {
     if (!p) continue;
     std::uint32_t st = p->status.load(std::memory_order_acquire);
     if (st == kPSyscall) {
@@ -110,7 +115,7 @@ bool retake(std::int64_t now) noexcept {
     // An idle P can take its queue (and, after a spin, its runnext).
     if (!runq_empty(p) && sched.npidle.load(std::memory_order_acquire) > 0) wakep();
     bool work = !runq_empty(p) || timers_due(p);
-    if (work && sched.npidle.load(std::memory_order_acquire) == 0 &&
+    if (work && !p->spare && sched.npidle.load(std::memory_order_acquire) == 0 &&
         sched.nmspinning.load(std::memory_order_acquire) == 0) {
       lend_spare();
       p->sysmon_when = now;  // give the lent P time before lending another
