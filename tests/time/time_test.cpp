@@ -572,7 +572,7 @@ TEST_P(TimeTest, AfterFuncStopReturnTellsWhetherFRuns) {
           if (!h.stop()) ++false_returns;
         }
         // Calls that were started finish soon; stopped ones never run.
-        goro_test::bailout b;
+        goro_test::bailout b(std::chrono::seconds(5));
         while (runs->load() < false_returns && !b.expired()) goro::sleep(1ms);
         goro::sleep(10ms);
         EXPECT_EQ(runs->load(), false_returns);
@@ -599,7 +599,7 @@ TEST_P(TimeTest, DroppingTheAfterFuncHandleDoesNotCancel) {
 // ------------------------------------------------- many sleepers at once
 
 TEST(TimeScale, HundredThousandSleepingGoroutinesAllWake) {
-  const int n = scaled(100000, 10000);
+  const int n = scaled(100000, 5000);  // TSan: at most 8128 live goroutines (its thread limit)
   goro::run([n] {
     std::atomic<int> asleep{0}, woke{0}, early{0};
     goro::wait_group wg;
