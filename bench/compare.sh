@@ -38,6 +38,11 @@ bdir="$out/goro-build"
 bin="$out/run/goro"
 mkdir -p "$bin"
 if [ -z "${NO_BUILD:-}" ]; then
+  # An OUTDIR reused from another checkout: start its build tree afresh.
+  if [ -f "$bdir/CMakeCache.txt" ] &&
+     [ "$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$bdir/CMakeCache.txt")" != "$repo" ]; then
+    rm -rf "$bdir"
+  fi
   cmake -S "$repo" -B "$bdir" -DCMAKE_BUILD_TYPE=Release -DGORO_BUILD_TESTS=OFF \
     -DGORO_BUILD_DEMO=OFF -DGORO_INSTALL=OFF >&2 || { echo "compare.sh: cmake configure failed" >&2; exit 1; }
   for w in $ONLY; do
