@@ -29,6 +29,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <sstream>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -444,9 +445,20 @@ void sigquit_1000() {
     }
   }
   while (started.load() < total) goro::sleep(5ms);
-  // Give the last ones time to park; a goroutine that has announced itself
-  // has only its blocking call left to make.
-  goro::sleep(500ms);
+  // A goroutine that has announced itself has only its blocking call left
+  // to make: wait until a dump shows none of them runnable or running (the
+  // first header is main's own "[running]").
+  for (int tries = 0;; ++tries) {
+    goro::sleep(tries == 0 ? 200ms : 100ms);
+    std::ostringstream os;
+    goro::dump_goroutines(os);
+    const std::string d = os.str();
+    std::size_t busy = 0;
+    for (const char* st : {" [runnable]:\n", " [running]:\n"}) {
+      for (std::size_t at = d.find(st); at != std::string::npos; at = d.find(st, at + 1)) ++busy;
+    }
+    if (busy <= 1 || tries == 100) break;
+  }
   std::string table;
   for (int i = 0; i < total; ++i)
     table += "g " + std::to_string(ids[static_cast<std::size_t>(i)]) + " " + kKinds[kind_of[static_cast<std::size_t>(i)]].state + "\n";
