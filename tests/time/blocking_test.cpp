@@ -76,11 +76,14 @@ TEST(Blocking, TimersRunWhileTheOnlyProcessorsGoroutineBlocks) {
             ticks.fetch_add(1);
           }
         });
+        // The blocking call waits (on its thread) for the sleeper to tick a
+        // few times; a stalled P would leave it waiting for the whole bail-out.
         goro::blocking([&] {
-          ::usleep(100'000);
+          auto give_up = clk::now() + 10s;
+          while (ticks.load() < 3 && clk::now() < give_up) ::usleep(1000);
           ticks_seen = ticks.load();
         });
-        EXPECT_GT(ticks_seen.load(), 0);
+        EXPECT_GE(ticks_seen.load(), 3);
       },
       goro::config{.procs = 1});
 }
