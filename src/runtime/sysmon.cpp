@@ -172,6 +172,9 @@ struct OnStack {
 // Runs fn(arg) on the thread's own stack, below the scheduler's frame.
 void run_on_thread_stack(M* m, G* g, void (*fn)(void*), void* arg) {
   auto top = reinterpret_cast<std::uintptr_t>(m->g0_sp) - 1024;
+  // ASan: the thread's stack below the suspended scheduler frame may hold
+  // stale redzones (frames that ran there before); f starts on clean memory.
+  san::unpoison(m->g0_stack_lo, reinterpret_cast<void*>(top));
   OnStack o{fn, arg, nullptr, g};
   void* ctx = make_context(reinterpret_cast<void*>(top), &onstack_entry, &o);
   san::switch_to(m, g, nullptr, false, true);

@@ -30,7 +30,7 @@ namespace {
 
 constexpr int kMaxFrames = 64;
 
-std::string demangle(const char* name) {
+[[maybe_unused]] std::string demangle(const char* name) {
   if (!name) return "?";
   int status = 0;
   char* d = abi::__cxa_demangle(name, nullptr, nullptr, &status);
@@ -40,11 +40,11 @@ std::string demangle(const char* name) {
   return s;
 }
 
-bool is_runtime_internal(const std::string& fn) {
+[[maybe_unused]] bool is_runtime_internal(const std::string& fn) {
   return fn.rfind("goro::rt::", 0) == 0 || fn.rfind("goro_switch", 0) == 0;
 }
 
-bool is_entry(const std::string& fn) {
+[[maybe_unused]] bool is_entry(const std::string& fn) {
   return fn.find("goro::rt::(anonymous namespace)::g_entry") != std::string::npos ||
          fn.find("goro::rt::(anonymous namespace)::main_goroutine") != std::string::npos || fn == "goro_trampoline";
 }
