@@ -79,7 +79,9 @@ TEST(Preemption, QueuedGoroutinesRunWhileAGoroutineSpinsWithProcs1) {
           spinner_done = true;
           done.send(1);
         });
+        auto spin_began = clk::now();
         started.recv();
+        auto resumed = clk::now() - spin_began;
         // These are queued on the same P while the spinner holds it.
         goro::wait_group wg;
         wg.add(10);
@@ -89,7 +91,10 @@ TEST(Preemption, QueuedGoroutinesRunWhileAGoroutineSpinsWithProcs1) {
             wg.done();
           });
         wg.wait();
-        EXPECT_EQ(ran_during_spin.load(), 10);
+        EXPECT_EQ(ran_during_spin.load(), 10)
+            << "main resumed " << std::chrono::duration_cast<std::chrono::milliseconds>(resumed).count()
+            << " ms after the spinner started; all 10 had run "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(clk::now() - spin_began).count() << " ms after";
         done.recv();
       },
       goro::config{.procs = 1});
