@@ -33,7 +33,8 @@ bool is_done(const goro::context& ctx) {
 
 // Waits for ctx.done() to close, or gives up after a generous time.
 bool wait_done(const goro::context& ctx, std::chrono::seconds limit = std::chrono::seconds(20)) {
-  return goro::select(goro::case_recv(ctx.done()), goro::case_recv(goro::after(limit))) == 0;
+  goro::timer bail(limit);  // (a timer, stopped on return: nothing left pending)
+  return goro::select(goro::case_recv(ctx.done()), goro::case_recv(bail.c())) == 0;
 }
 
 class ContextTest : public testing::TestWithParam<int> {
@@ -544,6 +545,7 @@ TEST_P(ContextTest, GoroutinesStopOnCancel) {
         r.cancel();
         for (int i = 0; i < 8; ++i) EXPECT_EQ(results.recv(), std::error_code(goro::errc::canceled));
         for (int x : data) EXPECT_EQ(x, 42);
+        goro::sleep(10ms);  // let the goroutines' last after(1ms) fire before run() ends
       },
       cfg());
 }

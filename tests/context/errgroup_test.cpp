@@ -108,7 +108,8 @@ TEST_P(CtxSyncTest, ACancelledHeadWaiterLetsTheNextOneIn) {
         EXPECT_EQ(small_got.size(), 0u);
         big.cancel();
         EXPECT_EQ(big_result.recv(), std::error_code(goro::errc::canceled));
-        std::size_t w = goro::select(goro::case_recv(small_got), goro::case_recv(goro::after(10s)));
+        goro::timer bail(10s);
+        std::size_t w = goro::select(goro::case_recv(small_got), goro::case_recv(bail.c()));
         EXPECT_EQ(w, 0u) << "the small request stayed blocked behind a cancelled one";
         s.release(3);
       },
@@ -178,7 +179,8 @@ TEST_P(CtxSyncTest, ErrgroupFirstErrorCancelsTheContextAndIsRethrown) {
         for (int i = 0; i < 5; ++i)
           g.go([&saw_cancel, ctx = ctx] {
             // Waits for the group's context, then fails too.
-            if (goro::select(goro::case_recv(ctx.done()), goro::case_recv(goro::after(20s))) == 0)
+            goro::timer bail(20s);
+            if (goro::select(goro::case_recv(ctx.done()), goro::case_recv(bail.c())) == 0)
               saw_cancel.fetch_add(1);
             throw std::runtime_error("later");
           });

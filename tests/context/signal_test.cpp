@@ -24,7 +24,8 @@ using namespace std::chrono_literals;
 // Receives from c, or gives up after a generous time.
 std::optional<int> recv_within(const goro::chan<int>& c, std::chrono::seconds limit = std::chrono::seconds(20)) {
   std::optional<int> out;
-  if (goro::select(goro::case_recv(c, out), goro::case_recv(goro::after(limit))) == 1)
+  goro::timer bail(limit);  // stopped on return: nothing left pending
+  if (goro::select(goro::case_recv(c, out), goro::case_recv(bail.c())) == 1)
     ADD_FAILURE() << "no signal within " << limit.count() << " s";
   return out;
 }
@@ -117,7 +118,8 @@ TEST_F(SignalTest, NotifyContextIsCancelledByTheSignal) {
     auto r = goro::notify_context(goro::background(), {SIGUSR2});
     EXPECT_FALSE(r.ctx.err());
     ::raise(SIGUSR2);
-    ASSERT_EQ(goro::select(goro::case_recv(r.ctx.done()), goro::case_recv(goro::after(20s))), 0u);
+    goro::timer bail(20s);
+    ASSERT_EQ(goro::select(goro::case_recv(r.ctx.done()), goro::case_recv(bail.c())), 0u);
     EXPECT_EQ(r.ctx.err(), goro::errc::canceled);
     r.cancel();
   });
@@ -136,7 +138,10 @@ TEST_F(SignalTest, NotifyContextFollowsItsParentAndItsCancel) {
     // A live registration still catches it afterwards.
     auto third = goro::notify_context(goro::background(), {SIGUSR2});
     ::raise(SIGUSR2);
-    EXPECT_EQ(goro::select(goro::case_recv(third.ctx.done()), goro::case_recv(goro::after(20s))), 0u);
+    goro::timer bail(20s);
+    EXPECT_EQ(goro::select(goro::case_recv(third.ctx.done()), goro::case_recv(bail.c())), 0u);
+    third.cancel();
+    goro::sleep(10ms);  // notify_context's clean-up goroutines finish before run() ends
   });
 }
 

@@ -52,19 +52,23 @@ std::string port_of(const std::string& addr) { return addr.substr(addr.rfind(':'
 template <class Ch>
 auto recv_within(const Ch& c, std::chrono::seconds limit = std::chrono::seconds(20)) {
   std::optional<typename Ch::value_type> out;
-  if (goro::select(goro::case_recv(c, out), goro::case_recv(goro::after(limit))) == 1)
+  goro::timer bail(limit);  // stopped on return: nothing left pending
+  if (goro::select(goro::case_recv(c, out), goro::case_recv(bail.c())) == 1)
     ADD_FAILURE() << "nothing received within " << limit.count() << " s";
   return out;
 }
 
 // Accepts connections on ln and echoes each one (until EOF) in a goroutine
-// of its own. Returns when the listener is closed.
+// of its own. Returns when the listener is closed and every connection's
+// goroutine has finished.
 void echo_server(net::listener& ln) {
+  goro::wait_group handlers;
   for (;;) {
     std::error_code ec;
     net::conn c = ln.accept(ec);
-    if (ec) return;
-    goro::go([c]() mutable {
+    if (ec) break;
+    handlers.add(1);
+    goro::go([&handlers](net::conn c) {
       char buf[32768];
       for (;;) {
         std::error_code e;
@@ -74,9 +78,34 @@ void echo_server(net::listener& ln) {
         if (e) break;
       }
       c.close();
+      c = net::conn();  // drop the handle before saying done
+      handlers.done();
+    }, std::move(c));
+  }
+  handlers.wait();
+}
+
+// An echo server on its own goroutine; stop() closes the listener and waits
+// for it, so that no goroutine is left blocked (holding descriptors) when
+// run() ends — teardown discards goroutines without unwinding them.
+class echo_service {
+ public:
+  explicit echo_service(net::listener& ln) : ln_(ln) {
+    done_.add(1);
+    goro::go([this] {
+      echo_server(ln_);
+      done_.done();
     });
   }
-}
+  void stop() {
+    ln_.close();
+    done_.wait();
+  }
+
+ private:
+  net::listener& ln_;
+  goro::wait_group done_;
+};
 
 bool errno_is(const std::error_code& ec, std::errc e) { return ec == e; }
 
@@ -132,7 +161,7 @@ TEST(Net, AddressesAreHostColonPort) {
 TEST(Net, SmallEchoAndStringViewWrite) {
   goro::run([] {
     net::listener ln = net::listen("tcp", "127.0.0.1:0");
-    goro::go([&ln] { echo_server(ln); });
+    echo_service echo(ln);
     net::conn c = net::dial("tcp", ln.addr());
     EXPECT_EQ(c.write("hello"), 5u);
     std::string got(5, '\0');
@@ -142,7 +171,7 @@ TEST(Net, SmallEchoAndStringViewWrite) {
     EXPECT_EQ(c.read(std::span<std::byte>()), 0u);
     EXPECT_EQ(c.write(std::string_view()), 0u);
     c.close();
-    ln.close();
+    echo.stop();
   });
 }
 
@@ -150,7 +179,7 @@ TEST(Net, SmallEchoAndStringViewWrite) {
 TEST(Net, EchoOneMebibyte) {
   goro::run([] {
     net::listener ln = net::listen("tcp", "127.0.0.1:0");
-    goro::go([&ln] { echo_server(ln); });
+    echo_service echo(ln);
     net::conn c = net::dial("tcp", ln.addr());
     std::string payload(1 << 20, '\0');
     for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>((i * 2654435761u) >> 13);
@@ -165,7 +194,7 @@ TEST(Net, EchoOneMebibyte) {
     ASSERT_EQ(echoed.size(), payload.size());
     EXPECT_TRUE(echoed == payload);
     c.close();
-    ln.close();
+    echo.stop();
   });
 }
 
@@ -181,7 +210,7 @@ TEST(Net, ThousandConcurrentConnections) {
   }
   goro::run([n] {
     net::listener ln = net::listen("tcp", "127.0.0.1:0");
-    goro::go([&ln] { echo_server(ln); });
+    echo_service echo(ln);
     std::atomic<int> ok{0}, failed{0};
     goro::wait_group wg;
     wg.add(n);
@@ -221,7 +250,7 @@ TEST(Net, ThousandConcurrentConnections) {
     wg.wait();
     EXPECT_EQ(ok.load(), n);
     EXPECT_EQ(failed.load(), 0);
-    ln.close();
+    echo.stop();
   });
 }
 
@@ -259,7 +288,7 @@ TEST(Net, IPv6Loopback) {
     }
     EXPECT_EQ(ln.addr().rfind("[::1]:", 0), 0u) << ln.addr();
     EXPECT_NE(port_of(ln.addr()), "0");
-    goro::go([&ln] { echo_server(ln); });
+    echo_service echo(ln);
     net::conn c = net::dial("tcp", ln.addr());  // "[::1]:port" parsed back
     EXPECT_EQ(c.remote_addr(), ln.addr());
     EXPECT_EQ(c.local_addr().rfind("[::1]:", 0), 0u) << c.local_addr();
@@ -271,7 +300,7 @@ TEST(Net, IPv6Loopback) {
     net::conn c6 = net::dial("tcp6", ln.addr());
     EXPECT_TRUE(c6);
     c6.close();
-    ln.close();
+    echo.stop();
   });
 }
 
@@ -283,7 +312,7 @@ TEST(Net, UnixSockets) {
   goro::run([&path, &nobody] {
     net::listener ln = net::listen("unix", path);
     EXPECT_EQ(ln.addr(), path);
-    goro::go([&ln] { echo_server(ln); });
+    echo_service echo(ln);
     net::conn c = net::dial("unix", path);
     EXPECT_EQ(c.remote_addr(), path);
     std::string payload(200000, 'u');
@@ -296,7 +325,7 @@ TEST(Net, UnixSockets) {
     EXPECT_EQ(read_all(c), payload);
     EXPECT_TRUE(recv_within(wrote));
     c.close();
-    ln.close();
+    echo.stop();
     // Dialling a path nobody listens on fails cleanly.
     std::error_code ec;
     net::conn none = net::dial("unix", nobody, ec);
@@ -673,6 +702,66 @@ TEST(Net, DialCancelledWhileConnecting) {
   });
 }
 
+// Once dial(ctx, ...) has returned, cancelling ctx must not touch the
+// connection. (A unix socket connects at once, so the dial's internal
+// watcher has not run yet when dial returns: then it sees both "dial over"
+// and "ctx done" ready.) Run in children: the failure mode is a crash.
+int cancel_after_dial(bool close_before_the_watcher_runs) {
+  return goro::run([close_before_the_watcher_runs]() -> int {
+    char dir[] = "/tmp/goro-net-test-XXXXXX";
+    if (!::mkdtemp(dir)) return 30;
+    std::string path = std::string(dir) + "/sock";
+    net::listener ln = net::listen("unix", path);
+    int failures = 0;
+    for (int i = 0; i < 100; ++i) {
+      auto r = goro::with_cancel(goro::background());
+      net::conn c = net::dial(r.ctx, "unix", path);
+      r.cancel();
+      net::conn s = ln.accept();
+      if (close_before_the_watcher_runs) c.close();
+      goro::yield();
+      goro::sleep(std::chrono::microseconds(100));
+      if (!close_before_the_watcher_runs) {
+        // A write that has to wait for the reader must not see an expired deadline.
+        auto drained = goro::make_chan<std::size_t>(1);
+        goro::go([&s, drained] {
+          std::size_t got = 0;
+          char buf[65536];
+          std::error_code e;
+          while (std::size_t n = s.read(std::as_writable_bytes(std::span<char>(buf)), e)) got += n;
+          drained.send(got);
+        });
+        std::string big(4 << 20, 'b');
+        std::error_code ec;
+        c.write(big, ec);
+        if (ec) {
+          std::fprintf(stderr, "write after a successful dial(ctx) and cancel: %s\n", ec.message().c_str());
+          ++failures;
+        }
+        c.close();
+        drained.recv();
+      }
+      c.close();
+      s.close();
+    }
+    ln.close();
+    ::unlink(path.c_str());
+    ::rmdir(dir);
+    if (!failures) std::fprintf(stderr, "cancel after dial: ok\n");
+    return failures ? 20 : 0;
+  });
+}
+
+TEST(NetDeathTest, CancellingTheContextAfterDialLeavesTheConnectionAlone) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(_exit(cancel_after_dial(false)), testing::ExitedWithCode(0), "cancel after dial: ok");
+}
+
+TEST(NetDeathTest, CancellingTheContextAfterDialAndCloseDoesNotCrash) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(_exit(cancel_after_dial(true)), testing::ExitedWithCode(0), "cancel after dial: ok");
+}
+
 // ------------------------------------------------------------ other descriptors
 
 TEST(Net, WaitReadableOnAPipe) {
@@ -827,7 +916,8 @@ int accept_under_emfile() {
       fillers.pop_back();
     }
     std::optional<std::pair<net::conn, std::error_code>> got;
-    if (goro::select(goro::case_recv(accepted, got), goro::case_recv(goro::after(20s))) != 0) {
+    goro::timer bail(20s);
+    if (goro::select(goro::case_recv(accepted, got), goro::case_recv(bail.c())) != 0) {
       std::fprintf(stderr, "accept did not resume after descriptors were freed\n");
       return 14;
     }

@@ -132,7 +132,8 @@ TEST(Preemption, PingPongPairDoesNotStarveAThirdGoroutine) {
           third_done.send(1);
         });
         // And the main goroutine needs it for a timer.
-        std::size_t which = goro::select(goro::case_recv(third_done), goro::case_recv(goro::after(20s)));
+        goro::timer bail(20s);
+        std::size_t which = goro::select(goro::case_recv(third_done), goro::case_recv(bail.c()));
         EXPECT_EQ(which, 0u) << "the third goroutine starved: " << third.load() << "/100 yields done, "
                              << exchanges.load() << " exchanges";
         goro::sleep(10ms);
