@@ -223,13 +223,21 @@ std::error_code connect_one(const Addr& a, const context* ctx, std::shared_ptr<n
   if (fd < 0) return sys(errno);
   auto f = wrap(fd);
   // A context bounds the connect: its deadline, and its cancellation.
+  // The watcher goroutine expires the write deadline when the context is
+  // cancelled. Before connect_one returns it closes `stop` and waits for the
+  // watcher's verdict on `fired`, so the watcher never touches the socket
+  // after the dial is over (as in Go's netFD.connect).
   chan<std::monostate> stop;
+  chan<bool> fired;
   if (ctx) {
     if (auto d = ctx->deadline()) rt::poll_set_deadline(f->pd, to_deadline(*d), 'w');
     if (auto done = ctx->done(); !done.is_nil()) {
       stop = make_chan<std::monostate>();
-      goro::go([done, stop, f] {
-        if (goro::select(case_recv(done), case_recv(stop)) == 0) rt::poll_set_deadline(f->pd, -1, 'w');
+      fired = make_chan<bool>(1);
+      goro::go([done, stop, fired, pd = f->pd] {
+        bool cancelled = goro::select(case_recv(done), case_recv(stop)) == 0;
+        if (cancelled) rt::poll_set_deadline(pd, -1, 'w');
+        fired.send(cancelled);
       });
     }
   }
@@ -263,7 +271,12 @@ std::error_code connect_one(const Addr& a, const context* ctx, std::shared_ptr<n
       }
     }
   }
-  if (stop) stop.close();
+  if (stop) {
+    stop.close();
+    // Cancelled while connecting: the dial fails with the context's error
+    // even if the connect itself got through (Go does the same).
+    if (fired.recv().value_or(false) && !ec) ec = errc::deadline_exceeded;
+  }
   if (ec) {
     if (ctx && ec == errc::deadline_exceeded && ctx->err()) ec = ctx->err();
     return ec;

@@ -45,11 +45,19 @@ struct Timer {
   std::atomic<P*> p{nullptr};             // the heap holding it (null: not pending)
   int idx = -1;                           // its slot in p's heap (p->timers_lock)
   std::uint64_t seq = 0;                  // bumped by every del/mod, passed to f
-  // Periodic timers only: set by run_timers before it unlocks and calls f,
-  // decremented by f once it holds its own reference to the timer's owner;
-  // the owner waits for 0 before freeing (closing the window in between).
-  // A one-shot timer is not touched after f.
+  // Periodic and `counted` timers: incremented by run_timers before it
+  // unlocks the heap and calls f, decremented by f. For a periodic timer f
+  // decrements once it holds its own reference to the timer's owner (the
+  // owner waits for 0 before freeing); a counted one-shot timer's owner reads
+  // it to tell "popped, f not yet decided" from "not pending" (Go's
+  // isSending: Stop racing the firing still reports the timer stopped).
+  // Any other one-shot timer is not touched after f.
   std::atomic<int> running{0};
+  bool counted = false;
+  // Called (outside every timer lock) for a timer still pending when run()
+  // ends and the runtime forgets its heaps: releases what the heap entry
+  // owned (goro::after's state has no other owner). Null: nothing to do.
+  void (*forget)(Timer* t) = nullptr;
 };
 
 enum class GStatus : std::uint32_t { idle, runnable, running, waiting, dead, syscall };

@@ -146,11 +146,12 @@ std::int64_t run_timers(P* p, std::int64_t now) {
       sift_down(p->timers, 0);
       t->running.fetch_add(1, std::memory_order_relaxed);
     } else {
+      if (t->counted) t->running.fetch_add(1, std::memory_order_relaxed);
       heap_remove(p, 0);
     }
     update_timer0(p);
     p->timers_lock.unlock();
-    t->f(t, seq);  // a periodic f ends `running` itself, once it holds its own reference
+    t->f(t, seq);  // a periodic or counted f ends `running` itself
     p->timers_lock.lock();
   }
   std::int64_t next = p->timers.empty() ? 0 : p->timers[0]->when;
@@ -191,15 +192,22 @@ void timers_move(P* from, P* to) noexcept {
 }
 
 // run() teardown: pending timers are forgotten (their owners may outlive run).
+// Their forget hooks run after the heap lock is dropped (a hook may free
+// the timer and close a channel).
 void timers_teardown(P* p) noexcept {
-  LockGuard l(p->timers_lock);
-  for (Timer* t : p->timers) {
-    t->idx = -1;
-    ++t->seq;
-    t->p.store(nullptr, std::memory_order_relaxed);
+  std::vector<Timer*> forgotten;
+  {
+    LockGuard l(p->timers_lock);
+    for (Timer* t : p->timers) {
+      t->idx = -1;
+      ++t->seq;
+      t->p.store(nullptr, std::memory_order_relaxed);
+      if (t->forget) forgotten.push_back(t);
+    }
+    p->timers.clear();
+    update_timer0(p);
   }
-  p->timers.clear();
-  update_timer0(p);
+  for (Timer* t : forgotten) t->forget(t);
 }
 
 }  // namespace goro::rt

@@ -63,6 +63,8 @@ void fire(rt::Timer* t, std::uint64_t seq) {
   }
   s->mu.lock();
   bool current = s->t.seq == seq;
+  // One-shot: decided under mu; from here stop/reset see "not pending".
+  if (s->kind != timer_kind::ticker) s->t.running.fetch_sub(1, std::memory_order_release);
   if (current && s->kind == timer_kind::func) {
     s->mu.unlock();
     retain(s);
@@ -117,6 +119,8 @@ timer_state* timer_new(timer_kind kind, std::int64_t ns, std::function<void()> f
   s->fn = std::move(fn);
   s->t.f = &fire;
   s->t.arg = s;
+  s->t.forget = [](rt::Timer* t) { release(static_cast<timer_state*>(t->arg)); };
+  s->t.counted = true;
   if (kind != timer_kind::func) s->ch = chan_make(&elem_ops_for<time_point>, 1);
   if (kind == timer_kind::ticker) s->t.period = ns;
   retain(s);  // the heap's reference
@@ -126,25 +130,34 @@ timer_state* timer_new(timer_kind kind, std::int64_t ns, std::function<void()> f
 
 chan_core* timer_chan(timer_state* s) noexcept { return s->ch; }
 
+// A one-shot timer popped by run_timers whose fire has not yet taken mu is
+// still pending for stop/reset: timer_del's seq bump makes that fire a
+// no-op (no value sent, no function started), so the call did stop it.
+static bool firing(timer_state* s) {
+  return s->kind != timer_kind::ticker && s->t.running.load(std::memory_order_acquire) != 0;
+}
+
 bool timer_stop(timer_state* s) noexcept {
   s->mu.lock();
-  bool pending = rt::timer_del(&s->t);
+  bool in_heap = rt::timer_del(&s->t);
+  bool stopped = in_heap || firing(s);
   bool drained = drain(s);
   s->mu.unlock();
-  if (pending) release(s);  // the heap's reference (the handle still holds one)
-  return pending || drained;
+  if (in_heap) release(s);  // the heap's reference (the handle still holds one)
+  return stopped || drained;
 }
 
 bool timer_reset(timer_state* s, std::int64_t ns) {
   if (s->kind == timer_kind::ticker && ns <= 0) throw panic_error("non-positive interval for Ticker.Reset");
   s->mu.lock();
-  bool pending = rt::timer_del(&s->t);
+  bool in_heap = rt::timer_del(&s->t);
+  bool stopped = in_heap || firing(s);
   bool drained = drain(s);
-  if (!pending) retain(s);  // the heap's reference again
+  if (!in_heap) retain(s);  // the heap's reference again (a popped fire keeps the old one)
   if (s->kind == timer_kind::ticker) s->t.period = ns;
   arm(s, ns);
   s->mu.unlock();
-  return pending || drained;
+  return stopped || drained;
 }
 
 void timer_drop(timer_state* s) noexcept {
