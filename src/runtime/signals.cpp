@@ -8,6 +8,7 @@
 // for signals registered with notify_signals it sends the number on each
 // registered channel without blocking, and cancels notify_context contexts.
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -99,8 +100,17 @@ void deliver(int sig) {
   for (auto& c : cancels) c();
 }
 
+// The thread waits in poll() and only then reads: ThreadSanitizer runs a
+// signal handler at once on a thread inside a call it treats as blocking,
+// which poll is and read is not (it would hold the signal until the thread's
+// next intercepted call, and with SA_RESTART the read never returns).
 void signal_loop() {
   for (;;) {
+    pollfd pfd{pipe_fds[0], POLLIN, 0};
+    if (::poll(&pfd, 1, -1) < 0) {
+      if (errno == EINTR) continue;  // a handler ran
+      return;
+    }
     unsigned char b;
     ssize_t r = ::read(pipe_fds[0], &b, 1);
     if (r < 0 && errno == EINTR) continue;
