@@ -123,11 +123,15 @@ TEST(Teardown, WaitGroupThatOutlivesRunIsUsableAgain) {
         parked.wait();
       },
       goro::config{.procs = 1});
+  // `hold` outlives the second run: a scribbler may reach hold.wait() only
+  // after main has released it and returned (then it must not find a dead
+  // object on main's stack).
+  goro::wait_group hold;
+  hold.add(1);
   int rc = goro::run([&] {
     // Reuse (and scribble on) every stack the first run freed, so that a
     // stale wait-queue entry left in one cannot pass unnoticed.
-    goro::wait_group hold, scribbled;
-    hold.add(1);
+    goro::wait_group scribbled;
     scribbled.add(kScribblers);
     for (int i = 0; i < kScribblers; ++i) {
       goro::go([&] {
