@@ -45,15 +45,18 @@ struct Timer {
   std::atomic<P*> p{nullptr};             // the heap holding it (null: not pending)
   int idx = -1;                           // its slot in p's heap (p->timers_lock)
   std::uint64_t seq = 0;                  // bumped by every del/mod, passed to f
-  // Periodic and `counted` timers: incremented by run_timers before it
-  // unlocks the heap and calls f, decremented by f. For a periodic timer f
-  // decrements once it holds its own reference to the timer's owner (the
-  // owner waits for 0 before freeing); a counted one-shot timer's owner reads
-  // it to tell "popped, f not yet decided" from "not pending" (Go's
-  // isSending: Stop racing the firing still reports the timer stopped).
-  // Any other one-shot timer is not touched after f.
+  // Counted one-shot timers: incremented by run_timers under the heap lock
+  // as it pops the timer, decremented by f once it has decided (under its
+  // owner's lock) whether the firing is current. The owner reads it to tell
+  // "popped, f not yet decided" from "not pending" (Go's isSending: Stop
+  // racing the firing still reports the timer stopped).
   std::atomic<int> running{0};
   bool counted = false;
+  // Periodic timers: called by run_timers under the heap lock, while the
+  // heap's own reference to the owner is still there, so that f runs with
+  // a reference of its own (which f releases) even if the timer is stopped
+  // and its handle dropped meanwhile. A one-shot f inherits the heap's.
+  void (*pin)(Timer* t) = nullptr;
   // Called (outside every timer lock) for a timer still pending when run()
   // ends and the runtime forgets its heaps: releases what the heap entry
   // owned (goro::after's state has no other owner). Null: nothing to do.

@@ -144,14 +144,14 @@ std::int64_t run_timers(P* p, std::int64_t now) {
       std::int64_t delta = t->when - now;
       t->when += t->period * (1 + (-delta) / t->period);
       sift_down(p->timers, 0);
-      t->running.fetch_add(1, std::memory_order_relaxed);
+      if (t->pin) t->pin(t);
     } else {
       if (t->counted) t->running.fetch_add(1, std::memory_order_relaxed);
       heap_remove(p, 0);
     }
     update_timer0(p);
     p->timers_lock.unlock();
-    t->f(t, seq);  // a periodic or counted f ends `running` itself
+    t->f(t, seq);  // a counted f ends `running` itself; a pinned one releases its pin
     p->timers_lock.lock();
   }
   std::int64_t next = p->timers.empty() ? 0 : p->timers[0]->when;

@@ -42,8 +42,6 @@ void release(timer_state* s) noexcept {
   rt::san::release(s);  // (TSan: the runtime's atomics are not instrumented)
   if (s->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
     rt::san::acquire(s);
-    // A ticker's callback may still be between run_timers and its retain.
-    while (s->t.running.load(std::memory_order_acquire) != 0) rt::cpu_relax();
     if (s->ch) chan_release(s->ch);
     delete s;
   }
@@ -56,15 +54,13 @@ bool drain(timer_state* s) {
 }
 
 void fire(rt::Timer* t, std::uint64_t seq) {
+  // Runs with a reference of its own: a ticker's pin, taken by run_timers
+  // under the heap lock, or a one-shot timer's heap reference.
   auto* s = static_cast<timer_state*>(t->arg);
-  if (s->kind == timer_kind::ticker) {
-    retain(s);  // the heap keeps its own reference
-    s->t.running.fetch_sub(1, std::memory_order_release);  // now safe from release()
-  }
   s->mu.lock();
   bool current = s->t.seq == seq;
   // One-shot: decided under mu; from here stop/reset see "not pending".
-  if (s->kind != timer_kind::ticker) s->t.running.fetch_sub(1, std::memory_order_release);
+  if (s->t.counted) s->t.running.fetch_sub(1, std::memory_order_release);
   if (current && s->kind == timer_kind::func) {
     s->mu.unlock();
     retain(s);
@@ -120,7 +116,8 @@ timer_state* timer_new(timer_kind kind, std::int64_t ns, std::function<void()> f
   s->t.f = &fire;
   s->t.arg = s;
   s->t.forget = [](rt::Timer* t) { release(static_cast<timer_state*>(t->arg)); };
-  s->t.counted = true;
+  s->t.counted = kind != timer_kind::ticker;
+  s->t.pin = [](rt::Timer* t) { retain(static_cast<timer_state*>(t->arg)); };
   if (kind != timer_kind::func) s->ch = chan_make(&elem_ops_for<time_point>, 1);
   if (kind == timer_kind::ticker) s->t.period = ns;
   retain(s);  // the heap's reference
@@ -134,7 +131,7 @@ chan_core* timer_chan(timer_state* s) noexcept { return s->ch; }
 // still pending for stop/reset: timer_del's seq bump makes that fire a
 // no-op (no value sent, no function started), so the call did stop it.
 static bool firing(timer_state* s) {
-  return s->kind != timer_kind::ticker && s->t.running.load(std::memory_order_acquire) != 0;
+  return s->t.counted && s->t.running.load(std::memory_order_acquire) != 0;
 }
 
 bool timer_stop(timer_state* s) noexcept {

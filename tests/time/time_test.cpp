@@ -286,6 +286,33 @@ TEST_P(TimeTest, ResetReturnsWhatStopWouldHave) {
 // Stop and reset race with the firing (on other processors too): for a
 // timer whose value was never received, stop() must return true (pending or
 // fired-unreceived), and no value may be received right after.
+// Tickers stopped and dropped while their ticks fire on other processors:
+// a tick in flight keeps the ticker's state alive on its own, and nothing
+// waits for itself (a hang here, or a use-after-free under ASan, is the bug).
+TEST_P(TimeTest, TickersDroppedWhileTheirTicksFire) {
+  goro::run(
+      [] {
+        const int workers = 4, rounds = scaled(400, 100);
+        std::atomic<long> ticks{0};
+        goro::wait_group wg;
+        wg.add(workers);
+        for (int w = 0; w < workers; ++w) {
+          goro::go([&, w] {
+            for (int i = 0; i < rounds; ++i) {
+              goro::ticker t(std::chrono::microseconds(1 + (i + w) % 7));
+              for (int k = 0; k < (i % 5) * 200; ++k) std::atomic_signal_fence(std::memory_order_seq_cst);
+              if (i % 3 == 0) goro::yield();
+              if (t.c().try_recv()) ticks.fetch_add(1, std::memory_order_relaxed);
+              if (i % 2) t.stop();  // stopped then dropped, or dropped while running
+            }
+            wg.done();
+          });
+        }
+        wg.wait();  // (the test fails by hanging or crashing, not by a count)
+      },
+      cfg());
+}
+
 TEST_P(TimeTest, NoStaleValueAfterStopOrResetUnderRaces) {
   goro::run(
       [] {
