@@ -62,15 +62,23 @@ G* netpoll(std::int64_t delay_ns, int* n) noexcept {
     tsp = &ts;
   }
   int k = epoll_pwait2(epfd, events, 128, tsp, nullptr);
+  sched.lastpoll.store(nanotime(), std::memory_order_relaxed);
   if (k < 0) return nullptr;  // EINTR: the caller loops
   G* list = nullptr;
   for (int i = 0; i < k; ++i) {
     auto* pd = static_cast<PollDesc*>(events[i].data.ptr);
     if (!pd) {
-      std::uint64_t v;
-      ssize_t r = ::read(breakfd, &v, sizeof v);
-      (void)r;
-      breaking.store(false, std::memory_order_release);
+      // Only a blocking poll consumes a break: the break is meant for the
+      // sleeper, and a non-blocking poll on another M (which saw no sleeper
+      // just before one appeared) must not swallow it. A break that finds
+      // `breaking` still set before the store below is not lost either:
+      // this poll is the sleeper, and it is returning.
+      if (delay_ns != 0) {
+        std::uint64_t v;
+        ssize_t r = ::read(breakfd, &v, sizeof v);
+        (void)r;
+        breaking.store(false, std::memory_order_release);
+      }
       continue;
     }
     std::uint32_t e = events[i].events;

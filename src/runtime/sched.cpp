@@ -200,7 +200,10 @@ bool stopm(M* m) noexcept {
       if (!p && list) {
         // Every P is busy: their Ms will find these in the global queue.
         G* tail = list;
-        while (tail->schedlink) tail = tail->schedlink;
+        for (G* g = list; g; g = g->schedlink) {
+          g->status.store(GStatus::runnable, std::memory_order_relaxed);
+          tail = g;
+        }
         globrunqput_batch(list, tail, n);
         list = nullptr;
       }

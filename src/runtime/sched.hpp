@@ -231,6 +231,7 @@ struct Sched {
   // blocking(), waiting on the network poller (the deadlock detector's view).
   std::atomic<std::int64_t> nexternal{0};   // in blocking()
   std::atomic<std::int64_t> npollwait{0};   // parked on the network poller
+  std::atomic<std::int64_t> lastpoll{0};    // when a netpoll last returned (sysmon polls after 10 ms)
   // Spare Ps lent by sysmon to run the queue of a P whose goroutine hogs it.
   std::vector<P*> spare_all;      // (lock)
   P* spare_free = nullptr;        // (lock)

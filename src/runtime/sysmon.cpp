@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "goro/runtime.hpp"
+#include "net/netpoll.hpp"
 #include "runtime/context.hpp"
 #include "runtime/debug.hpp"
 #include "runtime/sanitizer.hpp"
@@ -125,6 +126,31 @@ bool retake(std::int64_t now) noexcept {
   return did;
 }
 
+// Go's sysmon: while every P is busy (no idle M polls, no sleeper waits in
+// the poller), goroutines whose I/O is ready would wait for a P to run dry.
+// If nobody has polled for 10 ms, sysmon polls without blocking and queues
+// what it readied on the global queue, where busy Ps look every 61 ticks
+// (and an idle P at once: wakep).
+bool poll_network(std::int64_t now) noexcept {
+  if (!netpoll_inited() || sched.npollwait.load(std::memory_order_acquire) == 0) return false;
+  if (sched.sleep_until.load(std::memory_order_acquire) != 0) return false;  // the sleeper polls
+  if (now - sched.lastpoll.load(std::memory_order_relaxed) < kHogNs) return false;
+  int n = 0;
+  G* list = netpoll(0, &n);
+  if (!list) return false;
+  G* tail = list;
+  for (G* g = list; g; g = g->schedlink) {
+    g->status.store(GStatus::runnable, std::memory_order_relaxed);
+    tail = g;
+  }
+  {
+    LockGuard l(sched.lock);
+    globrunqput_batch(list, tail, n);
+  }
+  wakep();
+  return true;
+}
+
 void sysmon_loop() {
   std::int64_t delay = kSysmonMinNs;
   int quiet = 0;
@@ -142,7 +168,9 @@ void sysmon_loop() {
     }
     sched.sysmon_wake.store(0, std::memory_order_relaxed);  // a stale wake-up must not make this a spin
     futex_wait_for(&sched.sysmon_wake, 0, delay);
-    if (retake(nanotime())) {
+    std::int64_t now = nanotime();
+    bool polled = poll_network(now);
+    if (retake(now) || polled) {
       quiet = 0;
       delay = kSysmonMinNs;
     } else if (++quiet > 50 && delay < kSysmonMaxNs) {

@@ -764,6 +764,36 @@ TEST(NetDeathTest, CancellingTheContextAfterDialAndCloseDoesNotCrash) {
 
 // ------------------------------------------------------------ other descriptors
 
+// One processor, kept busy by a goroutine that yields in a loop: no M ever
+// runs out of work, so none polls the network. sysmon must (as Go's does
+// every 10 ms), or the goroutine waiting for the pipe never runs again.
+TEST(Net, ReadinessReachesAGoroutineWhileEveryProcessorIsBusy) {
+  goro::run(
+      [] {
+        int p[2];
+        ASSERT_EQ(::pipe2(p, O_NONBLOCK | O_CLOEXEC), 0);
+        std::atomic<bool> done{false};
+        goro::wait_group spun;
+        spun.add(1);
+        goro::go([&] {
+          while (!done.load(std::memory_order_acquire)) goro::yield();
+          spun.done();
+        });
+        std::thread writer([w = p[1]] {
+          std::this_thread::sleep_for(30ms);
+          ssize_t r = ::write(w, "x", 1);
+          (void)r;
+        });
+        EXPECT_EQ(net::wait_readable(p[0]), std::error_code());
+        done.store(true, std::memory_order_release);
+        spun.wait();
+        goro::blocking([&] { writer.join(); });
+        ::close(p[0]);
+        ::close(p[1]);
+      },
+      goro::config{.procs = 1});
+}
+
 TEST(Net, WaitReadableOnAPipe) {
   goro::run([] {
     int p[2];
