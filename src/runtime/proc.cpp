@@ -564,6 +564,21 @@ int gomaxprocs(int n) {
     }
   }
   sched.nprocs.store(n, std::memory_order_release);
+  if (n < prev) {
+    // Idle Ps beyond n leave the idle list now, their timers going to P 0:
+    // only active Ps' timers are run and seen by the sleeper and the
+    // deadlock detector. (A P held by an M retires at its next findrunnable.)
+    P** link = &sched.pidle;
+    while (P* p = *link) {
+      if (p->id < n) {
+        link = &p->link;
+        continue;
+      }
+      *link = p->link;
+      sched.npidle.fetch_sub(1, std::memory_order_seq_cst);
+      timers_move(p, sched.allp[0]);
+    }
+  }
   return prev;
 }
 

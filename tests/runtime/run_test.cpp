@@ -154,6 +154,39 @@ TEST(Gomaxprocs, QueriesAndSets) {
       goro::config{.procs = 3});
 }
 
+// Goroutines sleep on timers armed on several processors; gomaxprocs then
+// shrinks to 1 while those processors are idle. Their timers must still
+// fire (a stranded timer leaves its goroutine asleep for ever, and the
+// deadlock detector would then report a false deadlock).
+TEST(Gomaxprocs, TimersOfRetiredProcessorsStillFire) {
+  for (int round = 0; round < 5; ++round) {
+    goro::run(
+        [] {
+          constexpr int kSleepers = 32;
+          goro::wait_group armed, woke;
+          armed.add(kSleepers);
+          woke.add(kSleepers);
+          std::atomic<int> spread{0};
+          for (int i = 0; i < kSleepers; ++i) {
+            goro::go([&] {
+              // Spin a little so that idle processors steal some of us.
+              for (int k = 0; k < 20000; ++k) std::atomic_signal_fence(std::memory_order_seq_cst);
+              spread.fetch_add(1);
+              goro::timer t(std::chrono::milliseconds(40));
+              armed.done();
+              t.c().recv();
+              woke.done();
+            });
+          }
+          armed.wait();
+          goro::gomaxprocs(1);
+          woke.wait();
+          EXPECT_EQ(spread.load(), kSleepers);
+        },
+        goro::config{.procs = 4});
+  }
+}
+
 TEST(Gomaxprocs, ConfigProcsIsHonoured) {
   for (int procs : {1, 2, 3, 8}) {
     goro::run(
