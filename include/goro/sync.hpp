@@ -129,7 +129,7 @@ class condition_variable {
   void wait(Lock& lock) {
     detail::cond_node n;
     enqueue(n);
-    lock.unlock();
+    unlock_or_cancel(lock, n);
     sleep(n, -1);
     lock.lock();
   }
@@ -141,7 +141,7 @@ class condition_variable {
   std::cv_status wait_until(Lock& lock, std::chrono::time_point<Clock, Duration> tp) {
     detail::cond_node n;
     enqueue(n);
-    lock.unlock();
+    unlock_or_cancel(lock, n);
     std::int64_t left = detail::to_ns(tp - Clock::now());
     bool woken = sleep(n, left > 0 ? left : 0);
     lock.lock();
@@ -169,6 +169,16 @@ class condition_variable {
 
  private:
   void enqueue(detail::cond_node& n) noexcept;
+  void cancel(detail::cond_node& n) noexcept;  // unlinks a record that will not sleep
+  template <class Lock>
+  void unlock_or_cancel(Lock& lock, detail::cond_node& n) {
+    try {
+      lock.unlock();
+    } catch (...) {  // e.g. a unique_lock that does not own its mutex: n must leave the queue
+      cancel(n);
+      throw;
+    }
+  }
   bool sleep(detail::cond_node& n, std::int64_t rel_ns) noexcept;  // rel_ns < 0: no timeout
   detail::lock_word lock_{0};
   detail::wait_list waiters_;  // guarded by lock_

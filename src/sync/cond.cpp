@@ -36,6 +36,14 @@ void condition_variable::enqueue(detail::cond_node& n) noexcept {
   rt::unlock_word(lock_);
 }
 
+void condition_variable::cancel(detail::cond_node& n) noexcept {
+  CondWaiter* w = of(n);
+  rt::lock_word(lock_);
+  if (!w->notified) rt::WaitQueue::of(waiters_).remove(w);
+  rt::unlock_word(lock_);
+  w->~CondWaiter();
+}
+
 bool condition_variable::sleep(detail::cond_node& n, std::int64_t rel_ns) noexcept {
   CondWaiter* w = of(n);
   bool woken = true;

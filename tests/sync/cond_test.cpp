@@ -297,6 +297,45 @@ TEST(Cond, GoroutineWaiterPlainThreadNotifier) {
   });
 }
 
+// wait() with a lock that does not own its mutex: unlock() throws, and the
+// waiter's record (in wait's own frame) must leave the queue with it. Were
+// it left at the head, the next notify_one would be spent on a dead frame
+// and the real waiter behind it would sleep on.
+[[gnu::noinline]] void scribble_stack() {
+  volatile char junk[4096];
+  for (std::size_t i = 0; i < sizeof junk; ++i) junk[i] = static_cast<char>(0x5a);
+}
+
+TEST_P(CondTest, WaitWithALockThatDoesNotOwnItsMutexThrowsAndLeavesNothingQueued) {
+  goro::run(
+      [] {
+        goro::mutex mu;
+        goro::condition_variable cv;
+        {
+          std::unique_lock<goro::mutex> not_owned(mu, std::defer_lock);
+          EXPECT_THROW(cv.wait(not_owned), std::system_error);
+          EXPECT_THROW(cv.wait_for(not_owned, std::chrono::hours(1)), std::system_error);
+        }
+        scribble_stack();
+        bool flag = false;
+        auto woke = goro::make_chan<int>();
+        goro::go([&] {
+          std::unique_lock<goro::mutex> lk(mu);
+          while (!flag) cv.wait(lk);
+          woke.close();
+        });
+        goro::sleep(std::chrono::milliseconds(20));  // (the waiter most likely waits by now)
+        {
+          std::lock_guard<goro::mutex> g(mu);
+          flag = true;
+        }
+        cv.notify_one();  // one notification only: it must reach the waiter
+        goro::timer bail(std::chrono::seconds(20));
+        EXPECT_EQ(goro::select(goro::case_recv(woke), goro::case_recv(bail.c())), 0u) << "the waiter was not woken";
+      },
+      cfg());
+}
+
 INSTANTIATE_TEST_SUITE_P(Procs, CondTest, testing::Values(1, 2, 4), goro_test::procs_name);
 
 }  // namespace
