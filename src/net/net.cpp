@@ -39,6 +39,7 @@ struct netfd {
   std::atomic<int> refs{1};  // the open reference + operations in flight
   std::atomic<bool> closed{false};
   std::atomic<bool> released{false};  // the descriptor was closed (once)
+  std::string bound;  // a listener's address, kept for addr() after close (as Go's Listener.Addr)
   ~netfd() {
     close();
   }
@@ -393,7 +394,8 @@ void conn::set_write_deadline(time_point tp) {
 }
 
 std::string conn::local_addr() const {
-  if (!fd_) return "";
+  Use u(fd_.get());  // after close the descriptor number may belong to another file
+  if (!u.ok) return "";
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
   if (getsockname(fd_->fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "";
@@ -401,14 +403,15 @@ std::string conn::local_addr() const {
 }
 
 std::string conn::remote_addr() const {
-  if (!fd_) return "";
+  Use u(fd_.get());  // after close the descriptor number may belong to another file
+  if (!u.ok) return "";
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
   if (getpeername(fd_->fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "";
   return format(reinterpret_cast<sockaddr*>(&ss), len);
 }
 
-int conn::native_handle() const noexcept { return fd_ ? fd_->fd : -1; }
+int conn::native_handle() const noexcept { return fd_ && !fd_->closed.load(std::memory_order_acquire) ? fd_->fd : -1; }
 
 // ---- listener ----
 
@@ -429,7 +432,11 @@ listener listen(std::string_view network, std::string_view address) {
       ::close(fd);
       continue;
     }
-    return listener(wrap(fd));
+    auto f = wrap(fd);
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) f->bound = format(reinterpret_cast<sockaddr*>(&ss), len);
+    return listener(std::move(f));
   }
   throw std::system_error(ec, "listen");
 }
@@ -477,19 +484,15 @@ conn listener::accept() {
   return c;
 }
 
-std::string listener::addr() const {
-  if (!fd_) return "";
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  if (getsockname(fd_->fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "";
-  return format(reinterpret_cast<sockaddr*>(&ss), len);
-}
+std::string listener::addr() const { return fd_ ? fd_->bound : std::string(); }
 
 void listener::close() noexcept {
   if (fd_) fd_->close();
 }
 
-int listener::native_handle() const noexcept { return fd_ ? fd_->fd : -1; }
+int listener::native_handle() const noexcept {
+  return fd_ && !fd_->closed.load(std::memory_order_acquire) ? fd_->fd : -1;
+}
 
 // ---- dial and helpers ----
 

@@ -152,9 +152,19 @@ TEST(Net, AddressesAreHostColonPort) {
     EXPECT_FALSE(no_ln);
     EXPECT_EQ(none.local_addr(), "");
     EXPECT_EQ(no_ln.addr(), "");
+    // After close: the listener keeps its address (as Go's Listener.Addr);
+    // a closed conn reports none and no descriptor (its number may already
+    // belong to another file).
+    const std::string bound = ln.addr();
     c.close();
     s.close();
     ln.close();
+    EXPECT_EQ(ln.addr(), bound);
+    EXPECT_EQ(ln.native_handle(), -1);
+    EXPECT_EQ(c.native_handle(), -1);
+    EXPECT_EQ(copy.native_handle(), -1);
+    EXPECT_EQ(c.local_addr(), "");
+    EXPECT_EQ(s.remote_addr(), "");
   });
 }
 
