@@ -119,7 +119,8 @@ std::shared_ptr<netfd> wrap(int fd) {
   f->fd = fd;
   f->pd = rt::poll_alloc();
   f->pd->fd = fd;
-  if (rt::netpoll_inited()) rt::netpoll_open(fd, f->pd);
+  rt::netpoll_init();  // (a socket may come before the first run())
+  rt::netpoll_open(fd, f->pd);
   return f;
 }
 

@@ -1,7 +1,8 @@
 // netpoll.hpp — the network poller: goroutines blocked on descriptors.
 //
 // Contract of a poller backend (netpoll_epoll.cpp on Linux):
-//   netpoll_init()            once per run, before any other call;
+//   netpoll_init()            idempotent and thread-safe; before any other call
+//                             (run() and the first socket call it);
 //   netpoll_open(fd, pd)      registers fd, edge-triggered, for read and write;
 //   netpoll_close(fd)         deregisters it;
 //   netpoll(delay_ns)         waits at most delay_ns (< 0: forever, 0: poll)

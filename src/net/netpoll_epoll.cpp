@@ -6,28 +6,36 @@
 
 #include <cerrno>
 #include <ctime>
+#include <mutex>
 
 #include "net/netpoll.hpp"
 
 namespace goro::rt {
 
 namespace {
-int epfd = -1;
-int breakfd = -1;
+int epfd = -1;     // written once, under init_once
+int breakfd = -1;  // likewise
+std::atomic<bool> inited{false};
+std::once_flag init_once;
 std::atomic<bool> breaking{false};
 }  // namespace
 
-bool netpoll_inited() noexcept { return epfd >= 0; }
+bool netpoll_inited() noexcept { return inited.load(std::memory_order_acquire); }
 
+// Once per process, by the first run() or the first socket (which may be
+// created before any run(), on a plain thread: it is registered at once).
 void netpoll_init() {
-  if (epfd >= 0) return;
-  epfd = epoll_create1(EPOLL_CLOEXEC);
-  breakfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (epfd < 0 || breakfd < 0) fatal("netpoll: cannot create epoll or eventfd");
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.ptr = nullptr;
-  epoll_ctl(epfd, EPOLL_CTL_ADD, breakfd, &ev);
+  if (netpoll_inited()) return;
+  std::call_once(init_once, [] {
+    epfd = epoll_create1(EPOLL_CLOEXEC);
+    breakfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (epfd < 0 || breakfd < 0) fatal("netpoll: cannot create epoll or eventfd");
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = nullptr;
+    epoll_ctl(epfd, EPOLL_CTL_ADD, breakfd, &ev);
+    inited.store(true, std::memory_order_release);
+  });
 }
 
 void netpoll_teardown() noexcept {}
@@ -45,7 +53,7 @@ void netpoll_close(int fd) noexcept {
 }
 
 void netpoll_break() noexcept {
-  if (breaking.exchange(true, std::memory_order_acq_rel)) return;
+  if (!netpoll_inited() || breaking.exchange(true, std::memory_order_acq_rel)) return;
   std::uint64_t one = 1;
   ssize_t r = ::write(breakfd, &one, sizeof one);
   (void)r;
@@ -53,7 +61,7 @@ void netpoll_break() noexcept {
 
 G* netpoll(std::int64_t delay_ns, int* n) noexcept {
   *n = 0;
-  if (epfd < 0) return nullptr;
+  if (!netpoll_inited()) return nullptr;
   epoll_event events[128];
   timespec ts{}, *tsp = nullptr;
   if (delay_ns >= 0) {

@@ -24,12 +24,26 @@ struct ParkOn {
 
 // park's unlock function: publish ourselves in the slot unless readiness
 // (or an eviction) got there first.
+// Teardown hook of a goroutine discarded while parked on a PollDesc slot:
+// takes it out of the slot (if it is still there), so that closing a socket
+// that outlives run(), or an event on it in a later run, does not ready a
+// recycled G. PollDescs are never freed, so the slot is always there.
+void poll_unlink(G* g) {
+  auto* s = static_cast<std::atomic<std::uintptr_t>*>(g->wait_obj);
+  auto me = reinterpret_cast<std::uintptr_t>(g);
+  s->compare_exchange_strong(me, 0, std::memory_order_acq_rel);
+}
+
 bool commit_wait(G* g, void* a) {
   auto* po = static_cast<ParkOn*>(a);
   std::uintptr_t w = kPdWait;
+  auto& s = slot(po->pd, po->mode);
+  g->wait_obj = &s;  // (set before the G can be seen in the slot)
+  g->unlink = &poll_unlink;
   sched.npollwait.fetch_add(1, std::memory_order_acq_rel);
-  if (slot(po->pd, po->mode).compare_exchange_strong(w, reinterpret_cast<std::uintptr_t>(g), std::memory_order_acq_rel))
+  if (s.compare_exchange_strong(w, reinterpret_cast<std::uintptr_t>(g), std::memory_order_acq_rel))
     return true;
+  g->unlink = nullptr;
   // Readiness or a wake-up arrived meanwhile: don't sleep.
   sched.npollwait.fetch_sub(1, std::memory_order_acq_rel);
   return false;

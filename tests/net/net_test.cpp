@@ -777,6 +777,60 @@ TEST(NetDeathTest, CancellingTheContextAfterDialAndCloseDoesNotCrash) {
 // One processor, kept busy by a goroutine that yields in a loop: no M ever
 // runs out of work, so none polls the network. sysmon must (as Go's does
 // every 10 ms), or the goroutine waiting for the pipe never runs again.
+// A listener made before the first run() (on a plain thread, with no
+// poller yet) serves goroutines inside it: it was registered with the poller
+// when it was made.
+TEST(Net, AListenerMadeBeforeRunServesInsideIt) {
+  net::listener ln = net::listen("tcp", "127.0.0.1:0");
+  goro::run([&ln] {
+    goro::go([&ln] {
+      net::conn s = ln.accept();
+      char buf[5];
+      std::size_t got = net::read_full(s, std::as_writable_bytes(std::span<char>(buf)));
+      s.write(std::string_view(buf, got));
+      s.close();
+    });
+    goro::sleep(10ms);  // the accept parks first, on the poller
+    net::conn c = net::dial("tcp", ln.addr());
+    c.write("hello");
+    std::string back(5, '\0');
+    EXPECT_EQ(net::read_full(c, std::as_writable_bytes(std::span<char>(back))), 5u);
+    EXPECT_EQ(back, "hello");
+    c.close();
+  });
+  ln.close();
+}
+
+// A goroutine discarded at the end of a run while it waits in accept():
+// closing the listener afterwards, in a later run, must not ready the
+// recycled goroutine descriptor (the slot was cleared at teardown).
+TEST(Net, ClosingASocketWhoseWaiterWasDiscardedIsHarmless) {
+  net::listener ln;
+  goro::run([&ln] {
+    ln = net::listen("tcp", "127.0.0.1:0");
+    goro::go([&ln] {
+      std::error_code ec;
+      ln.accept(ec);  // parked on the poller when run() ends
+    });
+    goro::sleep(10ms);
+  });
+  std::atomic<int> ran{0};
+  goro::run([&] {
+    goro::wait_group wg;
+    wg.add(50);
+    for (int i = 0; i < 50; ++i)  // reuse the recycled descriptors
+      goro::go([&] {
+        goro::sleep(5ms);
+        ran.fetch_add(1);
+        wg.done();
+      });
+    goro::sleep(1ms);
+    ln.close();  // would ready the discarded G's recycled descriptor
+    wg.wait();
+  });
+  EXPECT_EQ(ran.load(), 50);
+}
+
 TEST(Net, ReadinessReachesAGoroutineWhileEveryProcessorIsBusy) {
   goro::run(
       [] {
