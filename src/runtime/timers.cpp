@@ -171,24 +171,27 @@ std::int64_t next_timer_when() noexcept {
   return next;
 }
 
+// Both heaps are locked at once, so a moving timer always has a heap:
+// timer_del and lock_owner never see it "not pending" in between. Only
+// timers_move holds two heap locks, always a retired P's and then P0's
+// (from != P0), so no lock cycle is possible.
 void timers_move(P* from, P* to) noexcept {
-  std::vector<Timer*> moved;
-  {
-    LockGuard l(from->timers_lock);
-    moved.swap(from->timers);
-    for (Timer* t : moved) {
-      t->idx = -1;
-      t->p.store(nullptr, std::memory_order_relaxed);
-    }
-    update_timer0(from);
-  }
-  LockGuard l(to->timers_lock);
-  for (Timer* t : moved) {
+  if (from == to) return;
+  LockGuard lf(from->timers_lock);
+  if (from->timers.empty()) return;
+  LockGuard lt(to->timers_lock);
+  for (Timer* t : from->timers) {
     t->p.store(to, std::memory_order_release);
     to->timers.push_back(t);
     sift_up(to->timers, to->timers.size() - 1);
   }
+  from->timers.clear();
+  update_timer0(from);
   update_timer0(to);
+  // The idle sleeper may be waiting past the earliest moved timer. (Callers
+  // hold sched.lock, so it is broken directly, not via wake_timer_sleeper.)
+  std::int64_t until = sched.sleep_until.load(std::memory_order_acquire);
+  if (until != 0 && to->timers[0]->when < until) netpoll_break();
 }
 
 // run() teardown: pending timers are forgotten (their owners may outlive run).
