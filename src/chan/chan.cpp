@@ -76,6 +76,18 @@ void chan_release(chan_core* c) noexcept {
   ::operator delete(static_cast<void*>(c), std::align_val_t(align));
 }
 
+// A blocking send or receive that completes without blocking is a
+// preemption point (sysmon's P::preempt, §7): a goroutine that only ever
+// finds room or values would otherwise hold its P for ever. Non-blocking
+// operations are not: timer callbacks use them inside the scheduler.
+inline void preempt_point() {
+  if (!rt::sched.any_preempt.load(std::memory_order_relaxed)) [[likely]]
+    return;
+  rt::M* m = rt::current_m();
+  if (m && m->p && m->p->preempt.load(std::memory_order_relaxed)) [[unlikely]]
+    rt::preempt_check();
+}
+
 bool chan_send(chan_core* c, void* src, bool block) {
   if (!c) {
     if (!block) return false;
@@ -95,6 +107,7 @@ bool chan_send(chan_core* c, void* src, bool block) {
     send_to_receiver(c, r, src);
     unlock_chan(c);
     rt::wake(r);
+    if (block) preempt_point();
     return true;
   }
   std::size_t q = c->qcount.load(std::memory_order_relaxed);
@@ -103,6 +116,7 @@ bool chan_send(chan_core* c, void* src, bool block) {
     if (++c->sendx == c->cap) c->sendx = 0;
     c->qcount.store(q + 1, std::memory_order_relaxed);
     unlock_chan(c);
+    if (block) preempt_point();
     return true;
   }
   if (!block) {
@@ -131,6 +145,7 @@ recv_result chan_recv(chan_core* c, void* dst, bool block) {
     recv_from_sender(c, s, dst);
     unlock_chan(c);
     rt::wake(s);
+    if (block) preempt_point();
     return recv_result::received;
   }
   std::size_t q = c->qcount.load(std::memory_order_relaxed);
@@ -141,6 +156,7 @@ recv_result chan_recv(chan_core* c, void* dst, bool block) {
     if (++c->recvx == c->cap) c->recvx = 0;
     c->qcount.store(q - 1, std::memory_order_relaxed);
     unlock_chan(c);
+    if (block) preempt_point();
     return recv_result::received;
   }
   if (c->closed.load(std::memory_order_relaxed)) {

@@ -231,6 +231,9 @@ struct Sched {
   // blocking(), waiting on the network poller (the deadlock detector's view).
   std::atomic<std::int64_t> nexternal{0};   // in blocking()
   std::atomic<std::int64_t> npollwait{0};   // parked on the network poller
+  // A hint, written by sysmon only: some P has preempt set. Lets channel
+  // operations skip the per-P check (a TLS read) while nobody hogs.
+  std::atomic<bool> any_preempt{false};
   std::atomic<std::int64_t> lastpoll{0};    // when a netpoll last returned (sysmon polls after 10 ms)
   // Spare Ps lent by sysmon to run the queue of a P whose goroutine hogs it.
   std::vector<P*> spare_all;      // (lock)

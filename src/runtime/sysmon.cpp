@@ -15,7 +15,8 @@
 // that runs for more than 10 ms without a scheduling point does not hold up
 // the goroutines queued behind it. sysmon notices (the P's schedtick has
 // not moved for 10 ms), asks it to yield at its next goro call (P::preempt;
-// checked by go() and by channel operations that do not block), and, when
+// checked by go() and by blocking-mode channel operations that complete
+// without blocking), and, when
 // the P has queued goroutines or due timers and no idle P can steal them,
 // lends a spare P to a new M, which steals the hog's queue and runs its
 // timers. The hog keeps its thread; for that while, more goroutines run in
@@ -170,7 +171,12 @@ void sysmon_loop() {
     futex_wait_for(&sched.sysmon_wake, 0, delay);
     std::int64_t now = nanotime();
     bool polled = poll_network(now);
-    if (retake(now) || polled) {
+    bool acted = retake(now);
+    bool any = false;
+    for (int i = 0, n = sched.nprocs.load(std::memory_order_acquire); i < n && !any; ++i)
+      if (P* p = sched.allp[i]) any = p->preempt.load(std::memory_order_relaxed);
+    sched.any_preempt.store(any, std::memory_order_relaxed);
+    if (acted || polled) {
       quiet = 0;
       delay = kSysmonMinNs;
     } else if (++quiet > 50 && delay < kSysmonMaxNs) {

@@ -2,6 +2,7 @@
 // goroutine that computes for more than 10 ms without a scheduling point
 // does not hold up the goroutines and timers queued behind it on its P.
 #include <goro/goro.hpp>
+#include <goro/introspect.hpp>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -98,6 +99,43 @@ TEST(Preemption, QueuedGoroutinesRunWhileAGoroutineSpinsWithProcs1) {
         done.recv();
       },
       goro::config{.procs = 1});
+}
+
+// procs = 1: a goroutine whose channel operations never block (it sends to
+// and receives from its own buffered channel) is preempted at them, so a
+// goroutine queued behind it runs on the same processor. (Without that, it
+// could run only on a spare processor sysmon lends, whose id is not 0; a
+// descheduled thread can let the spare one win a round, hence the retries.)
+TEST(Preemption, ChannelOperationsThatNeverBlockArePreemptionPoints) {
+  int on_p0 = 0;
+  for (int attempt = 0; attempt < 5 && on_p0 == 0; ++attempt) {
+    goro::run(
+        [&] {
+          std::atomic<bool> stop{false};
+          auto loop = goro::make_chan<int>(1);
+          auto started = goro::make_chan<int>(1);
+          goro::wait_group wg;
+          wg.add(2);
+          goro::go([&] {
+            std::int64_t n = 0;
+            started.send(1);  // readies main, which waits behind this loop
+            while (!stop.load(std::memory_order_acquire)) {
+              loop.send(1);
+              n += *loop.recv();
+            }
+            wg.done();
+          });
+          started.recv();  // resumes only when the loop is preempted (or on a spare processor)
+          goro::go([&] {
+            if (goro::introspect::current_processor() == 0) ++on_p0;
+            stop.store(true, std::memory_order_release);
+            wg.done();
+          });
+          wg.wait();
+        },
+        goro::config{.procs = 1});
+  }
+  EXPECT_EQ(on_p0, 1) << "the goroutine behind the channel loop never ran on its processor";
 }
 
 // procs = 1: a pair of goroutines ping-ponging over unbuffered channels does
