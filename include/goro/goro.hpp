@@ -14,4 +14,5 @@
 #include <goro/signal.hpp>
 #include <goro/sync.hpp>
 #include <goro/time.hpp>
+#include <goro/trace.hpp>
 #include <goro/wait_group.hpp>

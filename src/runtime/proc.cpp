@@ -23,6 +23,7 @@
 #include "net/netpoll.hpp"
 #include "runtime/context.hpp"
 #include "runtime/debug.hpp"
+#include "runtime/trace.hpp"
 #include "runtime/sched.hpp"
 #include "runtime/sanitizer.hpp"
 
@@ -87,6 +88,8 @@ void execute(M* m, G* g) {
   g->status.store(GStatus::running, std::memory_order_relaxed);
   m->curg = g;
   account_run(m->p);
+  if (trace_on.load(std::memory_order_relaxed)) [[unlikely]]
+    trace_begin(m, g);
   san::switch_to(m, nullptr, g);
   M* m2 = static_cast<M*>(goro_switch(&m->g0_sp, g->sp, m));
   san::switched(m2, nullptr);
@@ -96,6 +99,7 @@ void execute(M* m, G* g) {
 namespace {
 
 void after_exit(M* m, G* g, void*);
+void trace_switch(M* m, G* g, G* next, AfterFn after) noexcept;
 
 // Leaves the CPU: see the file comment. `after(m, g, arg)` runs on the next
 // context's stack.
@@ -124,6 +128,8 @@ void switch_out(M* m, G* g, AfterFn after, void* arg) {
   } else {
     tick(p);
   }
+  if (trace_on.load(std::memory_order_relaxed)) [[unlikely]]
+    trace_switch(m, g, next, after);
   save_eh(m, g);
   M* m2;
   if (next) {
@@ -168,6 +174,22 @@ void after_exit(M* m, G* g, void*) {
   P* p = m->p;
   p->exited.store(p->exited.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   gfput(p, g);
+}
+
+// The tracer's view of a switch: g's slice ends (why: how it left), next's
+// begins.
+void trace_switch(M* m, G* g, G* next, AfterFn after) noexcept {
+  const char* why = "switch";
+  if (after == &after_exit)
+    why = "exit";
+  else if (after == &after_yield)
+    why = "yield";
+  else if (after == &after_requeue)
+    why = "preempted";
+  else if (after == &after_park)
+    why = wait_reason_string(g->reason);
+  trace_end(m, g, why);
+  if (next) trace_begin(m, next);
 }
 
 [[noreturn]] void goexit(M* m, G* g) {
@@ -291,6 +313,7 @@ void teardown() {
   sched.allp.clear();
   stacks_trim();
   for (M* m : sched.allm) {
+    trace_thread_exit(m);
     if (m->id != 0) delete m;
   }
   sched.spare_free = nullptr;
@@ -508,6 +531,7 @@ int run_main(void (*fn)(void*), void* arg, const config& cfg) {
   set_current_m(nullptr);
   int code = sched.exit_code;
   teardown();
+  trace_thread_exit(m0);
   delete m0;
   sched.running.store(false, std::memory_order_release);
   return code;

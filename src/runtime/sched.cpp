@@ -35,6 +35,7 @@
 #include "net/netpoll.hpp"
 #include "runtime/debug.hpp"
 #include "runtime/sched.hpp"
+#include "runtime/trace.hpp"
 
 namespace goro::rt {
 
@@ -481,6 +482,8 @@ void ready(G* g) noexcept {
   // The waker has taken g off its wait queue: teardown must not unlink it.
   g->unlink = nullptr;
   g->status.store(GStatus::runnable, std::memory_order_relaxed);
+  if (trace_on.load(std::memory_order_relaxed)) [[unlikely]]
+    trace_wake(g);
   M* m = current_m();
   if (m && m->p) {
     runqput(m->p, g, true);

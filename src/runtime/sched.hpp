@@ -35,6 +35,7 @@ namespace goro::rt {
 struct G;
 struct M;
 struct P;
+struct TraceBuf;
 
 // A runtime timer (time.go's timer): lives in one P's heap while pending.
 struct Timer {
@@ -136,6 +137,7 @@ struct G {
   int lock_count = 0;                 // nested lock_os_thread calls
   void* tsan_fiber = nullptr;         // ThreadSanitizer's fiber (tsan builds)
   void* asan_fake_stack = nullptr;    // AddressSanitizer's fake stack (asan builds)
+  std::uint64_t trace_flow = 0;       // tracer: the wake-up flow to end when it next runs
   alignas(16) unsigned char buf[kInlineClosure];
 };
 
@@ -202,6 +204,8 @@ struct M {
   void* asan_g0_fake = nullptr;
   const void* g0_stack_lo = nullptr;  // the thread's own stack (ASan)
   std::size_t g0_stack_size = 0;
+  TraceBuf* trace_buf = nullptr;  // tracer: this thread's events (trace.cpp)
+  std::int64_t trace_since = 0;          // tracer: when curg's slice began
 
   void run_after() {
     if (after) {
