@@ -170,6 +170,9 @@ void after_yield(M* m, G* g, void*) { runqput(m->p, g, false); }
 void after_requeue(M*, G* g, void*) { globrunqput(g); }
 
 void after_exit(M* m, G* g, void*) {
+  // TSan: a fiber per live goroutine, not per descriptor ever run (TSan
+  // counts fibers as threads, at most 8128 at once); off g's fiber by now.
+  san::fiber_destroy(g);
   stack_free(m->p, g);
   P* p = m->p;
   p->exited.store(p->exited.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);

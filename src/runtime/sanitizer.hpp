@@ -52,6 +52,8 @@ void __tsan_switch_to_fiber(void* fiber, unsigned flags);
 void __tsan_set_fiber_name(void* fiber, const char* name);
 void __tsan_acquire(void* addr);
 void __tsan_release(void* addr);
+void __tsan_ignore_thread_begin(void);
+void __tsan_ignore_thread_end(void);
 #endif
 #if defined(GORO_ASAN)
 void __sanitizer_start_switch_fiber(void** fake_stack_save, const void* bottom, std::size_t size);
@@ -70,6 +72,22 @@ GORO_SAN_INLINE void thread_start(M* m) noexcept {
 #endif
   (void)m;
 }
+
+// TSan: the current fiber's memory accesses, intercepted calls' included
+// (clock_gettime, memcpy), are not checked in this scope; its
+// synchronization still is. For runtime code that may run on a stack
+// already handed to the next goroutine (the exit path's tracer hooks).
+struct IgnoreAccesses {
+#if defined(GORO_TSAN)
+  IgnoreAccesses() noexcept { __tsan_ignore_thread_begin(); }
+  ~IgnoreAccesses() { __tsan_ignore_thread_end(); }
+#endif
+  IgnoreAccesses(const IgnoreAccesses&) = delete;
+  IgnoreAccesses& operator=(const IgnoreAccesses&) = delete;
+#if !defined(GORO_TSAN)
+  IgnoreAccesses() noexcept = default;
+#endif
+};
 
 GORO_SAN_INLINE void fiber_create(G* g) {
 #if defined(GORO_TSAN)

@@ -40,6 +40,7 @@
 #include <utility>
 #include <vector>
 
+#include "runtime/sanitizer.hpp"
 #include "runtime/trace.hpp"
 
 namespace goro::rt {
@@ -183,6 +184,7 @@ bool write_all(int fd, const std::string& s) {
 }  // namespace
 
 void trace_begin(M* m, G* g) noexcept {
+  [[maybe_unused]] san::IgnoreAccesses quiet;  // (TSan: an exiting G's stack may already be handed on)
   std::int64_t now = nanotime();
   m->trace_since = now;
   if (g->trace_flow && m->p) {
@@ -199,6 +201,7 @@ void trace_begin(M* m, G* g) noexcept {
 }
 
 void trace_end(M* m, G* g, const char* why) noexcept {
+  [[maybe_unused]] san::IgnoreAccesses quiet;  // (TSan: an exiting G's stack may already be handed on)
   std::int64_t now = nanotime();
   std::int64_t since = m->trace_since > t0 ? m->trace_since : t0;
   try {
@@ -222,6 +225,7 @@ void trace_end(M* m, G* g, const char* why) noexcept {
 }
 
 void trace_wake(G* g) noexcept {
+  [[maybe_unused]] san::IgnoreAccesses quiet;  // (TSan: an exiting G's stack may already be handed on)
   M* m = current_m();
   TraceEvent e;
   e.ph = 's';
