@@ -71,8 +71,10 @@ namespace {
 constexpr int kPlainThreads = 1'000'000;  // the thread track of wake-ups from plain threads
 
 std::mutex reg_mu;                // guards the registry, path, fd, t0 and gen changes
-std::vector<TraceBuf*> all_bufs;  // every buffer ever made
-std::vector<TraceBuf*> free_bufs;
+// Never destroyed (as the buffers they list): at exit, LeakSanitizer's check
+// runs after static destructors, and must still find the buffers here.
+std::vector<TraceBuf*>& all_bufs = *new std::vector<TraceBuf*>;  // every buffer ever made
+std::vector<TraceBuf*>& free_bufs = *new std::vector<TraceBuf*>;
 TraceBuf plain_buf;
 std::atomic<std::uint64_t> gen{0};
 std::atomic<std::uint64_t> next_flow{0};
