@@ -59,13 +59,17 @@ void futex_wake(std::atomic<std::uint32_t>* addr, int n) noexcept {
   syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(addr), FUTEX_WAKE_PRIVATE, n, nullptr, nullptr, 0);
 }
 
+// Contended: a few attempts with long pauses between them (as Go's
+// procyield), so that the spinner does not keep pulling the lock's cache line
+// away from the holder (100 attempts one pause apart made chan_mpmc 1.4x and
+// workerpool 4x slower), then the futex.
 void lock_slow(std::atomic<std::uint32_t>& w) noexcept {
-  for (int i = 0; i < 100; ++i) {
+  for (int round = 0; round < 4; ++round) {
+    for (int i = 0; i < 60; ++i) cpu_relax();
     std::uint32_t z = 0;
     if (w.load(std::memory_order_relaxed) == 0 &&
         w.compare_exchange_weak(z, 1, std::memory_order_acquire, std::memory_order_relaxed))
       return;
-    cpu_relax();
   }
   while (w.exchange(2, std::memory_order_acquire) != 0) futex_wait(&w, 2);
 }

@@ -167,7 +167,13 @@ void after_park(M* m, G* g, void* a) {
 }
 
 void after_yield(M* m, G* g, void*) { runqput(m->p, g, false); }
-void after_requeue(M*, G* g, void*) { globrunqput(g); }
+// A preempted goroutine goes to the global queue. Wake an idle P's M for it:
+// the requeueing M may hold a spare P, which does not serve the global queue,
+// and every regular P may be asleep (the goroutine was then never run again).
+void after_requeue(M*, G* g, void*) {
+  globrunqput(g);
+  wakep();
+}
 
 void after_exit(M* m, G* g, void*) {
   // TSan: a fiber per live goroutine, not per descriptor ever run (TSan

@@ -36,6 +36,32 @@ TEST(Spawn, MillionGoroutinesJoinWithChecksum) {
   EXPECT_EQ(sum.load(), n * (n - 1) / 2);
 }
 
+// A spawner that runs for more than 10 ms without parking is asked to yield
+// by sysmon (preempt_check at go()), which may meanwhile have lent a spare
+// processor that stole it. Requeued globally from the spare processor while
+// both regular processors slept, it was never run again (a hang, about one
+// run in twenty); after_requeue now wakes one of them.
+TEST(Spawn, APreemptedSpawnerIsAlwaysResumed) {
+  const int rounds = goro_test::scaled(20, 3);
+  const std::int64_t n = scaled<std::int64_t>(1'000'000, 20'000);
+  for (int r = 0; r < rounds; ++r) {
+    std::atomic<std::int64_t> ran{0};
+    goro::run(
+        [&] {
+          goro::wait_group wg;
+          wg.add(n);
+          for (std::int64_t i = 0; i < n; ++i)
+            goro::go([&] {
+              ran.fetch_add(1, std::memory_order_relaxed);
+              wg.done();
+            });
+          wg.wait();
+        },
+        goro::config{.procs = 2});
+    ASSERT_EQ(ran.load(), n) << "round " << r;
+  }
+}
+
 TEST(Spawn, GoroutinesSpawnedByGoroutines) {
   // A two-level tree: main spawns parents, each parent spawns children.
   const int parents = scaled(1000, 100), children = 100;
