@@ -67,8 +67,8 @@ TEST_P(CtxSyncTest, SemaphoreAcquireReturnsTheContextErrorAndTakesNothing) {
         }
         // Deadline while waiting.
         {
+          auto t0 = clk::now();  // (before the context: its deadline counts from its creation)
           auto r = goro::with_timeout(goro::background(), 15ms);
-          auto t0 = clk::now();
           std::error_code e = s.acquire(r.ctx, 1);
           EXPECT_EQ(e, goro::errc::deadline_exceeded);
           EXPECT_EQ(e, std::errc::timed_out);
