@@ -32,7 +32,6 @@ namespace goro::rt {
 namespace {
 
 constexpr std::size_t kDefaultStack = 256 * 1024;
-constexpr int kMaxProcs = 256;
 constexpr int kGfreeLocalMax = 64;
 
 
@@ -299,9 +298,8 @@ void teardown() {
     sched.gfree = g;
     ++sched.ngfree;
   }
-  std::vector<P*> ps = sched.allp;
-  ps.insert(ps.end(), sched.spare_all.begin(), sched.spare_all.end());
-  sched.spare_all.clear();
+  std::vector<P*> ps = sched.allp;  // the regular Ps and the spare ones
+  sched.nspare.store(0);
   for (P* p : ps) {
     if (!p) continue;
     timers_teardown(p);
@@ -494,7 +492,7 @@ int run_main(void (*fn)(void*), void* arg, const config& cfg) {
   sched.stack_size = cfg.stack_size ? ((cfg.stack_size + 4095) & ~std::size_t{4095}) : kDefaultStack;
   sched.stopping.store(false);
   sched.exit_code = 0;
-  sched.allp.assign(kMaxProcs, nullptr);
+  sched.allp.assign(kMaxProcs + kMaxSpare, nullptr);
   for (int i = 0; i < procs; ++i) sched.allp[i] = make_p(i);
   sched.nprocs.store(procs, std::memory_order_release);
 
@@ -509,12 +507,7 @@ int run_main(void (*fn)(void*), void* arg, const config& cfg) {
   sched.allp[0]->status.store(kPRunning, std::memory_order_release);
   {
     LockGuard l(sched.lock);
-    for (int i = procs - 1; i >= 1; --i) {
-      P* p = sched.allp[i];
-      p->link = sched.pidle;
-      sched.pidle = p;
-      sched.npidle.fetch_add(1);
-    }
+    for (int i = procs - 1; i >= 1; --i) pidleput(sched.allp[i]);
   }
   {
     spawn_slot s = spawn_begin(sizeof(MainArgs), alignof(MainArgs));
@@ -567,10 +560,8 @@ void yield() {
 
 int num_goroutine() {
   std::int64_t n = sched.extra_created.load(std::memory_order_relaxed) - sched.extra_exited.load(std::memory_order_relaxed);
-  for (P* p : sched.allp)
+  for (P* p : sched.allp)  // spare Ps included
     if (p) n += p->created.load(std::memory_order_relaxed) - p->exited.load(std::memory_order_relaxed);
-  LockGuard l(sched.lock);
-  for (P* p : sched.spare_all) n += p->created.load(std::memory_order_relaxed) - p->exited.load(std::memory_order_relaxed);
   return static_cast<int>(n);
 }
 
@@ -582,18 +573,19 @@ int gomaxprocs(int n) {
   prev = sched.nprocs.load(std::memory_order_relaxed);
   if (n == prev) return prev;
   if (n > prev) {
+    // Only a retired P (off every list, held by no M) goes back on the idle
+    // list: a P above the old count may still be held by an M that has not
+    // retired it yet, or be on its way to one (startm's nextp), and listing
+    // it then would give it two owners.
     for (int i = prev; i < n; ++i) {
-      if (!sched.allp[i]) sched.allp[i] = make_p(i);
       P* p = sched.allp[i];
-      if (!p->m) {
-        bool listed = false;
-        for (P* q = sched.pidle; q; q = q->link) listed |= (q == p);
-        if (!listed) {
-          p->link = sched.pidle;
-          sched.pidle = p;
-          sched.npidle.fetch_add(1);
-        }
+      if (!p) {
+        p = sched.allp[i] = make_p(i);
+      } else if (!p->retired) {
+        continue;
       }
+      p->retired = false;
+      pidleput(p);
     }
   }
   sched.nprocs.store(n, std::memory_order_release);
@@ -609,6 +601,8 @@ int gomaxprocs(int n) {
       }
       *link = p->link;
       sched.npidle.fetch_sub(1, std::memory_order_seq_cst);
+      p->listed.store(false, std::memory_order_relaxed);
+      p->retired = true;
       timers_move(p, sched.allp[0]);
     }
   }

@@ -132,6 +132,7 @@ G* globrunqget(P* p, int max) noexcept {
   if (n > max) n = max;
   if (n > static_cast<std::int64_t>(kRunqSize / 2)) n = kRunqSize / 2;
   sched.runq_size.fetch_sub(n, std::memory_order_relaxed);
+  sched.runq_gets.fetch_add(1, std::memory_order_relaxed);
   G* g = sched.runq_head;
   sched.runq_head = g->schedlink;
   for (std::int64_t i = 1; i < n; ++i) {

@@ -60,6 +60,8 @@ std::size_t count_threads() {
 }  // namespace
 
 void pidleput(P* p) noexcept {  // sched.lock held
+  if (p->listed.load(std::memory_order_relaxed)) fatal("pidleput: processor already on the idle list");
+  p->listed.store(true, std::memory_order_relaxed);
   p->m = nullptr;
   p->status.store(kPIdle, std::memory_order_release);
   p->link = sched.pidle;
@@ -71,9 +73,11 @@ P* pidleget() noexcept {  // sched.lock held
   while (P* p = sched.pidle) {
     sched.pidle = p->link;
     sched.npidle.fetch_sub(1, std::memory_order_seq_cst);
+    p->listed.store(false, std::memory_order_relaxed);
     if (p->id < sched.nprocs.load(std::memory_order_relaxed)) return p;
     // A P retired by gomaxprocs: drop it from the idle list; its timers
     // go to P 0 (only active Ps' timers are run).
+    p->retired = true;
     timers_move(p, sched.allp[0]);
   }
   return nullptr;
@@ -82,6 +86,9 @@ P* pidleget() noexcept {  // sched.lock held
 namespace {
 
 void acquirep(M* m, P* p) noexcept {
+  // Two owners of one P would run one goroutine twice (a dead goroutine
+  // resumed: SIGILL/SIGSEGV far from the cause): fail here instead.
+  if (p->listed.load(std::memory_order_relaxed)) fatal("acquirep: processor is on the idle list");
   m->p = p;
   p->m = m;
   p->status.store(kPRunning, std::memory_order_release);
@@ -238,12 +245,16 @@ void resetspinning(M* m) noexcept {
   if (sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst) == 1) wakep();
 }
 
+// Victims are the active regular Ps and the spare ones (a goroutine that a
+// spare P's goroutine spawned or readied must not wait for that goroutine
+// to block: idle Ps steal from spare Ps too).
 G* steal_work(M* m, bool steal_next) noexcept {
   int np = sched.nprocs.load(std::memory_order_acquire);
-  if (np <= 1 && !m->p->spare) return nullptr;
-  int start = static_cast<int>(fastrand(m) % static_cast<std::uint32_t>(np));
-  for (int i = 0; i < np; ++i) {
-    P* v = sched.allp[(start + i) % np];
+  int total = np + spare_count();
+  if (total <= 1) return nullptr;
+  int start = static_cast<int>(fastrand(m) % static_cast<std::uint32_t>(total));
+  for (int i = 0; i < total; ++i) {
+    P* v = victim_at((start + i) % total, np);
     if (v == m->p || !v) continue;
     if (G* g = runqsteal(m->p, v, steal_next)) return g;
   }
@@ -254,17 +265,26 @@ G* steal_work(M* m, bool steal_next) noexcept {
 // not moved during the whole spin (50 us: its M is computing) is taken, so
 // a goroutine readied just before its P's goroutine started computing does
 // not wait behind it.
-constexpr int kRanSnapshot = 64;
-void snapshot_ran(std::uint64_t* ran, int np) noexcept {
-  for (int i = 0; i < np && i < kRanSnapshot; ++i) {
-    P* v = sched.allp[i];
-    ran[i] = v ? v->ran.load(std::memory_order_relaxed) : 0;
+constexpr int kRanSnapshot = kMaxProcs + kMaxSpare;
+struct RanSnapshot {
+  int n = 0;
+  std::uint64_t ran[kRanSnapshot];
+};
+void snapshot_ran(RanSnapshot& s, int np) noexcept {
+  s.n = np + spare_count();
+  for (int i = 0; i < s.n; ++i) {
+    P* v = victim_at(i, np);
+    s.ran[i] = v ? v->ran.load(std::memory_order_relaxed) : 0;
   }
 }
-G* steal_stuck_runnext(M* m, const std::uint64_t* ran, int np) noexcept {
-  for (int i = 0; i < np && i < kRanSnapshot; ++i) {
-    P* v = sched.allp[i];
-    if (!v || v == m->p || v->ran.load(std::memory_order_relaxed) != ran[i]) continue;
+// True if victim i (of the snapshot) has not switched goroutines since.
+bool stuck_since(const RanSnapshot& s, int i, P* v) noexcept {
+  return i < s.n && v->ran.load(std::memory_order_relaxed) == s.ran[i];
+}
+G* steal_stuck_runnext(M* m, const RanSnapshot& s, int np) noexcept {
+  for (int i = 0; i < s.n; ++i) {
+    P* v = victim_at(i, np);
+    if (!v || v == m->p || !stuck_since(s, i, v)) continue;
     if (v->runnext.load(std::memory_order_relaxed))
       if (G* g = runqsteal(m->p, v, true)) return g;
   }
@@ -275,16 +295,28 @@ G* steal_stuck_runnext(M* m, const std::uint64_t* ran, int np) noexcept {
 void retire_p(M* m) noexcept {
   P* p = m->p;
   LockGuard l(sched.lock);
+  // gomaxprocs may have grown again since the caller looked: it does not
+  // put a P that has an M on the idle list, so the P must stay with us.
+  if (p->id < sched.nprocs.load(std::memory_order_relaxed)) return;
   while (G* g = runqget(p)) globrunqput_batch(g, g, 1);
   m->p = nullptr;
   p->m = nullptr;
+  p->status.store(kPIdle, std::memory_order_release);
+  p->retired = true;
   if (P* np = pidleget()) acquirep(m, np);
   timers_move(p, sched.allp[0]);  // only active Ps' timers are run
+  if (!m->p && m->spinning) {
+    // Off to stopm without a P: a spinning M without a P would be counted
+    // in nmspinning for ever, and wakep would never start another M.
+    m->spinning = false;
+    sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
+  }
 }
 
 // Finds a runnable goroutine for m, sleeping while there is none. Returns
 // null when the runtime stops.
 G* findrunnable(M* m) noexcept {
+  RanSnapshot ran0;  // taken when a spin starts
 top:
   if (sched.stopping.load(std::memory_order_acquire)) return nullptr;
   if (!m->p) {
@@ -298,15 +330,15 @@ top:
   P* p = m->p;
   if (timers_due(p)) run_timers(p, nanotime());
   tick(p);
-  // A spare P relieves the P it was lent for (stealing, timers); the global
-  // queue is for the regular Ps.
-  if (!p->spare && p->schedtick.load(std::memory_order_relaxed) % 61 == 0 &&
+  // A spare P works like a regular one (local queue, global queue,
+  // stealing) until it runs dry; then it goes back to the spare list.
+  if (p->schedtick.load(std::memory_order_relaxed) % 61 == 0 &&
       sched.runq_size.load(std::memory_order_relaxed) > 0) {
     LockGuard l(sched.lock);
     if (G* g = globrunqget(p, 1)) return g;
   }
   if (G* g = runqget(p)) return g;
-  if (!p->spare && sched.runq_size.load(std::memory_order_relaxed) > 0) {
+  if (sched.runq_size.load(std::memory_order_relaxed) > 0) {
     LockGuard l(sched.lock);
     if (G* g = globrunqget(p, static_cast<int>(kRunqSize))) return g;
   }
@@ -338,7 +370,6 @@ top:
       sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);
     }
     std::int64_t deadline = nanotime() + kSpinNs;
-    std::uint64_t ran0[kRanSnapshot];
     snapshot_ran(ran0, np);
     for (unsigned iter = 0;; ++iter) {
       // runnext is not stolen while spinning: a pair handing values back
@@ -349,7 +380,7 @@ top:
         resetspinning(m);
         return g;
       }
-      if (!p->spare && sched.runq_size.load(std::memory_order_relaxed) > 0) {
+      if (sched.runq_size.load(std::memory_order_relaxed) > 0) {
         G* g;
         {
           LockGuard l(sched.lock);
@@ -385,7 +416,7 @@ stop:
     sched.lock.unlock();
     return nullptr;
   }
-  if (!p->spare && sched.runq_size.load(std::memory_order_relaxed) > 0) {
+  if (sched.runq_size.load(std::memory_order_relaxed) > 0) {
     G* g = globrunqget(p, static_cast<int>(kRunqSize));
     sched.lock.unlock();
     if (m->spinning) resetspinning(m);
@@ -408,10 +439,16 @@ stop:
     sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
     std::atomic_thread_fence(std::memory_order_seq_cst);
     // Re-check every queue: a submitter may have seen nmspinning != 0.
+    // A runnext goroutine counts only on a P that has not switched since
+    // the spin began (its M computes); elsewhere its own M runs it next.
     int np = sched.nprocs.load(std::memory_order_acquire);
     bool work = sched.runq_size.load(std::memory_order_acquire) > 0;
-    for (int i = 0; i < np && !work; ++i)
-      if (P* v = sched.allp[i]; v && !runq_ring_empty(v)) work = true;  // runnext: its own M runs it
+    for (int i = 0, n = np + spare_count(); i < n && !work; ++i) {
+      P* v = victim_at(i, np);
+      if (!v || v == p) continue;
+      if (!runq_ring_empty(v)) work = true;
+      else if (ran0.n && v->runnext.load(std::memory_order_acquire) && stuck_since(ran0, i, v)) work = true;
+    }
     if (work) {
       P* np2;
       {

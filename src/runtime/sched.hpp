@@ -146,6 +146,8 @@ struct G {
 using AfterFn = void (*)(M* m, G* g, void* arg);
 
 inline constexpr std::uint32_t kRunqSize = 256;
+inline constexpr int kMaxProcs = 256;   // gomaxprocs' ceiling
+inline constexpr int kMaxSpare = 64;    // spare Ps sysmon may lend at once
 
 struct alignas(64) P {
   int id = 0;
@@ -161,8 +163,15 @@ struct alignas(64) P {
   std::atomic<std::int64_t> syscall_since{0};
   std::atomic<bool> preempt{false};   // sysmon: yield at the next goro call
   bool spare = false;                 // lent to relieve a hog (not counted in procs)
+  // Taken out of circulation by a gomaxprocs shrink: on no list, held by
+  // no M; the next growth lists it again (sched.lock).
+  bool retired = false;
+  // On sched.pidle (written under sched.lock; read by acquirep's check: a
+  // P must never be on the idle list and held by an M at once).
+  std::atomic<bool> listed{false};
   std::uint32_t sysmon_tick = 0;      // sysmon-only
   std::int64_t sysmon_when = 0;       // sysmon-only
+  std::uint64_t sysmon_ran = 0;       // sysmon-only: `ran` at its last look
   G* gfree = nullptr;
   int ngfree = 0;
   char* stacks[64];
@@ -226,7 +235,11 @@ struct Sched {
   M* midle = nullptr;             // idle Ms (lock)
   int nmidle = 0;
   std::atomic<int> nmspinning{0};
-  std::vector<P*> allp;           // [0, maxprocs), allocated once per run
+  // [0, kMaxProcs): the regular Ps, made on demand, never freed during a
+  // run; [kMaxProcs, kMaxProcs + nspare): the spare Ps sysmon has made.
+  // Sized once per run, so any thread may read an entry without a lock.
+  std::vector<P*> allp;
+  std::atomic<int> nspare{0};     // spare Ps made so far this run (grows only)
   std::atomic<int> nprocs{0};     // active Ps: [0, nprocs)
   std::vector<M*> allm;           // (lock)
   M* sleeper = nullptr;           // the idle M sleeping until the next timer (lock)
@@ -239,9 +252,11 @@ struct Sched {
   // operations skip the per-P check (a TLS read) while nobody hogs.
   std::atomic<bool> any_preempt{false};
   std::atomic<std::int64_t> lastpoll{0};    // when a netpoll last returned (sysmon polls after 10 ms)
-  // Spare Ps lent by sysmon to run the queue of a P whose goroutine hogs it.
-  std::vector<P*> spare_all;      // (lock)
+  // Spare Ps lent by sysmon while goroutines hog their Ps (allp above
+  // kMaxProcs); the ones not lent now wait here.
   P* spare_free = nullptr;        // (lock)
+  // Global-queue progress, for sysmon: bumped by every globrunqget.
+  std::atomic<std::uint64_t> runq_gets{0};
   std::atomic<std::uint32_t> sysmon_wake{0};
   std::atomic<bool> sysmon_sleeping{false};
   std::atomic<bool> running{false};
@@ -340,6 +355,13 @@ void requeue_global();         // the current goroutine to the back of the globa
 void handoffp(P* p) noexcept;  // gives a P without an M to an M, or to the idle list
 void sysmon_start();
 void sysmon_stop() noexcept;
+// The spare Ps made so far: allp[kMaxProcs + i] for i < spare_count().
+inline int spare_count() noexcept { return sched.nspare.load(std::memory_order_acquire); }
+inline P* spare_at(int i) noexcept { return sched.allp[kMaxProcs + i]; }
+// Every P a thief may take work from: the active regular Ps, then the
+// spare Ps (lent or not: one just given back may still hold a goroutine).
+// Index i < np + spare_count(); entries may be null.
+inline P* victim_at(int i, int np) noexcept { return i < np ? sched.allp[i] : spare_at(i - np); }
 inline void tick(P* p) noexcept { p->schedtick.store(p->schedtick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
 
 // Goroutine lifecycle (proc.cpp).

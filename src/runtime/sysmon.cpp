@@ -40,13 +40,26 @@ constexpr std::int64_t kHogNs = 10'000'000;
 constexpr std::int64_t kSysmonMinNs = 20'000, kSysmonMaxNs = 10'000'000;
 
 std::thread sysmon_thread;
+std::uint64_t runq_gets_seen = 0;  // sysmon-only: global-queue progress
+std::int64_t runq_gets_when = 0;
 
 }  // namespace
 
 // Gives a P retaken from a blocking() call (or left by a locked M) to an M
 // if it has anything to do, else to the idle list.
 void handoffp(P* p) noexcept {
-  if (!runq_empty(p) || sched.runq_size.load(std::memory_order_acquire) > 0) {
+  bool work = !runq_empty(p);
+  if (!work && p->spare) {
+    // A spare P is never put on the idle list (it is not one of the
+    // gomaxprocs Ps): without work it goes back to the spare list.
+    LockGuard l(sched.lock);
+    p->m = nullptr;
+    p->status.store(kPIdle, std::memory_order_release);
+    p->link = sched.spare_free;
+    sched.spare_free = p;
+    return;
+  }
+  if (work || sched.runq_size.load(std::memory_order_acquire) > 0) {
     startm(p, false);
     return;
   }
@@ -60,7 +73,9 @@ void handoffp(P* p) noexcept {
 
 namespace {
 
-void lend_spare() noexcept {
+// Lends a spare P to a new spinning M (it steals the hog's queue, serves
+// the global queue). Returns false when every spare P is lent already.
+bool lend_spare() noexcept {
   P* sp;
   {
     LockGuard l(sched.lock);
@@ -68,26 +83,36 @@ void lend_spare() noexcept {
     if (sp) {
       sched.spare_free = sp->link;
     } else {
+      int n = sched.nspare.load(std::memory_order_relaxed);
+      if (n >= kMaxSpare) return false;
       sp = new P;
-      sp->id = 1000 + static_cast<int>(sched.spare_all.size());
+      sp->id = 1000 + n;
       sp->spare = true;
-      sched.spare_all.push_back(sp);
+      sched.allp[kMaxProcs + n] = sp;
+      sched.nspare.store(n + 1, std::memory_order_release);  // publishes the entry to thieves
     }
   }
   sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);
   startm(sp, true);
+  return true;
 }
 
 // One pass over the Ps; returns true if it did something.
+//
+// Besides retaking Ps from blocking() calls and flagging hogs, this is the
+// backstop of the progress guarantee (DESIGN §6): a goroutine queued on a
+// P whose M has not switched goroutines since the last pass (its goroutine
+// computes) gets an idle P's M woken for it (a spinner steals even runnext
+// from a P that makes no progress), and when no P is idle, a spare P is lent
+// once the P has hogged for 10 ms. The global queue gets the same: a spare
+// P when nobody has taken from it for 10 ms while every P is busy.
 bool retake(std::int64_t now) noexcept {
   bool did = false;
   int np = sched.nprocs.load(std::memory_order_acquire);
-  std::vector<P*> ps(sched.allp.begin(), sched.allp.begin() + np);
-  {
-    LockGuard l(sched.lock);  // lent Ps can be hogged too (a ping-pong pair on one)
-    ps.insert(ps.end(), sched.spare_all.begin(), sched.spare_all.end());
-  }
-  for (P* p : ps) {
+  int total = np + spare_count();
+  bool stuck_work = false;
+  for (int i = 0; i < total; ++i) {
+    P* p = victim_at(i, np);
     if (!p) continue;
     std::uint32_t st = p->status.load(std::memory_order_acquire);
     if (st == kPSyscall) {
@@ -100,11 +125,18 @@ bool retake(std::int64_t now) noexcept {
       }
       continue;
     }
+    std::uint64_t ran = p->ran.load(std::memory_order_relaxed);
+    bool progressed = ran != p->sysmon_ran;
+    p->sysmon_ran = ran;
     if (st != kPRunning) {
       p->sysmon_tick = p->schedtick.load(std::memory_order_relaxed);
       p->sysmon_when = now;
+      // An idle P that still holds goroutines (a spare given back just as
+      // one was readied onto it): somebody must steal them.
+      if (!runq_empty(p)) stuck_work = true;
       continue;
     }
+    if (!progressed && !runq_empty(p)) stuck_work = true;
     std::uint32_t t = p->schedtick.load(std::memory_order_relaxed);
     if (t != p->sysmon_tick) {
       p->sysmon_tick = t;
@@ -114,15 +146,34 @@ bool retake(std::int64_t now) noexcept {
     if (now - p->sysmon_when < kHogNs) continue;
     // A hog: the same goroutine has run for 10 ms.
     p->preempt.store(true, std::memory_order_relaxed);
-    // An idle P can take its queue (and, after a spin, its runnext).
-    if (!runq_empty(p) && sched.npidle.load(std::memory_order_acquire) > 0) wakep();
     bool work = !runq_empty(p) || timers_due(p);
-    if (work && !p->spare && sched.npidle.load(std::memory_order_acquire) == 0 &&
+    if (work && sched.npidle.load(std::memory_order_acquire) == 0 &&
         sched.nmspinning.load(std::memory_order_acquire) == 0) {
-      lend_spare();
+      if (lend_spare()) did = true;
       p->sysmon_when = now;  // give the lent P time before lending another
+    }
+  }
+  // Goroutines queued behind computing goroutines while a P is idle and
+  // nobody spins: wake an M (it spins, and its last pass takes runnext).
+  if (stuck_work && sched.npidle.load(std::memory_order_acquire) > 0 &&
+      sched.nmspinning.load(std::memory_order_acquire) == 0) {
+    wakep();
+    did = true;
+  }
+  // The global queue: taken from by Ps between goroutines; if every P is
+  // busy and none has taken from it for 10 ms, lend a spare P for it.
+  std::uint64_t gets = sched.runq_gets.load(std::memory_order_relaxed);
+  if (sched.runq_size.load(std::memory_order_acquire) == 0 || gets != runq_gets_seen) {
+    runq_gets_seen = gets;
+    runq_gets_when = now;
+  } else if (sched.npidle.load(std::memory_order_acquire) > 0) {
+    if (sched.nmspinning.load(std::memory_order_acquire) == 0) {
+      wakep();
       did = true;
     }
+  } else if (now - runq_gets_when >= kHogNs && sched.nmspinning.load(std::memory_order_acquire) == 0) {
+    if (lend_spare()) did = true;
+    runq_gets_when = now;
   }
   return did;
 }
@@ -157,7 +208,11 @@ void sysmon_loop() {
   int quiet = 0;
   while (!sched.stopping.load(std::memory_order_acquire)) {
     int np = sched.nprocs.load(std::memory_order_acquire);
-    if (sched.npidle.load(std::memory_order_acquire) >= np && sched.nexternal.load(std::memory_order_acquire) == 0) {
+    bool spare_lent = false;
+    for (int i = 0, n = spare_count(); i < n && !spare_lent; ++i)
+      spare_lent = spare_at(i)->status.load(std::memory_order_acquire) != kPIdle;
+    if (sched.npidle.load(std::memory_order_acquire) >= np && sched.nexternal.load(std::memory_order_acquire) == 0 &&
+        !spare_lent) {
       // Everything idle: sleep until an M takes a P.
       sched.sysmon_wake.store(0, std::memory_order_relaxed);
       sched.sysmon_sleeping.store(true, std::memory_order_seq_cst);
@@ -173,8 +228,8 @@ void sysmon_loop() {
     bool polled = poll_network(now);
     bool acted = retake(now);
     bool any = false;
-    for (int i = 0, n = sched.nprocs.load(std::memory_order_acquire); i < n && !any; ++i)
-      if (P* p = sched.allp[i]) any = p->preempt.load(std::memory_order_relaxed);
+    for (int i = 0, n = sched.nprocs.load(std::memory_order_acquire), t = n + spare_count(); i < t && !any; ++i)
+      if (P* p = victim_at(i, n)) any = p->preempt.load(std::memory_order_relaxed);
     sched.any_preempt.store(any, std::memory_order_relaxed);
     if (acted || polled) {
       quiet = 0;
