@@ -21,4 +21,13 @@ std::size_t os_threads();
 // Default stack reservation of the current runtime, in bytes.
 std::size_t default_stack_size() noexcept;
 
+// Spare processors: lent by the system monitor while goroutines compute
+// without scheduling points (made: how many exist this run; lent: how many
+// are held by a thread now, the rest waiting to be lent again).
+struct spare_processors_info {
+  int made = 0;
+  int lent = 0;
+};
+spare_processors_info spare_processors();
+
 }  // namespace goro::introspect

@@ -285,6 +285,8 @@ void teardown() {
     if (g->status.load(std::memory_order_relaxed) == GStatus::dead) continue;
     if (g->unlink) g->unlink(g);
     g->unlink = nullptr;
+    if (g->discard) g->discard(g->discard_arg);
+    g->discard = nullptr;
     if (!g->started && g->closure) {
       g->destroy(g->closure);
       if (g->closure != g->buf) ::operator delete(g->closure, std::align_val_t(g->closure_align));
@@ -467,6 +469,7 @@ void spawn_commit(spawn_slot s, void (*run)(void*), void (*destroy)(void*) noexc
     g->name.clear();
   g->reason = WaitReason::none;
   g->unlink = nullptr;
+  g->discard = nullptr;
   g->status.store(GStatus::runnable, std::memory_order_relaxed);
   san::release(g);
   if (p) {
@@ -662,5 +665,16 @@ std::size_t os_threads() {
 }
 
 std::size_t default_stack_size() noexcept { return rt::sched.stack_size; }
+
+spare_processors_info spare_processors() {
+  spare_processors_info info;
+  if (!rt::sched.running.load()) return info;
+  rt::LockGuard l(rt::sched.lock);
+  info.made = rt::spare_count();
+  int idle = 0;
+  for (rt::P* p = rt::sched.spare_free; p; p = p->link) ++idle;
+  info.lent = info.made - idle;
+  return info;
+}
 
 }  // namespace goro::introspect

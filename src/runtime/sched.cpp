@@ -46,6 +46,7 @@ namespace {
 thread_local M* t_m = nullptr;
 
 constexpr std::int64_t kSpinNs = 50'000;  // how long an M spins looking for work
+constexpr std::int64_t kStuckNs = 10'000;  // a P that has not switched for this long is stuck
 
 std::size_t count_threads() {
   DIR* d = opendir("/proc/self/task");
@@ -262,9 +263,9 @@ G* steal_work(M* m, bool steal_next) noexcept {
 }
 
 // The last pass of a spin: a runnext goroutine of a P whose run count has
-// not moved during the whole spin (50 us: its M is computing) is taken, so
-// a goroutine readied just before its P's goroutine started computing does
-// not wait behind it.
+// not moved during the spin's last 10 us or more (its M is computing, or
+// its thread is not running) is taken, so a goroutine readied by a
+// goroutine that then computes does not wait behind it.
 constexpr int kRanSnapshot = kMaxProcs + kMaxSpare;
 struct RanSnapshot {
   int n = 0;
@@ -316,7 +317,7 @@ void retire_p(M* m) noexcept {
 // Finds a runnable goroutine for m, sleeping while there is none. Returns
 // null when the runtime stops.
 G* findrunnable(M* m) noexcept {
-  RanSnapshot ran0;  // taken when a spin starts
+  RanSnapshot ran0;  // taken when a spin starts, again 10 us before its end
 top:
   if (sched.stopping.load(std::memory_order_acquire)) return nullptr;
   if (!m->p) {
@@ -371,11 +372,12 @@ top:
     }
     std::int64_t deadline = nanotime() + kSpinNs;
     snapshot_ran(ran0, np);
+    bool resnapped = false;
     for (unsigned iter = 0;; ++iter) {
       // runnext is not stolen while spinning: a pair handing values back
       // and forth must stay on its P (stealing it makes the pair bounce
       // between threads). Only the last pass takes a runnext whose P made
-      // no progress during the whole spin (its M is stuck in user code).
+      // no progress for 10 us (its M is stuck in user code).
       if (G* g = steal_work(m, false)) {
         resetspinning(m);
         return g;
@@ -398,12 +400,20 @@ top:
           resetspinning(m);
           return g;
         }
-        if (nanotime() > deadline) {
+        std::int64_t now = nanotime();
+        if (now > deadline) {
           if (G* g = steal_stuck_runnext(m, ran0, np)) {
             resetspinning(m);
             return g;
           }
           break;
+        }
+        // "Stuck" means no switch during the spin's last kStuckNs at least
+        // (Go takes runnext after 3 us): snapshot again once, that far
+        // before the deadline.
+        if (!resnapped && now > deadline - kStuckNs) {
+          snapshot_ran(ran0, np);
+          resnapped = true;
         }
       }
       for (int k = 0; k < 8; ++k) cpu_relax();

@@ -130,6 +130,11 @@ struct G {
   // Wait-queue hook: called (with the G's wait lock protocol of the object)
   // when run() ends and the G is discarded, to unlink it from the queue.
   void (*unlink)(G*) = nullptr;
+  // A second teardown hook, for a record that outlives the park itself
+  // (semaphore::acquire(ctx) keeps a waiter in the semaphore's queue while
+  // it parks in a select): discard(discard_arg) runs after unlink.
+  void (*discard)(void*) = nullptr;
+  void* discard_arg = nullptr;
   void* wait_obj = nullptr;           // the object whose queue it waits on
   void* park_data = nullptr;          // per-wait data (the waiter record)
   G* allnext = nullptr;               // registry of every descriptor ever made

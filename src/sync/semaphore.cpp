@@ -22,10 +22,28 @@ namespace {
 struct CtxWaiter : Waiter {
   chan<std::monostate> ready = make_chan<std::monostate>();
   std::atomic<int> refs{2};
+  std::atomic<std::uint32_t>* lock = nullptr;  // the semaphore's
+  WaitQueue* queue = nullptr;
 };
 
 void drop(CtxWaiter* w) noexcept {
   if (w->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete w;
+}
+
+// run() teardown, for a goroutine discarded inside acquire(ctx): its waiter
+// leaves the queue (a later release() must not grant units to a goroutine
+// that is gone). Units granted before teardown stay taken, as a plain
+// acquire's do (the contract's teardown rule).
+void discard_ctx_waiter(void* a) noexcept {
+  auto* w = static_cast<CtxWaiter*>(a);
+  rt::lock_word(*w->lock);
+  if (w->in) {
+    w->queue->remove(w);
+    w->in = nullptr;
+    drop(w);  // the queue's reference
+  }
+  rt::unlock_word(*w->lock);
+  drop(w);  // the waiter's
 }
 
 // Grants waiters from the front while their weight fits (lock_ held);
@@ -125,10 +143,22 @@ std::error_code semaphore::acquire(const context& ctx, std::int64_t n) {
   auto* w = new CtxWaiter;
   w->n = n;
   w->data = w;
+  w->lock = &lock_;
+  w->queue = &q;
   q.push_back(w);
   rt::unlock_word(lock_);
   auto ready = w->ready;
-  if (goro::select(case_recv(done), case_recv(ready)) == 1) {
+  rt::G* g = rt::current_g();  // null on a plain thread (never discarded)
+  if (g) {
+    g->discard = &discard_ctx_waiter;
+    g->discard_arg = w;
+  }
+  std::size_t chosen = goro::select(case_recv(done), case_recv(ready));
+  if (g) {
+    g->discard = nullptr;
+    g->discard_arg = nullptr;
+  }
+  if (chosen == 1) {
     drop(w);
     detail::tsan_acquire(this);
     return {};

@@ -238,4 +238,43 @@ TEST_P(ParallelismResize, GroupsRunAcrossGomaxprocsChanges) {
 INSTANTIATE_TEST_SUITE_P(Procs, ParallelismResize, testing::Values(2, 3, 4, 8),
                          [](const testing::TestParamInfo<int>& info) { return "procs" + std::to_string(info.param); });
 
+// A spare P lent while main computes takes a goroutine locked to another
+// thread from main's runnext and hands itself to that thread (startlockedm);
+// when the locked goroutine parks again, its thread gives the spare P back
+// (stoplockedm → handoffp): to the spare list, never to the idle list,
+// where it was once dropped and lost (and spare Ps are bounded now).
+TEST(SpareProcessors, ASpareHandedToALockedGoroutineComesBack) {
+  arm_watchdog();
+  goro::run(
+      [] {
+        auto ping = goro::make_chan<int>();
+        auto pong = goro::make_chan<int>();
+        goro::go([ping, pong] {
+          goro::lock_os_thread();
+          for (auto v : ping) pong.send(v);
+          goro::unlock_os_thread();
+        });
+        const int rounds = goro_test::scaled(20, 5);
+        for (int r = 0; r < rounds; ++r) {
+          ping.send(r);  // readies the locked goroutine into main's runnext...
+          // ...and computes past sysmon's 10 ms, without a scheduling point,
+          // so that sysmon lends a spare P whose M takes it.
+          auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(30);
+          while (std::chrono::steady_clock::now() < until) {
+          }
+          EXPECT_EQ(*pong.recv(), r);
+        }
+        ping.close();
+        // Every spare P made is back on the spare list once idle again.
+        goro_test::bailout limit;
+        goro::introspect::spare_processors_info info;
+        while ((info = goro::introspect::spare_processors()).lent != 0 && !limit.expired())
+          goro::sleep(std::chrono::milliseconds(1));
+        EXPECT_EQ(info.lent, 0) << info.made << " spare processors made";
+        EXPECT_GT(info.made, 0) << "sysmon never lent a spare processor: the test did not test";
+      },
+      goro::config{.procs = 1});
+  alarm(0);
+}
+
 }  // namespace

@@ -249,6 +249,34 @@ TEST_P(SemaphoreTest, PlainThreadsAndGoroutines) {
   EXPECT_EQ(over.load(), 0);
 }
 
+TEST_P(SemaphoreTest, ADiscardedContextWaiterLeavesNoRecord) {
+  // The contract's teardown rule: a goroutine discarded by run() while it
+  // waits in acquire(ctx) leaves no record in the semaphore, so a later
+  // release() does not hand its units to a goroutine that is gone.
+  goro::semaphore s(1);
+  goro::run(
+      [&] {
+        ASSERT_TRUE(s.try_acquire());
+        auto ids = goro::make_chan<std::int64_t>(1);
+        goro::go([&s, ids] {
+          auto [ctx, cancel] = goro::with_cancel(goro::background());
+          ids.send(goro::this_goroutine::id());
+          auto ec = s.acquire(ctx, 1);  // discarded here, never cancelled
+          (void)ec;
+          cancel();
+        });
+        ASSERT_TRUE(goro_test::wait_until_parked(*ids.recv(), "select"));
+      },
+      cfg());
+  goro::run(
+      [&] {
+        s.release(1);  // the unit the first run's main held
+        EXPECT_TRUE(s.try_acquire()) << "release() granted the unit to the discarded waiter";
+        s.release(1);
+      },
+      cfg());
+}
+
 INSTANTIATE_TEST_SUITE_P(Procs, SemaphoreTest, testing::Values(1, 2, 4), goro_test::procs_name);
 
 }  // namespace
