@@ -8,7 +8,8 @@
 //
 // The group is made runnable in every way the runtime has: spawned flat,
 // nested (the spawners exit at once), from a plain thread, released by a
-// channel close, by a timer, by socket readiness; with and without a
+// channel close, by a wait group, by a timer, by socket readiness, by the
+// return of blocking(); with and without a
 // burst of parallel work just before, and with a listener open (the
 // netpoller and blocking() in the path, as in Go's test). A watchdog turns
 // a hang into a failure that prints the goroutine dump (SIGQUIT).
@@ -90,7 +91,7 @@ void burst(int n) {
   done.recv();
 }
 
-enum class Ready { flat, nested, plain_thread, chan_close, timer, socket };
+enum class Ready { flat, nested, plain_thread, chan_close, wait_group, timer, socket, blocking };
 
 const char* ready_name(Ready r) {
   switch (r) {
@@ -98,6 +99,8 @@ const char* ready_name(Ready r) {
     case Ready::nested: return "Nested";
     case Ready::plain_thread: return "PlainThread";
     case Ready::chan_close: return "ChanClose";
+    case Ready::wait_group: return "WaitGroup";
+    case Ready::blocking: return "Blocking";
     case Ready::timer: return "Timer";
     case Ready::socket: return "Socket";
   }
@@ -140,6 +143,32 @@ void run_group(int n, Ready how) {
       gate.close();
       break;
     }
+    case Ready::wait_group: {
+      // Released together by the last done() (a ready() per waiter).
+      auto gate = std::make_shared<goro::wait_group>();
+      gate->add(1);
+      for (int i = 0; i < n; ++i)
+        goro::go(
+            [g, gate](int i) {
+              gate->wait();
+              g->member(i);
+            },
+            i);
+      goro::yield();
+      gate->done();
+      break;
+    }
+    case Ready::blocking:
+      // Each member returns from blocking() after sysmon retook its P
+      // (exitsyscall: another idle P, or the global queue).
+      for (int i = 0; i < n; ++i)
+        goro::go(
+            [g](int i) {
+              goro::blocking([] { ::usleep(2000); });
+              g->member(i);
+            },
+            i);
+      break;
     case Ready::timer:
       for (int i = 0; i < n; ++i)
         goro::go(
@@ -182,7 +211,7 @@ class Parallelism : public testing::TestWithParam<Param> {};
 TEST_P(Parallelism, AllMembersRunAtOnce) {
   auto [procs, how, load, listener] = GetParam();
   arm_watchdog();
-  const int tries = goro_test::scaled(4, 2);
+  const int tries = goro_test::scaled(3, 1);
   goro::run(
       [&, procs = procs, how = how, load = load, listener = listener] {
         goro::net::listener ln;
@@ -206,7 +235,8 @@ std::string param_name(const testing::TestParamInfo<Param>& info) {
 INSTANTIATE_TEST_SUITE_P(Procs, Parallelism,
                          testing::Combine(testing::Values(2, 3, 4, 8),
                                           testing::Values(Ready::flat, Ready::nested, Ready::plain_thread,
-                                                          Ready::chan_close, Ready::timer, Ready::socket),
+                                                          Ready::chan_close, Ready::wait_group, Ready::timer,
+                                                          Ready::socket, Ready::blocking),
                                           testing::Bool(), testing::Bool()),
                          param_name);
 
