@@ -17,14 +17,18 @@
 #   GORO_TEST_STEPS="release install"  run only these steps (default: all but clang, in the order above)
 #   GORO_TEST_FAIL_FAST=1              stop at the first failing step (default: run them all)
 #   GORO_SKIP_DEPS=1                   do not check or install Debian packages
-#   CTEST_PARALLEL_LEVEL=N             ctest's own: run N tests at once (default 1)
+#   CTEST_PARALLEL_LEVEL=N             ctest's own: run N tests at once (default 2; the
+#                                      tests allow it: each runs in its own process and
+#                                      none depends on the machine being idle)
 #
-# Exits non-zero if any step failed; the summary at the end lists each step's
-# result and time.
+# Each step, and each command in it (configure, build, ctest), prints its
+# elapsed time as it ends. Exits non-zero if any step failed; the summary at
+# the end lists each step's result and time.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
 jobs=$(nproc)
+export CTEST_PARALLEL_LEVEL=${CTEST_PARALLEL_LEVEL:-2}
 
 default_steps=(release tsan asan install add_subdirectory aarch64)
 all_steps=("${default_steps[@]}" clang)
@@ -36,11 +40,20 @@ for s in "${steps[@]}"; do
   fi
 done
 
+# Runs a command and prints how long it took as it ends (whether it passed
+# or not); returns its exit status.
+timed() {
+  local start=$SECONDS rc=0
+  "$@" || rc=$?
+  echo "-- $* : $((SECONDS - start))s$([[ $rc -eq 0 ]] || echo ", exit status $rc")"
+  return "$rc"
+}
+
 # Builds and tests one CMake preset.
 preset() {
-  cmake --preset "$1"
-  cmake --build --preset "$1" -j"$jobs"
-  ctest --preset "$1"
+  timed cmake --preset "$1"
+  timed cmake --build --preset "$1" -j"$jobs"
+  timed ctest --preset "$1"
 }
 
 # Configures, builds and runs the consumer program in .ci/consumer/$1 in a
@@ -49,8 +62,8 @@ consumer() {
   local src=$root/.ci/consumer/$1 bin=$2
   shift 2
   rm -rf "$bin"
-  cmake -S "$src" -B "$bin" -DCMAKE_BUILD_TYPE=Release "$@"
-  cmake --build "$bin" -j"$jobs"
+  timed cmake -S "$src" -B "$bin" -DCMAKE_BUILD_TYPE=Release "$@"
+  timed cmake --build "$bin" -j"$jobs"
 }
 
 step_release() { preset release; }
@@ -88,9 +101,9 @@ step_aarch64() {
 }
 
 step_clang() {
-  CXX=clang++ cmake -S . -B build/clang -DCMAKE_BUILD_TYPE=Release -DGORO_WERROR=ON
-  cmake --build build/clang -j"$jobs"
-  ctest --test-dir build/clang --output-on-failure
+  CXX=clang++ timed cmake -S . -B build/clang -DCMAKE_BUILD_TYPE=Release -DGORO_WERROR=ON
+  timed cmake --build build/clang -j"$jobs"
+  timed ctest --test-dir build/clang --output-on-failure
 }
 
 scripts/deps.sh

@@ -175,7 +175,7 @@ TEST_P(ContextTest, AChildOfACancelledParentIsBornCancelled) {
 TEST_P(ContextTest, CancellingTheParentCancelsAThousandChildren) {
   goro::run(
       [] {
-        const int n = 1000;
+        const int n = scaled(1000, 300);
         auto root = goro::with_cancel(goro::background());
         goro::context_key<int> k;
         std::vector<goro::cancel_pair> kids;
@@ -405,7 +405,7 @@ TEST_P(ContextTest, CancelBeforeTheDeadlineGivesCanceled) {
 TEST_P(ContextTest, DeadlinesAreInheritedAndTheEarliestWins) {
   goro::run(
       [] {
-        auto parent = goro::with_timeout(goro::background(), 20ms);
+        auto parent = goro::with_timeout(goro::background(), 100ms);
         // A later deadline under an earlier one: the parent's applies.
         auto later = goro::with_timeout(parent.ctx, 1h);
         EXPECT_EQ(later.ctx.deadline(), parent.ctx.deadline());
@@ -421,7 +421,13 @@ TEST_P(ContextTest, DeadlinesAreInheritedAndTheEarliestWins) {
 
         ASSERT_TRUE(wait_done(earlier.ctx));
         EXPECT_EQ(earlier.ctx.err(), goro::errc::deadline_exceeded);
-        EXPECT_FALSE(parent.ctx.err());
+        // The child's expiry leaves the parent alone: checked only while the
+        // parent's own deadline has not passed (read its error first), as a
+        // slow machine may reach this line after it.
+        const bool parent_done = static_cast<bool>(parent.ctx.err());
+        if (std::chrono::steady_clock::now() < *parent.ctx.deadline()) {
+          EXPECT_FALSE(parent_done);
+        }
         ASSERT_TRUE(wait_done(later.ctx));
         EXPECT_EQ(later.ctx.err(), goro::errc::deadline_exceeded);  // from the parent
         EXPECT_EQ(plain.ctx.err(), goro::errc::deadline_exceeded);

@@ -147,7 +147,7 @@ struct DoneOnDestroy {
 };
 
 TEST(Closure, ClosureAndArgumentsAreDestroyedWhenTheGoroutineEnds) {
-  const int n = goro_test::scaled(10'000, 1'000);
+  const int n = goro_test::scaled(10'000, 400);
   std::atomic<int> ran{0};
   goro::run([&] {
     goro::wait_group destroyed;  // counts destructions, not returns

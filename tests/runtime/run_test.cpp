@@ -73,7 +73,7 @@ TEST(GoroutineId, MainIsOnePlainThreadIsZero) {
 }
 
 TEST(GoroutineId, UniqueAcrossGoroutinesAndStableAcrossYields) {
-  const int n = goro_test::scaled(20'000, 2'000);
+  const int n = goro_test::scaled(20'000, 800);
   std::vector<std::int64_t> ids(n);
   std::atomic<int> changed{0};
   goro::run(

@@ -15,7 +15,7 @@ namespace {
 using goro_test::scaled;
 
 TEST(Spawn, MillionGoroutinesJoinWithChecksum) {
-  const std::int64_t n = scaled<std::int64_t>(1'000'000, 20'000);
+  const std::int64_t n = scaled<std::int64_t>(1'000'000, 2'000);
   std::atomic<std::int64_t> sum{0};
   std::atomic<std::int64_t> ran{0};
   goro::run([&] {
@@ -42,8 +42,10 @@ TEST(Spawn, MillionGoroutinesJoinWithChecksum) {
 // both regular processors slept, it was never run again (a hang, about one
 // run in twenty); after_requeue now wakes one of them.
 TEST(Spawn, APreemptedSpawnerIsAlwaysResumed) {
-  const int rounds = goro_test::scaled(20, 3);
-  const std::int64_t n = scaled<std::int64_t>(1'000'000, 20'000);
+  // Small scale: a sanitizer build spawns ~100x slower, so 1,000 spawns
+  // still keep main busy well past sysmon's 10 ms.
+  const int rounds = goro_test::scaled(20, 2);
+  const std::int64_t n = scaled<std::int64_t>(1'000'000, 1'000);
   for (int r = 0; r < rounds; ++r) {
     std::atomic<std::int64_t> ran{0};
     goro::run(
@@ -64,7 +66,7 @@ TEST(Spawn, APreemptedSpawnerIsAlwaysResumed) {
 
 TEST(Spawn, GoroutinesSpawnedByGoroutines) {
   // A two-level tree: main spawns parents, each parent spawns children.
-  const int parents = scaled(1000, 100), children = 100;
+  const int parents = scaled(1000, 20), children = 100;
   std::atomic<std::int64_t> sum{0};
   goro::run([&] {
     goro::wait_group wg;
@@ -83,7 +85,7 @@ TEST(Spawn, GoroutinesSpawnedByGoroutines) {
 }
 
 TEST(Spawn, HundredThousandYieldingGoroutines) {
-  const int n = scaled(100'000, 2'000);
+  const int n = scaled(100'000, 1'000);
   std::atomic<std::int64_t> iterations{0};
   std::int64_t expected = 0;
   for (int i = 0; i < n; ++i) expected += i % 7 + 1;
@@ -106,7 +108,7 @@ TEST(Spawn, HundredThousandYieldingGoroutines) {
 
 TEST(Spawn, FromPlainThreadsWhileRuntimeRuns) {
   constexpr int kThreads = 4;
-  const int per_thread = scaled(20'000, 500);
+  const int per_thread = scaled(20'000, 200);
   std::atomic<std::int64_t> sum{0};
   goro::run([&] {
     goro::wait_group wg;

@@ -19,7 +19,7 @@ class StressTest : public testing::TestWithParam<int> {
 };
 
 TEST_P(StressTest, FanOutFanInRounds) {
-  const int rounds = scaled(20000, 1000), width = 32;
+  const int rounds = scaled(20000, 50), width = 32;
   std::int64_t mismatches = 0;
   goro::run(
       [&] {
@@ -45,7 +45,7 @@ TEST_P(StressTest, FanOutFanInRounds) {
 }
 
 TEST_P(StressTest, YieldingWorkersRounds) {
-  const int rounds = scaled(3000, 200), width = 64;
+  const int rounds = scaled(3000, 25), width = 64;
   std::atomic<std::int64_t> total{0};
   goro::run(
       [&] {
@@ -86,7 +86,7 @@ std::int64_t tree(int depth) {
 }
 
 TEST_P(StressTest, RecursiveSpawnTree) {
-  const int depth = scaled(14, 9), rounds = scaled(10, 3);
+  const int depth = scaled(14, 8), rounds = scaled(10, 2);
   for (int r = 0; r < rounds; ++r) {
     std::int64_t nodes = 0;
     goro::run([&] { nodes = tree(depth); }, cfg());
@@ -97,7 +97,7 @@ TEST_P(StressTest, RecursiveSpawnTree) {
 TEST_P(StressTest, ChainedHandOff) {
   // A relay: each goroutine waits for its predecessor, then releases its
   // successor; wake-ups cross processors constantly.
-  const int length = scaled(20000, 1000), rounds = scaled(10, 3);
+  const int length = scaled(20000, 300), rounds = scaled(10, 3);
   for (int r = 0; r < rounds; ++r) {
     std::vector<std::int64_t> value(length + 1, 0);
     goro::run(
@@ -120,7 +120,7 @@ TEST_P(StressTest, ChainedHandOff) {
 }
 
 TEST_P(StressTest, ManyShortRuns) {
-  const int runs = scaled(1000, 100);
+  const int runs = scaled(1000, 40);
   for (int r = 0; r < runs; ++r) {
     std::atomic<int> sum{0};
     int rc = goro::run(

@@ -6,10 +6,15 @@
 #include <sys/mman.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <new>
+#include <utility>
+#include <vector>
 
+#include "../chan/chan_test_util.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -69,32 +74,86 @@ TEST(Teardown, RunningGoroutinesStopAtTheirNextSchedulingPoint) {
   EXPECT_EQ(goro::run([] { return 5; }), 5);
 }
 
-// Counts its destructions.
+// One goroutine's closure state: whether its body ran, and how many times the
+// goroutine's own copy of its Counted was destroyed.
+struct Slot {
+  std::atomic<int> ran{0};
+  std::atomic<int> destroyed{0};
+};
+
+struct Tally {
+  std::vector<Slot> slots;
+  std::atomic<int> ran{0};                // bodies that ran
+  std::atomic<int> destroyed_unrun{0};    // copies destroyed without their body running
+  std::atomic<bool> run_returned{false};  // set once run() has returned
+  std::atomic<int> ran_late{0};           // bodies that ran after that
+  explicit Tally(int n) : slots(static_cast<std::size_t>(n)) {}
+
+  void body(int i) {
+    if (run_returned.load()) ran_late.fetch_add(1);
+    slots[static_cast<std::size_t>(i)].ran.store(1);
+    ran.fetch_add(1);
+  }
+};
+
+// Move-only: exactly one armed Counted per goroutine exists at a time (the
+// temporaries at the go statement are moved from), so its destructor counts
+// the goroutine's own copy only, whenever that copy dies: after the body, or
+// at teardown.
 struct Counted {
-  std::atomic<int>* destroyed;
-  explicit Counted(std::atomic<int>* d) : destroyed(d) {}
-  Counted(const Counted& o) : destroyed(o.destroyed) {}
-  ~Counted() { destroyed->fetch_add(1); }
+  Tally* t;
+  int i;
+  Counted(Tally* tally, int index) : t(tally), i(index) {}
+  Counted(Counted&& o) noexcept : t(std::exchange(o.t, nullptr)), i(o.i) {}
+  Counted& operator=(Counted&&) = delete;
+  ~Counted() {
+    if (!t) return;
+    Slot& s = t->slots[static_cast<std::size_t>(i)];
+    if (s.ran.load() == 0) t->destroyed_unrun.fetch_add(1);
+    s.destroyed.fetch_add(1);
+  }
 };
 
 TEST(Teardown, GoroutinesThatNeverStartedAreDestroyedNotRun) {
-  // One processor and a main that never blocks: nothing it spawns can start
-  // before it returns. Their closures are destroyed, never run.
+  // Main spawns n goroutines and returns without blocking. Not guaranteed:
+  // that none of them starts (other processors, or the spare one sysmon lends
+  // while main hogs its own for 10 ms, run some; how many depends on the
+  // machine's speed). Guaranteed: each either started, and (never blocking)
+  // ran to completion before run returned, or never started, and then its
+  // closure was destroyed at teardown without running. Every closure is
+  // destroyed exactly once, by the time run returns, and none runs after.
   const int n = goro_test::scaled(10'000, 1'000);
-  std::atomic<int> destroyed{0}, ran{0};
-  goro::run(
-      [&] {
-        for (int i = 0; i < n; ++i) {
-          if (i % 2 == 0)
-            goro::go([&, c = Counted(&destroyed)] { ran.fetch_add(1); });
-          else
-            goro::go([&](Counted) { ran.fetch_add(1); }, Counted(&destroyed));
-        }
-        destroyed.store(0);  // count only the goroutines' own copies from here
-      },
-      goro::config{.procs = 1});
-  EXPECT_EQ(ran.load(), 0);
-  EXPECT_EQ(destroyed.load(), n);
+  for (int procs : {1, 2, 4}) {
+    Tally t(n);
+    goro::run(
+        [&] {
+          for (int i = 0; i < n; ++i) {
+            if (i % 2 == 0)
+              goro::go([&t, i, c = Counted(&t, i)] { t.body(i); });
+            else
+              goro::go([&t](int j, Counted) { t.body(j); }, i, Counted(&t, i));
+          }
+        },
+        goro::config{.procs = procs});
+    t.run_returned.store(true);
+    const int ran = t.ran.load();
+    int destroyed_once = 0;
+    for (const Slot& s : t.slots) destroyed_once += s.destroyed.load() == 1;
+    EXPECT_EQ(destroyed_once, n) << "procs " << procs << ": every closure is destroyed once, by the time run returns";
+    EXPECT_EQ(t.destroyed_unrun.load(), n - ran) << "procs " << procs << ": " << ran << " of " << n << " ran";
+    // None resumes later: not after run returned, nor in the next run.
+    goro::run([] {
+      for (int i = 0; i < 100; ++i) goro::yield();
+      goro::sleep(std::chrono::milliseconds(20));
+    });
+    EXPECT_EQ(t.ran.load(), ran) << "procs " << procs;
+    EXPECT_EQ(t.ran_late.load(), 0) << "procs " << procs;
+    int destroyed_total = 0;
+    for (const Slot& s : t.slots) destroyed_total += s.destroyed.load();
+    EXPECT_EQ(destroyed_total, n) << "procs " << procs;
+    std::printf("procs %d: %d of %d goroutines ran, %d were destroyed without running\n", procs, ran, n,
+                t.destroyed_unrun.load());
+  }
 }
 
 // Fills 16 KiB of the calling goroutine's stack with a pattern.
@@ -102,7 +161,8 @@ TEST(Teardown, GoroutinesThatNeverStartedAreDestroyedNotRun) {
   volatile unsigned char a[16 * 1024];
   for (auto& c : a) c = 0xA5;
 }
-constexpr int kScribblers = 600;  // more than one chunk of pooled stacks
+// More than one chunk of pooled stacks (256 stacks) at either scale.
+const int kScribblers = goro_test::scaled(600, 300);
 
 TEST(Teardown, WaitGroupThatOutlivesRunIsUsableAgain) {
   // Discarded goroutines leave the wait queues of objects that outlive run.
@@ -161,9 +221,10 @@ TEST(Teardown, WaitGroupThatOutlivesRunIsUsableAgain) {
 }
 
 // One processor: four goroutines park on `gate`, main releases them and
-// destroys the group before any of them resumes, then returns. The four are
-// runnable, on no wait queue, so teardown has no business with the group:
-// its page is made inaccessible to catch any access.
+// destroys the group, then returns. The four are runnable, on no wait
+// queue, so teardown has no business with the group: its page is made
+// inaccessible to catch any access. (A released waiter that resumes early
+// on a spare processor does not touch the group either.)
 void release_then_destroy_before_waiters_resume() {
   void* page = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (page == MAP_FAILED) std::exit(3);
@@ -171,16 +232,18 @@ void release_then_destroy_before_waiters_resume() {
   gate->add(1);
   goro::run(
       [gate, page] {
-        goro::wait_group parked;
-        parked.add(4);
+        auto ids = goro::make_chan<std::int64_t>(4);
         for (int i = 0; i < 4; ++i) {
-          goro::go([&parked, gate] {
-            parked.done();
+          goro::go([ids, gate] {
+            ids.send(goro::this_goroutine::id());
             gate->wait();
           });
         }
-        parked.wait();  // the last goroutine readies main, then parks
-        gate->done();   // readies the four; none runs before main returns
+        // All four parked in wait() (a spare processor lent while main
+        // computed may run them in parallel with main, so wait for it).
+        for (int i = 0; i < 4; ++i)
+          if (!goro_test::wait_until_parked(*ids.recv(), "sync.WaitGroup.Wait")) std::exit(4);
+        gate->done();  // readies the four: if one resumes before main returns, wait() only returns
         gate->~wait_group();
         mprotect(page, 4096, PROT_NONE);
       },

@@ -18,7 +18,7 @@ class WaitGroupTest : public testing::TestWithParam<int> {
 };
 
 TEST_P(WaitGroupTest, ReusedAfterWait) {
-  const int rounds = scaled(5000, 300);
+  const int rounds = scaled(5000, 100);
   std::atomic<int> ran{0};
   goro::run(
       [&] {
@@ -35,7 +35,7 @@ TEST_P(WaitGroupTest, ReusedAfterWait) {
 }
 
 TEST_P(WaitGroupTest, ManyGoroutinesWaitAtOnce) {
-  const int waiters = scaled(200, 50), rounds = scaled(500, 30);
+  const int waiters = scaled(200, 50), rounds = scaled(500, 15);
   goro::run(
       [&] {
         for (int r = 0; r < rounds; ++r) {
@@ -65,7 +65,7 @@ TEST_P(WaitGroupTest, ManyGoroutinesWaitAtOnce) {
 }
 
 TEST_P(WaitGroupTest, GoroutinesAndPlainThreadsWaitTogether) {
-  const int goroutines = 20, threads = 3, rounds = scaled(300, 20);
+  const int goroutines = 20, threads = 3, rounds = scaled(300, 8);
   goro::run(
       [&] {
         for (int r = 0; r < rounds; ++r) {
@@ -95,7 +95,7 @@ TEST_P(WaitGroupTest, GoroutinesAndPlainThreadsWaitTogether) {
 TEST_P(WaitGroupTest, WaiterDestroysTheGroupRightAfterWait) {
   // As with std::latch, the group may be freed as soon as wait() returns:
   // the last done() must not touch it after releasing the waiter.
-  const int rounds = scaled(200'000, 5'000);
+  const int rounds = scaled(200'000, 500);
   goro::run(
       [&] {
         for (int r = 0; r < rounds; ++r) {
@@ -111,7 +111,7 @@ TEST_P(WaitGroupTest, WaiterDestroysTheGroupRightAfterWait) {
 }
 
 TEST_P(WaitGroupTest, GoroutineWaiterDestroysTheGroup) {
-  const int rounds = scaled(100'000, 3'000);
+  const int rounds = scaled(100'000, 1'000);
   goro::run(
       [&] {
         goro::wait_group finished;

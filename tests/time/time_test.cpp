@@ -632,7 +632,7 @@ TEST_P(TimeTest, DroppingTheAfterFuncHandleDoesNotCancel) {
 // ------------------------------------------------- many sleepers at once
 
 TEST(TimeScale, HundredThousandSleepingGoroutinesAllWake) {
-  const int n = scaled(100000, 5000);  // TSan: at most 8128 live goroutines (its thread limit)
+  const int n = scaled(100000, 2000);  // TSan: at most 8128 live goroutines (its thread limit)
   goro::run([n] {
     std::atomic<int> asleep{0}, woke{0}, early{0};
     goro::wait_group wg;

@@ -165,16 +165,38 @@ inline std::vector<std::string_view> lines_of(std::string_view text) {
   return v;
 }
 
+// A header's state without the wait time Go appends once a goroutine has
+// been parked for a minute or more ("chan receive, 3 minutes"): a slow run
+// (a sanitizer build on a busy machine) may reach it, so every check of a
+// state accepts it. "1 minute" is accepted as well as Go's "1 minutes".
+inline std::string_view state_without_wait_time(std::string_view state) {
+  const std::size_t comma = state.rfind(", ");
+  if (comma == std::string_view::npos) return state;
+  std::string_view rest = state.substr(comma + 2);
+  std::size_t i = 0;
+  while (i < rest.size() && rest[i] >= '0' && rest[i] <= '9') ++i;
+  if (i == 0) return state;
+  rest = rest.substr(i);
+  return rest == " minute" || rest == " minutes" ? state.substr(0, comma) : state;
+}
+
 // True when `line` is a goroutine header "goroutine <N> [<state>]:" (any
-// state when `state` is null).
-inline bool is_header(std::string_view line, const char* state = nullptr) {
+// state when `state` is null; the wait time ", W minutes" allowed after it),
+// for goroutine `id` when `id` is not negative.
+inline bool is_header(std::string_view line, const char* state = nullptr, long long id = -1) {
   constexpr std::string_view kPrefix = "goroutine ";
   if (line.substr(0, kPrefix.size()) != kPrefix) return false;
   std::size_t i = kPrefix.size();
   std::size_t digits = i;
   while (i < line.size() && line[i] >= '0' && line[i] <= '9') ++i;
   if (i == digits || line.substr(i, 2) != " [" || line.substr(line.size() - 2) != "]:") return false;
-  return !state || line.substr(i + 2, line.size() - i - 4) == state;
+  if (id >= 0 && line.substr(digits, i - digits) != std::to_string(id)) return false;
+  return !state || state_without_wait_time(line.substr(i + 2, line.size() - i - 4)) == state;
+}
+
+// True when the first line of `text` is such a header.
+inline bool starts_with_header(std::string_view text, long long id, const char* state) {
+  return is_header(text.substr(0, text.find('\n')), state, id);
 }
 
 // How many goroutine headers (with that state) `text` has.
@@ -182,6 +204,17 @@ inline std::size_t count_headers(std::string_view text, const char* state = null
   std::size_t n = 0;
   for (std::string_view l : lines_of(text)) n += is_header(l, state);
   return n;
+}
+
+// True when `text` has the header of goroutine `id` with that state (a line
+// of its own, the wait time allowed).
+inline bool has_header(std::string_view text, long long id, const char* state) {
+  const std::string start = "goroutine " + std::to_string(id) + " [";
+  for (std::size_t at = text.find(start); at != std::string_view::npos; at = text.find(start, at + 1)) {
+    if (at != 0 && text[at - 1] != '\n') continue;
+    if (starts_with_header(text.substr(at), id, state)) return true;
+  }
+  return false;
 }
 
 // How many times `text` has "<file>:<line>" not followed by another digit

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "child_process.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -281,12 +282,6 @@ bool symbolized(const Profile& p) {
   return false;
 }
 
-int count_of(const std::string& s, const std::string& what) {
-  int n = 0;
-  for (std::size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
-  return n;
-}
-
 struct Result {
   std::string written;
   int goroutines = 0;  // num_goroutine() right before the profile
@@ -319,8 +314,8 @@ Result profile_parked() {
       std::ostringstream d;
       goro::dump_goroutines(d);
       const std::string text = d.str();
-      if ((count_of(text, "[chan receive]") >= kOnChannel &&
-           count_of(text, "[sync.WaitGroup.Wait]") >= kOnWaitGroup) ||
+      if ((goro_tools::count_headers(text, "chan receive") >= static_cast<std::size_t>(kOnChannel) &&
+           goro_tools::count_headers(text, "sync.WaitGroup.Wait") >= static_cast<std::size_t>(kOnWaitGroup)) ||
           limit.expired())
         break;
       goro::sleep(1ms);
