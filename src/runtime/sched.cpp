@@ -331,15 +331,18 @@ top:
   P* p = m->p;
   if (timers_due(p)) run_timers(p, nanotime());
   tick(p);
-  // A spare P works like a regular one (local queue, global queue,
-  // stealing) until it runs dry; then it goes back to the spare list.
-  if (p->schedtick.load(std::memory_order_relaxed) % 61 == 0 &&
+  // A spare P relieves the P it was lent for (stealing, timers); it takes
+  // from the global queue only when lent for it (a spare serving the global
+  // queue as a matter of course keeps an extra thread busy for as long as
+  // there is work: timers ran 2x slower). It goes back when it runs dry.
+  const bool global_ok = !p->spare || p->for_global;
+  if (global_ok && p->schedtick.load(std::memory_order_relaxed) % 61 == 0 &&
       sched.runq_size.load(std::memory_order_relaxed) > 0) {
     LockGuard l(sched.lock);
     if (G* g = globrunqget(p, 1)) return g;
   }
   if (G* g = runqget(p)) return g;
-  if (sched.runq_size.load(std::memory_order_relaxed) > 0) {
+  if (global_ok && sched.runq_size.load(std::memory_order_relaxed) > 0) {
     LockGuard l(sched.lock);
     if (G* g = globrunqget(p, static_cast<int>(kRunqSize))) return g;
   }
@@ -382,7 +385,7 @@ top:
         resetspinning(m);
         return g;
       }
-      if (sched.runq_size.load(std::memory_order_relaxed) > 0) {
+      if (global_ok && sched.runq_size.load(std::memory_order_relaxed) > 0) {
         G* g;
         {
           LockGuard l(sched.lock);
@@ -426,7 +429,7 @@ stop:
     sched.lock.unlock();
     return nullptr;
   }
-  if (sched.runq_size.load(std::memory_order_relaxed) > 0) {
+  if (global_ok && sched.runq_size.load(std::memory_order_relaxed) > 0) {
     G* g = globrunqget(p, static_cast<int>(kRunqSize));
     sched.lock.unlock();
     if (m->spinning) resetspinning(m);
@@ -437,6 +440,7 @@ stop:
     // A lent P goes back to the spare list, never to the idle list.
     p->m = nullptr;
     p->status.store(kPIdle, std::memory_order_release);
+    p->for_global = false;
     p->link = sched.spare_free;
     sched.spare_free = p;
   } else {

@@ -168,6 +168,7 @@ struct alignas(64) P {
   std::atomic<std::int64_t> syscall_since{0};
   std::atomic<bool> preempt{false};   // sysmon: yield at the next goro call
   bool spare = false;                 // lent to relieve a hog (not counted in procs)
+  bool for_global = false;            // a spare lent for the global queue (sched.lock)
   // Taken out of circulation by a gomaxprocs shrink: on no list, held by
   // no M; the next growth lists it again (sched.lock).
   bool retired = false;

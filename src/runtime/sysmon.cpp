@@ -55,6 +55,7 @@ void handoffp(P* p) noexcept {
     LockGuard l(sched.lock);
     p->m = nullptr;
     p->status.store(kPIdle, std::memory_order_release);
+    p->for_global = false;
     p->link = sched.spare_free;
     sched.spare_free = p;
     return;
@@ -73,9 +74,10 @@ void handoffp(P* p) noexcept {
 
 namespace {
 
-// Lends a spare P to a new spinning M (it steals the hog's queue, serves
-// the global queue). Returns false when every spare P is lent already.
-bool lend_spare() noexcept {
+// Lends a spare P to a new spinning M: it steals the hog's queue, or, lent
+// `for_global`, serves the global queue. Returns false when every spare P
+// is lent already.
+bool lend_spare(bool for_global) noexcept {
   P* sp;
   {
     LockGuard l(sched.lock);
@@ -91,6 +93,7 @@ bool lend_spare() noexcept {
       sched.allp[kMaxProcs + n] = sp;
       sched.nspare.store(n + 1, std::memory_order_release);  // publishes the entry to thieves
     }
+    sp->for_global = for_global;
   }
   sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);
   startm(sp, true);
@@ -147,9 +150,11 @@ bool retake(std::int64_t now) noexcept {
     // A hog: the same goroutine has run for 10 ms.
     p->preempt.store(true, std::memory_order_relaxed);
     bool work = !runq_empty(p) || timers_due(p);
-    if (work && sched.npidle.load(std::memory_order_acquire) == 0 &&
+    // (Not for a hog on a spare P: idle Ps steal from it, and lending
+    // spares for spares multiplied threads under load.)
+    if (work && !p->spare && sched.npidle.load(std::memory_order_acquire) == 0 &&
         sched.nmspinning.load(std::memory_order_acquire) == 0) {
-      if (lend_spare()) did = true;
+      if (lend_spare(false)) did = true;
       p->sysmon_when = now;  // give the lent P time before lending another
     }
   }
@@ -172,7 +177,7 @@ bool retake(std::int64_t now) noexcept {
       did = true;
     }
   } else if (now - runq_gets_when >= kHogNs && sched.nmspinning.load(std::memory_order_acquire) == 0) {
-    if (lend_spare()) did = true;
+    if (lend_spare(true)) did = true;
     runq_gets_when = now;
   }
   return did;
