@@ -17,7 +17,9 @@
 // ASan: __sanitizer_start_switch_fiber / __sanitizer_finish_switch_fiber
 // around every switch, so ASan knows which stack is current (and keeps each
 // goroutine's fake stack), plus unpoisoning the part of a stack that a
-// finished goroutine's frames, which never return, leave poisoned.
+// finished goroutine's frames, which never return, leave poisoned. And for
+// LeakSanitizer, a copy of what each goroutine discarded by run() still
+// referenced (keep_discarded, stack.cpp).
 #pragma once
 
 #include <cstddef>
@@ -59,6 +61,7 @@ void __tsan_ignore_thread_end(void);
 void __sanitizer_start_switch_fiber(void** fake_stack_save, const void* bottom, std::size_t size);
 void __sanitizer_finish_switch_fiber(void* fake_stack_save, const void** bottom_old, std::size_t* size_old);
 void __asan_unpoison_memory_region(void const volatile* addr, std::size_t size);
+void* __asan_addr_is_in_fake_stack(void* fake_stack, void* addr, void** beg, void** end);
 #endif
 }
 
@@ -160,6 +163,16 @@ GORO_SAN_INLINE void unpoison(const void* from, const void* to) noexcept {
 #endif
   (void)from, (void)to;
 }
+
+// run() teardown, for a discarded goroutine, before its stack and closure
+// buffer are reused: LeakSanitizer checks at process exit, and what the
+// goroutine's frames and closure referenced must stay reachable then, as
+// when a Go program exits with goroutines blocked. ASan builds only.
+#if defined(GORO_ASAN)
+void keep_discarded(const G* g);
+#else
+GORO_SAN_INLINE void keep_discarded(const G* g) noexcept { (void)g; }
+#endif
 
 GORO_SAN_INLINE void acquire(const void* addr) noexcept {
 #if defined(GORO_TSAN)

@@ -27,6 +27,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -240,5 +241,63 @@ bool stack_guard_fault(G* g, const void* addr) noexcept {
   auto lo = reinterpret_cast<std::uintptr_t>(g->stack_lo);
   return a < lo + 256 && a + 64 * 1024 >= lo;
 }
+
+#if defined(GORO_ASAN)
+namespace {
+
+// What the goroutines discarded by run() referenced, for LeakSanitizer,
+// which checks at process exit. The blocks are never freed and hang off a
+// global, which LSan scans as a root, so everything a kept word points to
+// stays reachable, and a later run() reusing the stack or the descriptor
+// changes nothing. A few KiB per discarded goroutine.
+struct KeptWords {
+  KeptWords* next;
+  std::vector<std::uintptr_t> words;
+};
+[[gnu::used]] KeptWords* kept_words = nullptr;
+
+void append(std::vector<std::uintptr_t>& w, const void* from, const void* to) {
+  std::size_t at = w.size(), n = static_cast<std::size_t>(static_cast<const char*>(to) - static_cast<const char*>(from)) / sizeof w[0];
+  w.resize(at + n);
+  std::memcpy(w.data() + at, from, n * sizeof w[0]);
+}
+
+}  // namespace
+
+void san::keep_discarded(const G* g) {
+  if (!g->started || !g->stack_lo) return;
+  char* top = g->stack_lo + g->stack_size;
+  auto* sp = static_cast<char*>(g->sp);
+  if (sp < g->stack_lo || sp >= top) return;
+  std::vector<std::uintptr_t> w;
+  // The live part of its stack: the registers goro_switch saved at sp, and
+  // the frames above. Their redzones are still poisoned (stack_free clears
+  // them anyway).
+  unpoison(sp, top);
+  append(w, sp, top);
+  // Its closure's captures: in the descriptor's buffer, which the next go
+  // statement reuses, or on the heap.
+  if (g->closure == g->buf)
+    append(w, g->buf, g->buf + sizeof g->buf);
+  else if (g->closure)
+    w.push_back(reinterpret_cast<std::uintptr_t>(g->closure));
+  // With detect_stack_use_after_return, locals whose address is taken live
+  // in fake frames of the goroutine's fake stack instead (never freed for a
+  // discarded goroutine): keep the frames the kept words point to, and the
+  // frames those point to.
+  if (void* fake = g->asan_fake_stack) {
+    std::vector<void*> seen;
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      void *beg, *end;
+      if (!__asan_addr_is_in_fake_stack(fake, reinterpret_cast<void*>(w[i]), &beg, &end)) continue;
+      if (std::find(seen.begin(), seen.end(), beg) != seen.end()) continue;
+      seen.push_back(beg);
+      unpoison(beg, end);
+      append(w, beg, end);
+    }
+  }
+  kept_words = new KeptWords{kept_words, std::move(w)};
+}
+#endif
 
 }  // namespace goro::rt

@@ -7,8 +7,14 @@
 // stack-buffer-overflow naming the goroutine's function. workload: many
 // goroutine switches, channel traffic, exceptions, and goroutines exiting
 // while new ones reuse their stacks; ASan (and UBSan) must stay silent.
+// discarded: main returns while goroutines are blocked forever, holding
+// heap objects only their frames and closures reference; then a second
+// run() reuses their stacks and descriptors. LeakSanitizer must stay silent
+// (exit status 0). leak: the same, plus a real leak (an array nothing
+// points to), which LeakSanitizer must still report.
 #include <goro/goro.hpp>
 
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -135,9 +141,71 @@ void workload() {
   std::printf("total %ld\n", total);
 }
 
+// Allocates, then blocks forever: v, s, `local` and the string buffered in
+// it are referenced only from this frame.
+[[gnu::noinline]] void hold_and_block(goro::chan<int> never, goro::chan<int> ready, int i) {
+  std::vector<int> v(1000, i);
+  std::string s(200, static_cast<char>('a' + i % 26));
+  auto local = goro::make_chan<std::string>(1);
+  local.send(s + "!");
+  ready.send(i);
+  never.recv();
+  g_sink = static_cast<char>(v[5] + s[3]);
+}
+
+// Goroutines blocked on a receive when main returns, their channels
+// captured by their closures: in the descriptor's buffer, or on the heap
+// for a closure too large for it.
+void discarded() {
+  constexpr int n = 16;
+  auto ready = goro::make_chan<int>(n);
+  for (int i = 0; i < n; ++i) {
+    auto never = goro::make_chan<int>();
+    if (i % 2 == 0) {
+      goro::go([never, ready, i] { hold_and_block(never, ready, i); });
+    } else {
+      std::array<char, 200> pad{};
+      goro::go([never, ready, i, pad] { hold_and_block(never, ready, i + pad[0]); });
+    }
+  }
+  for (int i = 0; i < n; ++i) ready.recv();
+}
+
+// Then a second run reuses the discarded goroutines' descriptors and stacks.
+void reuse() {
+  goro::wait_group wg;
+  const int n = 64;
+  wg.add(n);
+  for (int i = 0; i < n; ++i)
+    goro::go([&wg, i] {
+      g_sink = static_cast<char>(deep(i % 24));
+      wg.done();
+    });
+  wg.wait();
+}
+
+[[gnu::noinline]] void leak_ints() {
+  int* volatile p = new int[100];
+  p[0] = 1;
+  p = nullptr;
+}
+
+void leak() {
+  goro::wait_group wg;
+  wg.add(1);
+  goro::go([&wg] {
+    leak_ints();
+    wg.done();
+  });
+  wg.wait();
+  discarded();
+}
+
 const std::map<std::string_view, void (*)()> kPrograms = {
     {"stack_overflow", stack_overflow},
     {"workload", workload},
+    {"discarded", discarded},
+    {"leak", leak},
 };
 
 }  // namespace
@@ -148,5 +216,7 @@ int main(int argc, char** argv) {
     return 3;
   }
   void (*f)() = kPrograms.at(argv[1]);
-  return goro::run([f] { f(); }, goro::config{.procs = std::atoi(argv[2])});
+  int rc = goro::run([f] { f(); }, goro::config{.procs = std::atoi(argv[2])});
+  if (rc == 0 && f == discarded) rc = goro::run(reuse, goro::config{.procs = std::atoi(argv[2])});
+  return rc;
 }
