@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What race detection costs: every workload of bench/workloads.txt built
-# plain and with -fsanitize=thread (goro), beside the Go peers built plain
+# plain and with -fsanitize=thread (goro: with GCC, and with Clang where
+# clang++ exists — two different TSan runtimes), beside the Go peers built plain
 # and with -race, run alternately in the same passes. Prints, per workload,
 # each program's figure and the overhead factor (instrumented / plain; for
 # the time-like units; throughput units are inverted), and goro's factor
@@ -24,19 +25,24 @@ out="$(mkdir -p "${1:-/tmp/goro-race}" && cd "${1:-/tmp/goro-race}" && pwd)"
 RUNS="${RUNS:-1}"
 TIMEOUT="${TIMEOUT:-300}"
 ONLY="${ONLY:-$(grep -E '^[A-Za-z0-9_]+$' "$here/workloads.txt" | tr '\n' ' ')}"
-mkdir -p "$out/bin/goro" "$out/bin/goro-tsan" "$out/bin/go" "$out/bin/go-race" "$out/logs"
+# The instrumented goro is built twice: with GCC (libtsan, TSan's older
+# runtime) and, where clang++ exists, with Clang (compiler-rt's newer one).
+variants="goro goro-tsan"
+command -v clang++ >/dev/null && variants="$variants goro-tsan-clang"
+mkdir -p "$out/logs"
+for v in $variants go go-race; do mkdir -p "$out/bin/$v"; done
 
 if [ -z "${NO_BUILD:-}" ]; then
-  for v in plain tsan; do
+  for v in $variants; do
     flags=()
-    [ "$v" = tsan ] && flags=(-DCMAKE_CXX_FLAGS=-fsanitize=thread -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread
+    [ "$v" != goro ] && flags=(-DCMAKE_CXX_FLAGS=-fsanitize=thread -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread
                                 -DGORO_SANITIZER=thread)
+    [ "$v" = goro-tsan-clang ] && flags+=(-DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang)
     cmake -S "$repo" -B "$out/build-$v" -DCMAKE_BUILD_TYPE=Release -DGORO_BUILD_TESTS=OFF \
       -DGORO_BUILD_DEMO=OFF -DGORO_INSTALL=OFF "${flags[@]}" >"$out/logs/cmake-$v.txt" 2>&1 &&
       cmake --build "$out/build-$v" -j"$(nproc)" --target bench_workloads >>"$out/logs/cmake-$v.txt" 2>&1 ||
-      { echo "race_overhead: goro $v build failed (see $out/logs/cmake-$v.txt)" >&2; exit 1; }
-    dst="$out/bin/goro"; [ "$v" = tsan ] && dst="$out/bin/goro-tsan"
-    for w in $ONLY; do [ -x "$out/build-$v/bench/$w" ] && cp "$out/build-$v/bench/$w" "$dst/$w"; done
+      { echo "race_overhead: $v build failed (see $out/logs/cmake-$v.txt)" >&2; exit 1; }
+    for w in $ONLY; do [ -x "$out/build-$v/bench/$w" ] && cp "$out/build-$v/bench/$w" "$out/bin/$v/$w"; done
   done
   export GOFLAGS=-mod=mod GOPROXY=off GONOSUMDB='*' GOSUMDB=off GO111MODULE=on
   export GOCACHE="${GOCACHE:-/tmp/peers-go-cache}" GOPATH="${GOPATH:-/tmp/peers-gopath}"
@@ -50,7 +56,7 @@ fi
 : >"$out/raw.txt"
 for r in $(seq 1 "$RUNS"); do
   for w in $ONLY; do
-    for v in goro goro-tsan go go-race; do
+    for v in $variants go go-race; do
       bin="$out/bin/$v/$w"
       [ -x "$bin" ] || { echo "$v $w NA missing" >>"$out/raw.txt"; continue; }
       log="$out/logs/$v-$w-$r.txt"
@@ -74,20 +80,25 @@ awk -v only="$ONLY" '
     for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
     return n ? a[int((n + 1) / 2)] : ""
   }
+  function fig(v, w,   x) { x = median(v " " w); return x != "" ? x : (na[v " " w] != "" ? na[v " " w] : "-") }
+  function over(p, q, w,   a, b) {  # instrumented q over plain p
+    a = median(p " " w); b = median(q " " w)
+    if (a == "" || b == "") return ""
+    return (unit[w] ~ /\/s$/) ? a / b : b / a
+  }
+  function x(f) { return f != "" ? sprintf("%.1f×", f) : "-" }
+  function r(f, g) { return (f != "" && g != "") ? sprintf("%.2f", f / g) : "-" }
   $3 != "NA" { k = $1 " " $2; vals[k] = vals[k] " " $3; unit[$2] = $4 }
   $3 == "NA" { na[$1 " " $2] = $4 }
   END {
-    print "| workload | unit | goro | goro tsan | overhead | Go | Go -race | overhead | goro/Go overhead |"
-    print "|---|---|---|---|---|---|---|---|---|"
+    print "| workload | unit | goro | goro tsan GCC | overhead | goro tsan Clang | overhead | Go | Go -race | overhead | GCC/Go | Clang/Go |"
+    print "|---|---|---|---|---|---|---|---|---|---|---|---|"
     n = split(only, ws, " ")
     for (i = 1; i <= n; i++) {
-      w = ws[i]; rate = unit[w] ~ /\/s$/
-      a = median("goro " w); b = median("goro-tsan " w); c = median("go " w); d = median("go-race " w)
-      ga = (a != "" && b != "") ? (rate ? a / b : b / a) : ""
-      gb = (c != "" && d != "") ? (rate ? c / d : d / c) : ""
-      printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", w, unit[w],
-        a != "" ? a : na["goro " w], b != "" ? b : na["goro-tsan " w], ga != "" ? sprintf("%.1f×", ga) : "-",
-        c != "" ? c : na["go " w], d != "" ? d : na["go-race " w], gb != "" ? sprintf("%.1f×", gb) : "-",
-        (ga != "" && gb != "") ? sprintf("%.2f", ga / gb) : "-"
+      w = ws[i]
+      og = over("goro", "goro-tsan", w); oc = over("goro", "goro-tsan-clang", w); o = over("go", "go-race", w)
+      printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", w, unit[w],
+        fig("goro", w), fig("goro-tsan", w), x(og), fig("goro-tsan-clang", w), x(oc),
+        fig("go", w), fig("go-race", w), x(o), r(og, o), r(oc, o)
     }
   }' "$out/raw.txt" | tee "$out/table.md"

@@ -175,12 +175,17 @@ void after_requeue(M*, G* g, void*) {
 }
 
 void after_exit(M* m, G* g, void*) {
-  // TSan: a fiber per live goroutine, not per descriptor ever run (TSan
-  // counts fibers as threads, at most 8128 at once); off g's fiber by now.
-  san::fiber_destroy(g);
-  stack_free(m->p, g);
   P* p = m->p;
   p->exited.store(p->exited.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  // TSan: an exited G, its stack and its fiber are reused only after 256
+  // more exits (tsan_reuse.cpp); outside TSan builds, g itself.
+  g = san::reusable_after_exit(g);
+  if (!g) return;
+  // TSan: off g's fiber by now; it goes back to the pool, so TSan (GCC's
+  // counts fibers as threads, at most 8128 at once) sees a fiber per live
+  // goroutine, not per descriptor ever run.
+  san::fiber_retire(g);
+  stack_free(p, g);
   gfput(p, g);
 }
 
@@ -281,6 +286,13 @@ void main_goroutine(void* a) {
 
 // Frees what the finished run leaves: goroutines still alive are discarded.
 void teardown() {
+  while (G* g = san::next_held()) {  // TSan: exited goroutines held back from reuse
+    san::fiber_retire(g);
+    stack_free(nullptr, g);
+    g->schedlink = sched.gfree;
+    sched.gfree = g;
+    ++sched.ngfree;
+  }
   for (G* g = sched.allg; g; g = g->allnext) {
     if (g->status.load(std::memory_order_relaxed) == GStatus::dead) continue;
     if (g->unlink) g->unlink(g);
@@ -321,6 +333,7 @@ void teardown() {
     delete p;
   }
   sched.allp.clear();
+  san::teardown_fibers();
   stacks_trim();
   for (M* m : sched.allm) {
     trace_thread_exit(m);

@@ -92,11 +92,63 @@ struct IgnoreAccesses {
 #endif
 };
 
+#if defined(GORO_TSAN)
+// The quarantine of exited goroutines (tsan_reuse.cpp): hold_exited keeps
+// g (with its stack and fiber) and returns the G it lets go, the oldest
+// once kQuarantine are held, or null; release_held lets the oldest go
+// (teardown). Then the fiber pool: fibers of goroutines that returned.
+G* hold_exited(G* g) noexcept;
+G* release_held() noexcept;
+void* fiber_take() noexcept;
+void fiber_give(void* fiber) noexcept;
+void fibers_drain() noexcept;  // run()'s teardown
+#endif
+
+// after_exit: the exited G to cache for reuse now (g itself outside TSan
+// builds; under TSan one that exited kQuarantine exits ago, or null).
+GORO_SAN_INLINE G* reusable_after_exit(G* g) noexcept {
+#if defined(GORO_TSAN)
+  return hold_exited(g);
+#else
+  return g;
+#endif
+}
+
+// Teardown: the next exited G still held back (null when none).
+GORO_SAN_INLINE G* next_held() noexcept {
+#if defined(GORO_TSAN)
+  return release_held();
+#else
+  return nullptr;
+#endif
+}
+
 GORO_SAN_INLINE void fiber_create(G* g) {
 #if defined(GORO_TSAN)
-  if (!g->tsan_fiber) g->tsan_fiber = __tsan_create_fiber(0);
+  if (!g->tsan_fiber) g->tsan_fiber = fiber_take();
 #endif
   (void)g;
+}
+
+// A goroutine that returned (goexit), off its fiber: the fiber goes back
+// to the pool.
+GORO_SAN_INLINE void fiber_retire(G* g) noexcept {
+#if defined(GORO_TSAN)
+  if (g->tsan_fiber) {
+    fiber_give(g->tsan_fiber);
+    g->tsan_fiber = nullptr;
+  }
+#endif
+#if defined(GORO_ASAN)
+  g->asan_fake_stack = nullptr;
+#endif
+  (void)g;
+}
+
+GORO_SAN_INLINE void teardown_fibers() noexcept {
+#if defined(GORO_TSAN)
+  fibers_drain();
+#endif
 }
 
 // run() teardown, for a goroutine discarded while parked: its fiber never
@@ -116,6 +168,8 @@ GORO_SAN_INLINE void release_discarded(G* g) noexcept {
   (void)g;
 }
 
+// A discarded goroutine (run()'s teardown): its frames never returned, so
+// its fiber is destroyed, not pooled.
 GORO_SAN_INLINE void fiber_destroy(G* g) noexcept {
 #if defined(GORO_TSAN)
   if (g->tsan_fiber) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -88,6 +89,21 @@ TEST_P(CtxSyncTest, SemaphoreAcquireReturnsTheContextErrorAndTakesNothing) {
       cfg());
 }
 
+// Waits until n goroutines are parked for `reason` (as a goroutine dump
+// shows it: "[semacquire]"), however slow the machine.
+void wait_until_parked(const char* reason, std::size_t n) {
+  const std::string tag = std::string("[") + reason;
+  for (;;) {
+    std::ostringstream dump;
+    goro::dump_goroutines(dump);
+    const std::string d = dump.str();
+    std::size_t count = 0;
+    for (std::size_t at = d.find(tag); at != std::string::npos; at = d.find(tag, at + 1)) ++count;
+    if (count >= n) return;
+    goro::sleep(1ms);
+  }
+}
+
 // A cancelled waiter at the head of the queue must not keep smaller
 // requests behind it waiting.
 TEST_P(CtxSyncTest, ACancelledHeadWaiterLetsTheNextOneIn) {
@@ -98,13 +114,13 @@ TEST_P(CtxSyncTest, ACancelledHeadWaiterLetsTheNextOneIn) {
         auto big = goro::with_cancel(goro::background());
         auto big_result = goro::make_chan<std::error_code>(1);
         goro::go([&s, big_result, ctx = big.ctx] { big_result.send(s.acquire(ctx, 2)); });
-        goro::sleep(5ms);  // let it queue first
+        wait_until_parked("semacquire", 1);  // it queues first
         auto small_got = goro::make_chan<int>(1);
         goro::go([&s, small_got] {
           s.acquire(1);  // FIFO: waits behind the big request although 1 unit is free
           small_got.send(1);
         });
-        goro::sleep(5ms);
+        wait_until_parked("semacquire", 2);
         EXPECT_EQ(small_got.size(), 0u);
         big.cancel();
         EXPECT_EQ(big_result.recv(), std::error_code(goro::errc::canceled));

@@ -441,6 +441,66 @@ void churn() {
   if (total != 32L * kJobs * (kJobs - 1) / 2 + 10L * 1225) std::exit(1);
 }
 
+// Racy: goroutine A writes x and returns; only then is goroutine B started,
+// and B reads x. Nothing orders A before B (main learns that A is done from
+// a relaxed atomic, and yield is not an edge), so it is a race, although A
+// and B never ran at the same time. An exited goroutine's descriptor, stack
+// and TSan fiber are reused, each an edge to its next user (tsan_reuse.cpp):
+// B must not get A's. `churn_first` goroutines come and go before A (0: with
+// per-P LIFO caches, B is the next user of A's leftovers).
+void race_with_finished(int churn_first) {
+  for (int i = 0; i < churn_first; i += 100) {
+    goro::wait_group wg;
+    wg.add(100);
+    for (int k = 0; k < 100; ++k) goro::go([&] { wg.done(); });
+    wg.wait();
+  }
+  static int x = 0;
+  static std::atomic<int> line{0};
+  std::atomic<bool> a_done{false};
+  goro::go([&] {
+    x = 1, line.store(__LINE__, std::memory_order_relaxed);  // Data race!
+    a_done.store(true, std::memory_order_relaxed);
+  });
+  while (!a_done.load(std::memory_order_relaxed)) goro::yield();
+  for (int i = 0; i < 10; ++i) goro::yield();  // let A's exit finish on its thread
+  auto done = goro::make_chan<int>();
+  goro::go([&] { done.send(x + 1); });
+  done.recv();
+  print_line(line.load());
+}
+void race_with_finished_alone() { race_with_finished(0); }
+void race_with_finished_after_churn() { race_with_finished(1000); }
+
+// Many goroutines blocked at once: each has a TSan fiber while it lives.
+// (GCC 12's libtsan allows 8128 fibers and threads at once; Clang's has
+// no such limit.) A 10-ary tree of 20,000 leaves (skynet's shape), each
+// inner goroutine waiting for its children, then the same again: the
+// second tree reuses the first one's fibers.
+long tree(long size) {
+  if (size == 1) return 1;
+  auto c = goro::make_chan<long>(10);
+  for (int i = 0; i < 10; ++i) goro::go([c, size] { c.send(tree(size / 10)); });
+  long s = 0;
+  for (int i = 0; i < 10; ++i) s += *c.recv();
+  return s;
+}
+void many_live() {
+  goro::wait_group wg;
+  auto gate = goro::make_chan<int>();
+  constexpr int kBlocked = 20000;
+  wg.add(kBlocked);
+  for (int i = 0; i < kBlocked; ++i)
+    goro::go([&, gate] {
+      gate.recv();
+      wg.done();
+    });
+  gate.close();
+  wg.wait();
+  for (int round = 0; round < 2; ++round)
+    if (tree(100000) != 100000) std::exit(1);
+}
+
 const std::map<std::string_view, void (*)()> kPrograms = {
     {"racy_counter", racy_counter},
     {"bank_unsafe", bank_unsafe},
@@ -462,6 +522,9 @@ const std::map<std::string_view, void (*)()> kPrograms = {
     {"semaphore", semaphore_counter},
     {"errgroup", errgroup_handoff},
     {"churn", churn},
+    {"race_with_finished", race_with_finished_alone},
+    {"race_with_finished_after_churn", race_with_finished_after_churn},
+    {"many_live", many_live},
 };
 
 // Goroutines still parked when run() returns are discarded; what they did

@@ -104,6 +104,32 @@ TEST_P(TsanTest, CondHandoffIsClean) { expect_clean(run("cond")); }
 TEST_P(TsanTest, SemaphoreCounterIsClean) { expect_clean(run("semaphore")); }
 TEST_P(TsanTest, ErrgroupHandoffIsClean) { expect_clean(run("errgroup")); }
 TEST_P(TsanTest, GoroutineChurnIsClean) { expect_clean(run("churn")); }
+
+// Goroutine fibers are reused, but a goroutine started after another one
+// finished is not ordered after it: their race is reported.
+TEST_P(TsanTest, RaceWithAFinishedGoroutineIsReported) {
+  child_result r = run("race_with_finished");
+  expect_race(r);
+  std::vector<int> l = lines(r);
+  ASSERT_EQ(l.size(), 1u) << r.describe();
+  EXPECT_GE(frames_at(r, l[0]), 1) << "line " << l[0] << ": " << r.describe();
+}
+TEST_P(TsanTest, RaceWithAFinishedGoroutineAfterChurnIsReported) {
+  child_result r = run("race_with_finished_after_churn");
+  expect_race(r);
+  std::vector<int> l = lines(r);
+  ASSERT_EQ(l.size(), 1u) << r.describe();
+  EXPECT_GE(frames_at(r, l[0]), 1) << "line " << l[0] << ": " << r.describe();
+}
+
+// 20,000 goroutines blocked at once, then two 10-ary trees of 111,111
+// goroutines. GCC 12's libtsan dies above 8128 live fibers ("Thread limit
+// (8128 threads) exceeded"; the README states it), so only where the
+// runtime has no such limit (Clang's).
+#if defined(__clang__)
+TEST_P(TsanTest, ManyLiveGoroutinesAreClean) { expect_clean(run("many_live")); }
+#endif
+
 // Goroutines parked on a mutex, a wait_group, a semaphore, select{}, a
 // sleep and a nil channel when run() returns: the caller then rewrites what
 // they wrote.
