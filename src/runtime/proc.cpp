@@ -177,14 +177,15 @@ void after_requeue(M*, G* g, void*) {
 void after_exit(M* m, G* g, void*) {
   P* p = m->p;
   p->exited.store(p->exited.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  // TSan: an exited G, its stack and its fiber are reused only after 256
-  // more exits (tsan_reuse.cpp); outside TSan builds, g itself.
+  // TSan: off g's fiber by now; it goes to the fiber pool, reused only
+  // after more goroutines have returned (tsan_reuse.cpp). GCC's runtime
+  // counts fibers as threads (at most 8128 at once): it sees a fiber per
+  // live goroutine, and a bounded pool.
+  san::fiber_retire(g);
+  // TSan: the G and its stack are reused only after 256 more exits
+  // (tsan_reuse.cpp); outside TSan builds, g itself at once.
   g = san::reusable_after_exit(g);
   if (!g) return;
-  // TSan: off g's fiber by now; it goes back to the pool, so TSan (GCC's
-  // counts fibers as threads, at most 8128 at once) sees a fiber per live
-  // goroutine, not per descriptor ever run.
-  san::fiber_retire(g);
   stack_free(p, g);
   gfput(p, g);
 }
@@ -287,7 +288,6 @@ void main_goroutine(void* a) {
 // Frees what the finished run leaves: goroutines still alive are discarded.
 void teardown() {
   while (G* g = san::next_held()) {  // TSan: exited goroutines held back from reuse
-    san::fiber_retire(g);
     stack_free(nullptr, g);
     g->schedlink = sched.gfree;
     sched.gfree = g;

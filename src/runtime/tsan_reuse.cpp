@@ -11,13 +11,14 @@
 // that P is exactly the one that gets them: a goroutine that writes and
 // returns, and one started after it that reads, are the common racy pair.
 //
-// So in a TSan build an exited G, with its stack and its fiber, waits in a
-// FIFO quarantine until kQuarantine goroutines have exited after it, as TSan
+// So in a TSan build an exited G, with its stack, waits in a FIFO
+// quarantine until kQuarantine goroutines have exited after it, as TSan
 // itself reuses a finished thread's id only after a quarantine; only then
-// are its descriptor and stack cached for reuse and its fiber pooled.
-// Races with a goroutine that returned more than kQuarantine goroutine exits
-// earlier go unreported when the new goroutine happens to get its leftovers;
-// the README states the limit.
+// are its descriptor and stack cached for reuse. Its fiber goes at once to
+// a FIFO pool and is handed out, oldest first, only while more than
+// kFiberQuarantine fibers are pooled behind it. Races with a goroutine that
+// returned that many goroutine exits earlier go unreported when the new
+// goroutine happens to get its leftovers; the README states the limit.
 //
 // Fibers are pooled rather than destroyed because creating one is what made
 // spawn-heavy code unaffordable under TSan: Clang's runtime maps a 512 KiB
@@ -42,8 +43,17 @@ namespace goro::rt::san {
 
 namespace {
 
-constexpr int kQuarantine = 256;  // exited Gs held back from reuse
-constexpr int kPoolMax = 4096;    // pooled fibers; beyond, fibers are destroyed
+constexpr int kQuarantine = 256;  // exited Gs (with their stacks) held back from reuse
+// Fibers: a FIFO of those of goroutines that returned, reused oldest first
+// once more than kFiberQuarantine are pooled behind it. Clang's runtime
+// gives each thread or fiber one of 256 slots of its vector clock while it
+// exists; past 256, a new one takes over a slot in use and is then ordered
+// after that slot's earlier accesses, so a race with them goes unreported.
+// A pooled fiber keeps its slot, so the pool is kept well below 256 (the
+// threads and the live goroutines need theirs): beyond kFiberPoolMax the
+// oldest pooled fiber is destroyed.
+constexpr int kFiberQuarantine = 64;
+constexpr int kFiberPoolMax = 128;
 
 struct Quarantine {
   Lock lock;
@@ -54,7 +64,8 @@ struct Quarantine {
 
 struct FiberPool {
   Lock lock;
-  void* stack[kPoolMax];
+  void* ring[kFiberPoolMax];
+  int head = 0;  // oldest
   int count = 0;
 };
 
@@ -88,20 +99,29 @@ G* release_held() noexcept {
 void* fiber_take() noexcept {
   {
     LockGuard l(pool.lock);
-    if (pool.count > 0) return pool.stack[--pool.count];
+    if (pool.count > kFiberQuarantine) {
+      void* f = pool.ring[pool.head];
+      pool.head = (pool.head + 1) % kFiberPoolMax;
+      --pool.count;
+      return f;
+    }
   }
   return __tsan_create_fiber(0);
 }
 
 void fiber_give(void* fiber) noexcept {
+  void* evicted = nullptr;
   {
     LockGuard l(pool.lock);
-    if (pool.count < kPoolMax) {
-      pool.stack[pool.count++] = fiber;
-      return;
+    if (pool.count == kFiberPoolMax) {
+      evicted = pool.ring[pool.head];
+      pool.head = (pool.head + 1) % kFiberPoolMax;
+      --pool.count;
     }
+    pool.ring[(pool.head + pool.count) % kFiberPoolMax] = fiber;
+    ++pool.count;
   }
-  __tsan_destroy_fiber(fiber);
+  if (evicted) __tsan_destroy_fiber(evicted);
 }
 
 void fibers_drain() noexcept {
@@ -110,7 +130,9 @@ void fibers_drain() noexcept {
     {
       LockGuard l(pool.lock);
       if (pool.count == 0) return;
-      f = pool.stack[--pool.count];
+      f = pool.ring[pool.head];
+      pool.head = (pool.head + 1) % kFiberPoolMax;
+      --pool.count;
     }
     __tsan_destroy_fiber(f);
   }
