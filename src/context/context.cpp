@@ -24,7 +24,7 @@ struct ctx_node {
   const void* key = nullptr;
   std::shared_ptr<const void> value;
   // Cancelable nodes.
-  rt::Lock mu;
+  rt::Lock mu{rt::LockRank::ctx};
   chan<std::monostate> done;
   std::error_code err;                                            // guarded by mu
   std::unordered_map<ctx_node*, std::shared_ptr<ctx_node>> children;  // guarded by mu

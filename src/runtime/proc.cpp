@@ -266,9 +266,7 @@ int default_procs() {
 }
 
 P* make_p(int id) {
-  P* p = new P;
-  p->id = id;
-  return p;
+  return new P(id);
 }
 
 struct MainArgs {
@@ -286,6 +284,10 @@ void main_goroutine(void* a) {
 
 // Frees what the finished run leaves: goroutines still alive are discarded.
 void teardown() {
+  // Every M has been joined: no other thread can touch the scheduler now.
+  quiescent(sched.lock);
+  quiescent(sched.gfree_lock);
+  quiescent(sched.allg_lock);
   while (G* g = san::next_held()) {  // TSan: exited goroutines held back from reuse
     san::fiber_retire(g);
     stack_free(nullptr, g);
@@ -516,7 +518,10 @@ int run_main(void (*fn)(void*), void* arg, const config& cfg) {
   M* m0 = new M;
   m0->id = 0;
   m0->rng = 0x2545F4914F6CDD1DULL;
-  sched.allm.push_back(m0);
+  {
+    LockGuard l(sched.lock);  // no other M yet; taken for the analysis (cheap)
+    sched.allm.push_back(m0);
+  }
   set_current_m(m0);
   thread_init(m0);
   m0->p = sched.allp[0];

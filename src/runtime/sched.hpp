@@ -155,6 +155,9 @@ inline constexpr int kMaxProcs = 256;   // gomaxprocs' ceiling
 inline constexpr int kMaxSpare = 64;    // spare Ps sysmon may lend at once
 
 struct alignas(64) P {
+  // P 0's heap lock has a rank of its own (timers_move nests it inside
+  // another P's).
+  explicit P(int id_) noexcept : id(id_), timers_lock(id_ == 0 ? LockRank::timers_p0 : LockRank::timers) {}
   int id = 0;
   // The local run queue: a bounded ring, produced by the owner only, consumed
   // by the owner and by thieves (CAS on head).
@@ -191,7 +194,7 @@ struct alignas(64) P {
   // Timers: a 4-ary min-heap on `when`, guarded by timers_lock; timer0_when
   // mirrors the earliest `when` (0: none) for lock-free checks.
   Lock timers_lock;
-  std::vector<Timer*> timers;
+  std::vector<Timer*> timers GORO_GUARDED_BY(timers_lock);
   std::atomic<std::int64_t> timer0_when{0};
 };
 
@@ -232,14 +235,14 @@ struct M {
 };
 
 struct Sched {
-  Lock lock;                      // guards the fields marked (lock)
-  G* runq_head = nullptr;         // global run queue (lock)
-  G* runq_tail = nullptr;
+  Lock lock{LockRank::sched};     // guards the fields marked (lock)
+  G* runq_head GORO_GUARDED_BY(lock) = nullptr;  // global run queue
+  G* runq_tail GORO_GUARDED_BY(lock) = nullptr;
   std::atomic<std::int64_t> runq_size{0};
-  P* pidle = nullptr;             // idle Ps (lock)
+  P* pidle GORO_GUARDED_BY(lock) = nullptr;  // idle Ps
   std::atomic<int> npidle{0};
-  M* midle = nullptr;             // idle Ms (lock)
-  int nmidle = 0;
+  M* midle GORO_GUARDED_BY(lock) = nullptr;  // idle Ms
+  int nmidle GORO_GUARDED_BY(lock) = 0;
   std::atomic<int> nmspinning{0};
   // [0, kMaxProcs): the regular Ps, made on demand, never freed during a
   // run; [kMaxProcs, kMaxProcs + nspare): the spare Ps sysmon has made.
@@ -247,8 +250,8 @@ struct Sched {
   std::vector<P*> allp;
   std::atomic<int> nspare{0};     // spare Ps made so far this run (grows only)
   std::atomic<int> nprocs{0};     // active Ps: [0, nprocs)
-  std::vector<M*> allm;           // (lock)
-  M* sleeper = nullptr;           // the idle M sleeping until the next timer (lock)
+  std::vector<M*> allm GORO_GUARDED_BY(lock);
+  M* sleeper GORO_GUARDED_BY(lock) = nullptr;  // the idle M sleeping until the next timer
   std::atomic<std::int64_t> sleep_until{0};  // when it wakes (0: no sleeper)
   // Goroutines that something outside the run queues will wake: inside
   // blocking(), waiting on the network poller (the deadlock detector's view).
@@ -260,7 +263,7 @@ struct Sched {
   std::atomic<std::int64_t> lastpoll{0};    // when a netpoll last returned (sysmon polls after 10 ms)
   // Spare Ps lent by sysmon while goroutines hog their Ps (allp above
   // kMaxProcs); the ones not lent now wait here.
-  P* spare_free = nullptr;        // (lock)
+  P* spare_free GORO_GUARDED_BY(lock) = nullptr;
   // Global-queue progress, for sysmon: bumped by every globrunqget.
   std::atomic<std::uint64_t> runq_gets{0};
   std::atomic<std::uint32_t> sysmon_wake{0};
@@ -272,12 +275,12 @@ struct Sched {
   std::size_t stack_size = 0;
   int exit_code = 0;
   // Free G descriptors shared by Ps (lock).
-  Lock gfree_lock;
-  G* gfree = nullptr;
-  int ngfree = 0;
+  Lock gfree_lock{LockRank::gfree};
+  G* gfree GORO_GUARDED_BY(gfree_lock) = nullptr;
+  int ngfree GORO_GUARDED_BY(gfree_lock) = 0;
   // Registry of every descriptor (allg_lock); never shrinks.
-  Lock allg_lock;
-  G* allg = nullptr;
+  Lock allg_lock{LockRank::allg};
+  G* allg GORO_GUARDED_BY(allg_lock) = nullptr;
 };
 
 extern Sched sched;
@@ -321,8 +324,8 @@ bool runq_empty(P* p) noexcept;
 bool runq_ring_empty(P* p) noexcept;  // ignoring runnext
 G* runqsteal(P* p, P* victim, bool steal_next) noexcept;
 void globrunqput(G* g) noexcept;           // takes sched.lock
-void globrunqput_batch(G* head, G* tail, int n) noexcept;  // caller holds sched.lock
-G* globrunqget(P* p, int max) noexcept;   // caller holds sched.lock
+void globrunqput_batch(G* head, G* tail, int n) noexcept GORO_REQUIRES(sched.lock);
+G* globrunqget(P* p, int max) noexcept GORO_REQUIRES(sched.lock);
 
 // Stacks (stack.cpp).
 void stack_alloc(P* p, G* g);
@@ -354,8 +357,8 @@ void ready(G* g) noexcept;                // from any thread
 void schedule_loop(M* m);                 // on g0; returns when the runtime stops
 void start_ms_for_stop() noexcept;
 void startm(P* p, bool spinning) noexcept;
-void pidleput(P* p) noexcept;  // sched.lock held
-P* pidleget() noexcept;        // sched.lock held; skips Ps retired by gomaxprocs
+void pidleput(P* p) noexcept GORO_REQUIRES(sched.lock);
+P* pidleget() noexcept GORO_REQUIRES(sched.lock);  // skips Ps retired by gomaxprocs
 void preempt_check();          // yields if sysmon asked this P to
 void requeue_global();         // the current goroutine to the back of the global queue
 void handoffp(P* p) noexcept;  // gives a P without an M to an M, or to the idle list

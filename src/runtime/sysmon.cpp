@@ -87,8 +87,7 @@ bool lend_spare(bool for_global) noexcept {
     } else {
       int n = sched.nspare.load(std::memory_order_relaxed);
       if (n >= kMaxSpare) return false;
-      sp = new P;
-      sp->id = 1000 + n;
+      sp = new P(1000 + n);
       sp->spare = true;
       sched.allp[kMaxProcs + n] = sp;
       sched.nspare.store(n + 1, std::memory_order_release);  // publishes the entry to thieves

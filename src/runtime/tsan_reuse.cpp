@@ -46,14 +46,14 @@ constexpr int kQuarantine = 256;  // exited Gs held back from reuse
 constexpr int kPoolMax = 4096;    // pooled fibers; beyond, fibers are destroyed
 
 struct Quarantine {
-  Lock lock;
+  Lock lock{LockRank::tsan_held};
   G* ring[kQuarantine];
   int head = 0;  // oldest
   int count = 0;
 };
 
 struct FiberPool {
-  Lock lock;
+  Lock lock{LockRank::tsan_pool};
   void* stack[kPoolMax];
   int count = 0;
 };
