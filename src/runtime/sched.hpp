@@ -371,6 +371,66 @@ inline P* spare_at(int i) noexcept { return sched.allp[kMaxProcs + i]; }
 // spare Ps (lent or not: one just given back may still hold a goroutine).
 // Index i < np + spare_count(); entries may be null.
 inline P* victim_at(int i, int np) noexcept { return i < np ? sched.allp[i] : spare_at(i - np); }
+// Status transitions (DESIGN.md §3). Every change of a G's status goes
+// through casgstatus (Go's name), every change of a P's through
+// set_pstatus / cas_pstatus. In GORO_DCHECK builds they check the
+// transition against the table below and that the status is the one the
+// caller expects, and die naming both otherwise; in other builds they are
+// the plain store (or CAS) they replace.
+//   G: dead→runnable (spawn)  runnable→running (execute, switch_out)
+//      running→runnable (yield, requeue, exitsyscall without a P is syscall→runnable)
+//      running→waiting (park)  waiting→runnable (ready, netpoll, unlockf false)
+//      running→syscall→running (blocking)  running→dead (goexit)
+//   (run()'s teardown discards live goroutines with gstatus_discard.)
+//   P: idle→running, running→idle, idle→idle (pidleput of a P already idle),
+//      running→syscall (blocking), syscall→running (exitsyscall), syscall→idle (sysmon retakes)
+constexpr bool gstatus_valid(GStatus from, GStatus to) noexcept {
+  switch (from) {
+    case GStatus::dead: return to == GStatus::runnable;
+    case GStatus::runnable: return to == GStatus::running;
+    case GStatus::running:
+      return to == GStatus::runnable || to == GStatus::waiting || to == GStatus::syscall || to == GStatus::dead;
+    case GStatus::waiting: return to == GStatus::runnable;
+    case GStatus::syscall: return to == GStatus::running || to == GStatus::runnable;
+    case GStatus::idle: return false;
+  }
+  return false;
+}
+constexpr bool pstatus_valid(std::uint32_t from, std::uint32_t to) noexcept {
+  switch (from) {
+    case kPIdle: return to == kPIdle || to == kPRunning;
+    case kPRunning: return to == kPIdle || to == kPSyscall;
+    case kPSyscall: return to == kPRunning || to == kPIdle;
+  }
+  return false;
+}
+[[noreturn]] void gstatus_bad(G* g, GStatus cur, GStatus from, GStatus to) noexcept;
+[[noreturn]] void pstatus_bad(P* p, std::uint32_t cur, std::uint32_t to) noexcept;
+
+inline void casgstatus(G* g, [[maybe_unused]] GStatus from, GStatus to) noexcept {
+#if defined(GORO_DCHECK)
+  GStatus cur = g->status.load(std::memory_order_relaxed);
+  if (cur != from || !gstatus_valid(from, to)) gstatus_bad(g, cur, from, to);
+#endif
+  g->status.store(to, std::memory_order_relaxed);
+}
+// run()'s teardown only: a goroutine left in any state is discarded.
+inline void gstatus_discard(G* g) noexcept { g->status.store(GStatus::dead, std::memory_order_relaxed); }
+
+inline void set_pstatus(P* p, std::uint32_t to) noexcept {
+#if defined(GORO_DCHECK)
+  std::uint32_t cur = p->status.load(std::memory_order_relaxed);
+  if (!pstatus_valid(cur, to)) pstatus_bad(p, cur, to);
+#endif
+  p->status.store(to, std::memory_order_release);
+}
+inline bool cas_pstatus(P* p, std::uint32_t from, std::uint32_t to) noexcept {
+#if defined(GORO_DCHECK)
+  if (!pstatus_valid(from, to)) pstatus_bad(p, from, to);
+#endif
+  return p->status.compare_exchange_strong(from, to, std::memory_order_acq_rel);
+}
+
 inline void tick(P* p) noexcept { p->schedtick.store(p->schedtick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
 
 // Goroutine lifecycle (proc.cpp).
