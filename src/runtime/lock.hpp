@@ -52,6 +52,21 @@ const char* lock_rank_name(LockRank r) noexcept;
 // Prints "fatal error: msg" and aborts, taking no lock (lock.cpp).
 [[noreturn]] void dcheck_fail(const char* msg) noexcept;
 
+// GORO_DCHECK_THAT(cond, msg): in GORO_DCHECK builds, fatal with msg unless
+// cond holds; elsewhere cond is not evaluated.
+#if defined(GORO_DCHECK)
+#define GORO_DCHECK_THAT(cond, msg)                              \
+  do {                                                           \
+    if (!(cond)) [[unlikely]]                                    \
+      ::goro::rt::dcheck_fail("invariant failed: " msg " (" #cond ")"); \
+  } while (0)
+#else
+#define GORO_DCHECK_THAT(cond, msg) \
+  do {                              \
+    (void)sizeof(!(cond));          \
+  } while (0)
+#endif
+
 #if defined(GORO_DCHECK)
 // This thread acquires / released lock `l` (DCHECK builds). Out of line on
 // purpose: the held set is thread-local, and a goroutine may resume on

@@ -23,6 +23,17 @@ namespace {
 
 void set_idx(std::vector<Timer*>& h, std::size_t i) { h[i]->idx = static_cast<int>(i); }
 
+// GORO_DCHECK: the heap order around slot i (its parent and its children),
+// checked where a sift ends.
+void heap_check([[maybe_unused]] const std::vector<Timer*>& h, [[maybe_unused]] std::size_t i) {
+#if defined(GORO_DCHECK)
+  GORO_DCHECK_THAT(h[i]->idx == static_cast<int>(i), "timer heap: idx out of date");
+  if (i > 0) GORO_DCHECK_THAT(h[(i - 1) / 4]->when <= h[i]->when, "timer heap: parent later than child");
+  for (std::size_t k = 4 * i + 1; k < 4 * i + 5 && k < h.size(); ++k)
+    GORO_DCHECK_THAT(h[i]->when <= h[k]->when, "timer heap: child earlier than parent");
+#endif
+}
+
 void sift_up(std::vector<Timer*>& h, std::size_t i) {
   Timer* t = h[i];
   while (i > 0) {
@@ -34,6 +45,7 @@ void sift_up(std::vector<Timer*>& h, std::size_t i) {
   }
   h[i] = t;
   set_idx(h, i);
+  heap_check(h, i);
 }
 
 void sift_down(std::vector<Timer*>& h, std::size_t i) {
@@ -52,6 +64,7 @@ void sift_down(std::vector<Timer*>& h, std::size_t i) {
   }
   h[i] = t;
   set_idx(h, i);
+  heap_check(h, i);
 }
 
 void update_timer0(P* p) GORO_REQUIRES(p->timers_lock) {
