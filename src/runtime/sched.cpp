@@ -360,6 +360,7 @@ top:
         runqput(p, g, false);
       }
       if (n > 1) wakep();
+      casgstatus(first, GStatus::waiting, GStatus::runnable);
       return first;
     }
   }
@@ -642,6 +643,7 @@ void startlockedm(M* m, G* g) noexcept {
   P* p = m->p;
   m->p = nullptr;
   p->m = nullptr;
+  set_pstatus(p, kPIdle);  // being handed over (lm's acquirep makes it running)
   lm->nextp = p;
   lm->nextg = g;
   lm->wake.store(1, std::memory_order_release);
@@ -651,7 +653,12 @@ void startlockedm(M* m, G* g) noexcept {
 // Returns the locked goroutine to run, or null when stopping.
 G* stoplockedm(M* m) noexcept {
   if (P* p = m->p) {
+    // A P being handed over is idle and has no M (as after sysmon's retake);
+    // it used to travel as "running" with p->m still naming this M, until
+    // the next M's acquirep (GORO_DCHECK's set_pstatus: running -> running).
     m->p = nullptr;
+    p->m = nullptr;
+    set_pstatus(p, kPIdle);
     handoffp(p);
   }
   m->locked_wait.store(true, std::memory_order_seq_cst);
