@@ -114,13 +114,13 @@ TEST_P(CtxSyncTest, ACancelledHeadWaiterLetsTheNextOneIn) {
         auto big = goro::with_cancel(goro::background());
         auto big_result = goro::make_chan<std::error_code>(1);
         goro::go([&s, big_result, ctx = big.ctx] { big_result.send(s.acquire(ctx, 2)); });
-        wait_until_parked("semacquire", 1);  // it queues first
+        wait_until_parked("select", 1);  // it queues first (acquire(ctx) parks in a select)
         auto small_got = goro::make_chan<int>(1);
         goro::go([&s, small_got] {
           s.acquire(1);  // FIFO: waits behind the big request although 1 unit is free
           small_got.send(1);
         });
-        wait_until_parked("semacquire", 2);
+        wait_until_parked("semacquire", 1);
         EXPECT_EQ(small_got.size(), 0u);
         big.cancel();
         EXPECT_EQ(big_result.recv(), std::error_code(goro::errc::canceled));
