@@ -5,13 +5,16 @@
 #   release          release preset: build, ctest
 #   tsan             tsan preset (-fsanitize=thread): build, ctest
 #   asan             asan preset (-fsanitize=address,undefined): build, ctest
+#   debug            debug preset (-O0, GORO_DCHECK: lock ranks, status transitions,
+#                    queue and heap invariants checked): build, ctest
 #   install          cmake --install of the release build, then .ci/consumer/find_package
 #                    built against it with find_package(goro CONFIG) and run
 #   add_subdirectory .ci/consumer/add_subdirectory: goro as a subproject, built and run
 #   aarch64          the goro library cross-compiled with cmake/toolchain-aarch64.cmake
 #                    (warnings are errors); the consumer built for aarch64 and run
 #                    under qemu-aarch64 when qemu-user is installed
-#   clang            (not run by default) Clang 14 build with warnings as errors, its ctest
+#   clang            (not run by default) Clang 14 build with warnings as errors (and
+#                    -Wthread-safety -Werror=thread-safety on goro's targets), its ctest
 #
 # Environment:
 #   GORO_TEST_STEPS="release install"  run only these steps (default: all but clang, in the order above)
@@ -30,7 +33,7 @@ root=$PWD
 jobs=$(nproc)
 export CTEST_PARALLEL_LEVEL=${CTEST_PARALLEL_LEVEL:-2}
 
-default_steps=(release tsan asan install add_subdirectory aarch64)
+default_steps=(release tsan asan debug install add_subdirectory aarch64)
 all_steps=("${default_steps[@]}" clang)
 read -r -a steps <<<"${GORO_TEST_STEPS:-${default_steps[*]}}"
 for s in "${steps[@]}"; do
@@ -69,6 +72,7 @@ consumer() {
 step_release() { preset release; }
 step_tsan() { preset tsan; }
 step_asan() { preset asan; }
+step_debug() { preset debug; }
 
 step_install() {
   if [[ ! -f build/release/CMakeCache.txt ]]; then

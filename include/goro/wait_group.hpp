@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include <goro/detail/wait_list.hpp>
+#include <goro/thread_annotations.hpp>
 
 namespace goro {
 
@@ -26,8 +27,8 @@ class wait_group {
  private:
   // High 32 bits: the counter; low 32 bits: the number of waiters.
   std::atomic<std::uint64_t> state_{0};
-  detail::lock_word lock_{0};   // guards waiters_
-  detail::wait_list waiters_;   // parked waiters (runtime-owned)
+  detail::lock_word lock_{0};
+  detail::wait_list waiters_ GORO_GUARDED_BY(lock_);  // parked waiters (runtime-owned)
 };
 
 }  // namespace goro

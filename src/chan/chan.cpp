@@ -22,7 +22,7 @@ using rt::lock_word;
 using rt::unlock_word;
 
 // Parks the caller on c (lock held) until a partner completes s.
-void wait_on(chan_core* c, Sudog& s, rt::WaitReason r) {
+void wait_on(chan_core* c, Sudog& s, rt::WaitReason r) GORO_RELEASE(c->lock) {
   rt::san::release(c);
   rt::block_on(s, c->lock, r);
   rt::san::acquire(c);
@@ -66,6 +66,7 @@ void chan_release(chan_core* c) noexcept {
   rt::san::release(&c->refs);  // (TSan: the runtime's atomics are not instrumented)
   if (c->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
   rt::san::acquire(&c->refs);
+  rt::quiescent(c->lock);  // the last reference: no other thread can reach c
   std::size_t n = c->qcount.load(std::memory_order_relaxed);
   for (std::size_t i = 0, x = c->recvx; i < n; ++i) {
     c->ops->destroy(c->at(x));

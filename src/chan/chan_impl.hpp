@@ -60,15 +60,17 @@ struct SudogQueue {
 
 class chan_core {
  public:
-  std::atomic<std::uint32_t> lock{0};
+  lock_word lock{0};
   std::atomic<std::size_t> refs{1};
   const elem_ops* ops = nullptr;
   std::size_t cap = 0;
   std::size_t slot = 0;                 // bytes per buffer slot
   std::atomic<std::size_t> qcount{0};   // elements in the buffer (written under lock)
-  std::size_t sendx = 0, recvx = 0;
+  std::size_t sendx GORO_GUARDED_BY(lock) = 0;
+  std::size_t recvx GORO_GUARDED_BY(lock) = 0;
   std::atomic<bool> closed{false};     // written under lock; read lock-free by fast paths
-  SudogQueue sendq, recvq;
+  SudogQueue sendq GORO_GUARDED_BY(lock);
+  SudogQueue recvq GORO_GUARDED_BY(lock);
   unsigned char* buf = nullptr;         // cap * slot bytes, right after the object
 
   void* at(std::size_t i) noexcept { return buf + i * slot; }
@@ -78,20 +80,20 @@ class chan_core {
 // section of the channel (acquire on lock, release on unlock), and a parked
 // operation acquires once more when it wakes: whatever its partner did
 // before unlocking (moving the element in) happens before it resumes.
-inline void lock_chan(chan_core* c) noexcept {
-  rt::lock_word(c->lock);
+inline void lock_chan(chan_core* c) noexcept GORO_ACQUIRE(c->lock) {
+  rt::lock_word(c->lock, rt::LockRank::chan);
   rt::san::acquire(c);
 }
-inline void unlock_chan(chan_core* c) noexcept {
+inline void unlock_chan(chan_core* c) noexcept GORO_RELEASE(c->lock) {
   rt::san::release(c);
   rt::unlock_word(c->lock);
 }
 
 // Completes a receive from the waiting sender s (lock held): the value goes
 // to dst; for a full buffer the head goes to dst and s's value to the tail.
-void recv_from_sender(chan_core* c, Sudog* s, void* dst) noexcept;
+void recv_from_sender(chan_core* c, Sudog* s, void* dst) noexcept GORO_REQUIRES(c->lock);
 // Completes a send of src to the waiting receiver r (lock held).
-inline void send_to_receiver(chan_core* c, Sudog* r, void* src) noexcept {
+inline void send_to_receiver(chan_core* c, Sudog* r, void* src) noexcept GORO_REQUIRES(c->lock) {
   if (r->elem) c->ops->move(r->elem, src);
   r->success = true;
   if (r->sel) r->sel->success = true;

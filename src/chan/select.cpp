@@ -29,9 +29,6 @@ namespace goro::detail {
 
 namespace {
 
-using rt::lock_word;
-using rt::unlock_word;
-
 constexpr std::size_t kSmall = 8;
 static_assert(std::is_trivially_destructible_v<Sudog>, "select's records are never destroyed");
 
@@ -50,18 +47,30 @@ struct LockList {
   std::size_t n;
 };
 
+// The locks of a select are an array chosen at run time, which the
+// thread-safety analysis cannot name: they are taken and released with the
+// unannotated rt::acquire_word / release_word, and code that touches a
+// channel under them says so with rt::held_by_construction (thread_safety.hpp).
 void lock_all(const LockList& l) noexcept {
-  for (std::size_t i = 0; i < l.n; ++i) lock_chan(l.locks[i]);
+  for (std::size_t i = 0; i < l.n; ++i) {
+    rt::acquire_word(l.locks[i]->lock, rt::LockRank::chan);
+    rt::san::acquire(l.locks[i]);
+  }
 }
 void unlock_all(const LockList& l) noexcept {
-  for (std::size_t i = l.n; i-- > 0;) unlock_chan(l.locks[i]);
+  for (std::size_t i = l.n; i-- > 0;) {
+    rt::san::release(l.locks[i]);
+    rt::release_word(l.locks[i]->lock);
+  }
+}
+// The after-switch unlock of a parked select (thread_safety.hpp, escape 1).
+void unlock_all_raw(chan_core** locks, std::size_t n) noexcept {
+  for (std::size_t i = n; i-- > 0;) rt::release_word(locks[i]->lock);
 }
 
 bool unlock_all_after_park(rt::G*, void* arg) {
   auto* l = static_cast<LockList*>(arg);
-  chan_core** locks = l->locks;
-  std::size_t n = l->n;
-  for (std::size_t i = n; i-- > 0;) unlock_word(locks[i]->lock);  // released before parking
+  unlock_all_raw(l->locks, l->n);  // released before parking
   return true;
 }
 
@@ -84,6 +93,7 @@ void select_unlink(rt::G* g) {
 // nobody itself but reports the partner to wake through *wake.
 bool try_case(scase& k, Sudog** wake, bool* ok) {
   chan_core* c = k.c;
+  rt::held_by_construction(c->lock);  // lock_all
   if (k.kind == case_kind::recv) {
     if (Sudog* s = c->sendq.dequeue()) {
       recv_from_sender(c, s, k.elem);
@@ -210,6 +220,7 @@ select_result select_impl(scase* cases, std::size_t n, bool block) {
     s.sel = &st;
     s.case_index = i;
     s.notify = &sg[0];
+    rt::held_by_construction(s.c->lock);  // lock_all
     if (cases[i].kind == case_kind::recv)
       s.c->recvq.push(&s);
     else
@@ -224,7 +235,7 @@ select_result select_impl(scase* cases, std::size_t n, bool block) {
     g->unlink = nullptr;
     g->wait_obj = nullptr;
   } else {
-    for (std::size_t i = ll.n; i-- > 0;) unlock_word(ll.locks[i]->lock);
+    unlock_all_raw(ll.locks, ll.n);
     while (sg[0].woken.load(std::memory_order_acquire) == 0) rt::futex_wait(&sg[0].woken, 0);
   }
   // Withdraw the cases that lost.

@@ -24,12 +24,12 @@ struct ctx_node {
   const void* key = nullptr;
   std::shared_ptr<const void> value;
   // Cancelable nodes.
-  rt::Lock mu;
+  rt::Lock mu{rt::LockRank::ctx};
   chan<std::monostate> done;
-  std::error_code err;                                            // guarded by mu
-  std::unordered_map<ctx_node*, std::shared_ptr<ctx_node>> children;  // guarded by mu
+  std::error_code err GORO_GUARDED_BY(mu);
+  std::unordered_map<ctx_node*, std::shared_ptr<ctx_node>> children GORO_GUARDED_BY(mu);
   ctx_node* registered_with = nullptr;                            // set once, before sharing
-  timer_state* timer = nullptr;                                   // guarded by mu
+  timer_state* timer GORO_GUARDED_BY(mu) = nullptr;
 
   ~ctx_node() {
     if (timer) timer_drop(timer);

@@ -40,9 +40,9 @@ struct PollDesc {
   std::atomic<std::uintptr_t> rg{0}, wg{0};
   std::atomic<bool> closing{false};
   // Deadlines (monotonic ns, 0: none) and their timers; guarded by lock.
-  Lock lock;
+  Lock lock{LockRank::poll_desc};
   std::atomic<std::int64_t> rd{0}, wd{0};
-  Timer rt, wt;
+  Timer rt GORO_GUARDED_BY(lock), wt GORO_GUARDED_BY(lock);
 };
 
 void netpoll_init();

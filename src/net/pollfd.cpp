@@ -49,8 +49,8 @@ bool commit_wait(G* g, void* a) {
   return false;
 }
 
-Lock free_lock;
-PollDesc* free_list = nullptr;  // guarded by free_lock
+Lock free_lock{LockRank::poll_free};
+PollDesc* free_list GORO_GUARDED_BY(free_lock) = nullptr;
 
 void deadline_fired(Timer* t, std::uint64_t) {
   auto* pd = static_cast<PollDesc*>(t->arg);

@@ -1,6 +1,9 @@
 #include "runtime/lock.hpp"
 
+#include <cstdio>
+#include <cstdlib>
 #include <ctime>
+#include <functional>
 #include <linux/futex.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -82,5 +85,120 @@ void lock_slow(std::atomic<std::uint32_t>& w) noexcept {
   }
   while (w.exchange(2, std::memory_order_acquire) != 0) futex_wait(&w, 2);
 }
+
+}  // namespace goro::rt
+
+namespace goro::rt {
+
+const char* lock_rank_name(LockRank r) noexcept {
+  switch (r) {
+    case LockRank::timer_state: return "timer_state::mu";
+    case LockRank::poll_desc: return "PollDesc::lock";
+    case LockRank::chan: return "chan_core::lock";
+    case LockRank::queue: return "queue lock word (sema/cond/semaphore/wait_group)";
+    case LockRank::sched: return "sched.lock";
+    case LockRank::timers: return "P::timers_lock";
+    case LockRank::timers_p0: return "P::timers_lock of P 0";
+    case LockRank::allg: return "sched.allg_lock";
+    case LockRank::session: return "traceback session_lock";
+    case LockRank::ctx: return "ctx_node::mu";
+    case LockRank::gfree: return "sched.gfree_lock";
+    case LockRank::stack_pool: return "stack pool.lock";
+    case LockRank::poll_free: return "pollfd free_lock";
+    case LockRank::trace_buf: return "TraceBuf::lock";
+    case LockRank::tsan_held: return "tsan quarantine lock";
+    case LockRank::tsan_pool: return "tsan fiber pool lock";
+  }
+  return "?";
+}
+
+void dcheck_fail(const char* msg) noexcept {
+  char buf[512];
+  int n = std::snprintf(buf, sizeof buf, "fatal error: %s\n", msg);
+  if (n > 0) {
+    ssize_t r = ::write(2, buf, static_cast<std::size_t>(n) < sizeof buf ? static_cast<std::size_t>(n) : sizeof buf - 1);
+    (void)r;
+  }
+  std::abort();
+}
+
+#if defined(GORO_DCHECK)
+
+namespace {
+
+// The runtime locks this thread holds, in acquisition order. Kept per
+// thread, not per goroutine: a goroutine that parks holding a queue lock
+// (block_on, select) switches away on this thread, and the after-switch
+// action releases the lock on this same thread before anything else runs
+// (switch_out's tail, execute or g_entry call run_after first), so the
+// entry leaves this set on the thread that added it. A goroutine never
+// resumes on another thread with a runtime lock held; the scheduler loop
+// checks that its thread holds none (rank_assert_none_held).
+struct Held {
+  const void* lock;
+  LockRank rank;
+};
+struct HeldSet {
+  static constexpr int kMax = 64;
+  Held h[kMax];
+  int n = 0;
+  int untracked = 0;  // acquired beyond kMax (a select over very many channels)
+};
+thread_local HeldSet t_held;
+
+[[noreturn]] void rank_fail(const char* what, const Held& held, const void* l, LockRank r) noexcept {
+  char msg[400];
+  std::snprintf(msg, sizeof msg, "lock rank %s: acquiring %s (%p) while holding %s (%p)", what, lock_rank_name(r), l,
+                lock_rank_name(held.rank), held.lock);
+  dcheck_fail(msg);
+}
+
+}  // namespace
+
+void rank_acquire(const void* l, LockRank r) noexcept {
+  HeldSet& s = t_held;
+  for (int i = 0; i < s.n; ++i) {
+    const Held& h = s.h[i];
+    if (h.lock == l) rank_fail("violation (recursive)", h, l, r);
+    if (h.rank >= LockRank::leaf_) rank_fail("violation (held lock is a leaf)", h, l, r);
+    if (r > h.rank) continue;
+    // One rank twice: only channels, in ascending address order.
+    if (r == h.rank && r == LockRank::chan && std::less<const void*>()(h.lock, l)) continue;
+    rank_fail("inversion", h, l, r);
+  }
+  if (s.n == HeldSet::kMax) {
+    ++s.untracked;
+    return;
+  }
+  s.h[s.n++] = Held{l, r};
+}
+
+void rank_release(const void* l) noexcept {
+  HeldSet& s = t_held;
+  for (int i = s.n; i-- > 0;) {
+    if (s.h[i].lock != l) continue;
+    for (int j = i; j + 1 < s.n; ++j) s.h[j] = s.h[j + 1];
+    --s.n;
+    return;
+  }
+  if (s.untracked > 0) {
+    --s.untracked;
+    return;
+  }
+  char msg[200];
+  std::snprintf(msg, sizeof msg, "lock rank: releasing lock %p, which this thread does not hold", l);
+  dcheck_fail(msg);
+}
+
+void rank_assert_none_held(const char* where) noexcept {
+  HeldSet& s = t_held;
+  if (s.n == 0 && s.untracked == 0) return;
+  char msg[400];
+  std::snprintf(msg, sizeof msg, "lock rank: %s with %s (%p) held", where,
+                s.n ? lock_rank_name(s.h[0].rank) : "an untracked lock", s.n ? s.h[0].lock : nullptr);
+  dcheck_fail(msg);
+}
+
+#endif  // GORO_DCHECK
 
 }  // namespace goro::rt

@@ -5,12 +5,81 @@
 // (0 free, 1 held, 2 held with sleepers) that spins briefly before sleeping.
 // It blocks the thread, never the goroutine, so it is never held across a
 // park: parking releases it from the scheduler side (see park.hpp).
+//
+// Both rt::Lock and the bare lock words (goro::detail::lock_word, embedded
+// in channels and public sync objects) are Clang thread-safety capabilities
+// (thread_safety.hpp). Every lock has a rank (LockRank: DESIGN.md §17's
+// nesting graph as code); in GORO_DCHECK builds each thread records the
+// ranks it holds and an acquisition out of order is fatal (lock.cpp).
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 
+#include "goro/detail/wait_list.hpp"
+#include "runtime/thread_safety.hpp"
+
 namespace goro::rt {
+
+// Lock ranks, outer to inner (DESIGN.md §17). A thread may acquire a lock
+// only if its rank is above the rank of every lock it holds; nothing may be
+// acquired while holding a leaf. Two locks of one rank nest only where the
+// code orders them: channels (select locks them in ascending address order;
+// checked) and P::timers_lock (timers_move: a retired P's, then P 0's, which
+// has a rank of its own).
+enum class LockRank : std::uint8_t {
+  timer_state,  // goro::timer's timer_state::mu (fire: send; stop/reset: drain, timer_del/add)
+  poll_desc,    // PollDesc::lock (deadline timers; readying a waiter)
+  chan,         // chan_core::lock; several at once in select, ascending address
+  queue,        // sema, cond, semaphore and wait_group lock words (block_on_until: timer_add)
+  sched,        // sched.lock
+  timers,       // P::timers_lock
+  timers_p0,    // P 0's timers_lock (timers_move: a retired P's heap, then P 0's)
+  allg,         // sched.allg_lock (dumps: then session)
+  // Leaves: nothing is acquired while one is held.
+  leaf_,
+  session = leaf_,  // traceback.cpp's libdw session
+  ctx,              // ctx_node::mu
+  gfree,            // sched.gfree_lock
+  stack_pool,       // stack.cpp's pool
+  poll_free,        // pollfd.cpp's free list
+  trace_buf,        // a thread's trace buffer
+  tsan_held,        // tsan_reuse.cpp's quarantine
+  tsan_pool,        // tsan_reuse.cpp's fiber pool
+};
+const char* lock_rank_name(LockRank r) noexcept;
+
+// Prints "fatal error: msg" and aborts, taking no lock (lock.cpp).
+[[noreturn]] void dcheck_fail(const char* msg) noexcept;
+
+// GORO_DCHECK_THAT(cond, msg): in GORO_DCHECK builds, fatal with msg unless
+// cond holds; elsewhere cond is not evaluated.
+#if defined(GORO_DCHECK)
+#define GORO_DCHECK_THAT(cond, msg)                              \
+  do {                                                           \
+    if (!(cond)) [[unlikely]]                                    \
+      ::goro::rt::dcheck_fail("invariant failed: " msg " (" #cond ")"); \
+  } while (0)
+#else
+#define GORO_DCHECK_THAT(cond, msg) \
+  do {                              \
+    (void)sizeof(!(cond));          \
+  } while (0)
+#endif
+
+#if defined(GORO_DCHECK)
+// This thread acquires / released lock `l` (DCHECK builds). Out of line on
+// purpose: the held set is thread-local, and a goroutine may resume on
+// another thread (the caller must not cache the TLS address, DESIGN §4).
+void rank_acquire(const void* l, LockRank r) noexcept;
+void rank_release(const void* l) noexcept;
+// Fatal unless this thread holds no runtime lock (the scheduler loop).
+void rank_assert_none_held(const char* where) noexcept;
+#else
+inline void rank_acquire(const void*, LockRank) noexcept {}
+inline void rank_release(const void*) noexcept {}
+inline void rank_assert_none_held(const char*) noexcept {}
+#endif
 
 void futex_wait(std::atomic<std::uint32_t>* addr, std::uint32_t expected) noexcept;
 // Waits at most timeout_ns (< 0: forever).
@@ -35,33 +104,78 @@ extern "C" void __tsan_acquire(void* addr);
 extern "C" void __tsan_release(void* addr);
 #endif
 
-inline void lock_word(std::atomic<std::uint32_t>& w) noexcept {
+// The lock protocol on a bare word, outside the analysis: lock_word,
+// unlock_word and Lock below are the annotated entry points.
+inline void acquire_word(std::atomic<std::uint32_t>& w, [[maybe_unused]] LockRank r) noexcept {
+  rank_acquire(&w, r);
   std::uint32_t z = 0;
   if (!w.compare_exchange_strong(z, 1, std::memory_order_acquire, std::memory_order_relaxed)) lock_slow(w);
 #if defined(GORO_TSAN)
   __tsan_acquire(&w);
 #endif
 }
-inline void unlock_word(std::atomic<std::uint32_t>& w) noexcept {
+inline void release_word(std::atomic<std::uint32_t>& w) noexcept {
 #if defined(GORO_TSAN)
   __tsan_release(&w);
 #endif
   if (w.exchange(0, std::memory_order_release) == 2) futex_wake(&w, 1);
+  rank_release(&w);
 }
 
-class Lock {
+// A lock word of a wait queue or channel (ranks queue and chan).
+inline void lock_word(detail::lock_word& w, LockRank r = LockRank::queue) noexcept GORO_ACQUIRE(w)
+    GORO_NO_THREAD_SAFETY_ANALYSIS {
+  acquire_word(w, r);
+}
+inline void unlock_word(detail::lock_word& w) noexcept GORO_RELEASE(w) GORO_NO_THREAD_SAFETY_ANALYSIS {
+  release_word(w);
+}
+
+// Escape (1) of thread_safety.hpp: the unlock an after-switch action does
+// for a goroutine that parked holding w (its unlockf): the acquisition was
+// in the parking function, which the analysis cannot connect to this one.
+inline void unlock_after_switch(detail::lock_word& w) noexcept GORO_NO_THREAD_SAFETY_ANALYSIS { release_word(w); }
+
+// Escape (2) of thread_safety.hpp: w is held by this code by construction
+// (e.g. through select's lock array). DCHECK builds check that it is locked.
+inline void held_by_construction(detail::lock_word& w) noexcept GORO_ASSERT_CAPABILITY(w)
+    GORO_NO_THREAD_SAFETY_ANALYSIS {
+#if defined(GORO_DCHECK)
+  if (w.load(std::memory_order_relaxed) == 0) dcheck_fail("held_by_construction: lock word is not locked");
+#endif
+  (void)w;
+}
+
+class Lock;
+// Escape (2) for an rt::Lock (e.g. the heap lock timers.cpp's lock_owner
+// returns held).
+void held_by_construction(Lock& l) noexcept GORO_ASSERT_CAPABILITY(l);
+
+class GORO_CAPABILITY("mutex") Lock {
  public:
-  void lock() noexcept { lock_word(w_); }
-  void unlock() noexcept { unlock_word(w_); }
-  std::atomic<std::uint32_t>& word() noexcept { return w_; }
+  constexpr explicit Lock(LockRank r) noexcept : rank_(r) {}
+  Lock(const Lock&) = delete;
+  Lock& operator=(const Lock&) = delete;
+  void lock() noexcept GORO_ACQUIRE() GORO_NO_THREAD_SAFETY_ANALYSIS { acquire_word(w_, rank_); }
+  void unlock() noexcept GORO_RELEASE() GORO_NO_THREAD_SAFETY_ANALYSIS { release_word(w_); }
+  LockRank rank() const noexcept { return rank_; }
+  bool locked() const noexcept { return w_.load(std::memory_order_relaxed) != 0; }
 
  private:
   std::atomic<std::uint32_t> w_{0};
+  LockRank rank_;
 };
 
-struct LockGuard {
-  explicit LockGuard(Lock& l) noexcept : l_(l) { l_.lock(); }
-  ~LockGuard() { l_.unlock(); }
+inline void held_by_construction(Lock& l) noexcept GORO_NO_THREAD_SAFETY_ANALYSIS {
+#if defined(GORO_DCHECK)
+  if (!l.locked()) dcheck_fail("held_by_construction: lock is not locked");
+#endif
+  (void)l;
+}
+
+struct GORO_SCOPED_CAPABILITY LockGuard {
+  explicit LockGuard(Lock& l) noexcept GORO_ACQUIRE(l) : l_(l) { l_.lock(); }
+  ~LockGuard() GORO_RELEASE() { l_.unlock(); }
   LockGuard(const LockGuard&) = delete;
   LockGuard& operator=(const LockGuard&) = delete;
   Lock& l_;

@@ -8,7 +8,7 @@ namespace goro::rt {
 namespace {
 
 bool unlock_after_park(G*, void* lockword) {
-  unlock_word(*static_cast<std::atomic<std::uint32_t>*>(lockword));
+  unlock_after_switch(*static_cast<detail::lock_word*>(lockword));
   return true;
 }
 
@@ -16,7 +16,7 @@ bool unlock_after_park(G*, void* lockword) {
 
 struct QueueWait {
   Waiter* w;
-  std::atomic<std::uint32_t>* lock;
+  detail::lock_word* lock;
 };
 
 // run() teardown: take a discarded goroutine off the queue it waits on.
@@ -27,12 +27,13 @@ void unlink_queued(G* g) {
   unlock_word(*qw->lock);
 }
 
-void block_on(Waiter& w, std::atomic<std::uint32_t>& lockword, WaitReason reason) {
+void block_on(Waiter& w, detail::lock_word& lockword, WaitReason reason) {
   if (G* g = w.g) {
     QueueWait qw{&w, &lockword};
     g->wait_obj = &qw;
     g->unlink = &unlink_queued;
     park(reason, &unlock_after_park, &lockword);
+    released_by_scheduler(lockword);  // by unlock_after_park, after the switch
     g->unlink = nullptr;
     g->wait_obj = nullptr;
     return;
@@ -49,7 +50,7 @@ namespace {
 struct TimedWait {
   Timer t;
   Waiter* w;
-  std::atomic<std::uint32_t>* lock;
+  detail::lock_word* lock;
   bool timed_out = false;
   std::atomic<std::uint32_t> fired{0};
 };
@@ -76,15 +77,15 @@ void timed_wait_expired(Timer* t, std::uint64_t) {
 
 bool arm_after_park(G*, void* a) {
   auto* tw = static_cast<TimedWait*>(a);
-  std::atomic<std::uint32_t>* lock = tw->lock;
+  detail::lock_word* lock = tw->lock;
   timer_add(&tw->t, tw->t.when);
-  unlock_word(*lock);
+  unlock_after_switch(*lock);
   return true;
 }
 
 }  // namespace
 
-bool block_on_until(Waiter& w, std::atomic<std::uint32_t>& lockword, WaitReason reason, std::int64_t deadline) {
+bool block_on_until(Waiter& w, detail::lock_word& lockword, WaitReason reason, std::int64_t deadline) {
   if (G* g = w.g) {
     TimedWait tw;
     tw.t.f = &timed_wait_expired;
@@ -96,6 +97,7 @@ bool block_on_until(Waiter& w, std::atomic<std::uint32_t>& lockword, WaitReason 
     g->wait_obj = &qw;
     g->unlink = &unlink_queued;
     park(reason, &arm_after_park, &tw);
+    released_by_scheduler(lockword);  // by arm_after_park, after the switch
     g->unlink = nullptr;
     g->wait_obj = nullptr;
     if (!timer_del(&tw.t)) {

@@ -36,11 +36,12 @@ struct Waiter {
 // Parks on a queue: lockword is held on entry and released once the caller
 // sleeps. If the goroutine is discarded by run()'s teardown while parked, it
 // is unlinked from whichever queue w->in names, under lockword.
-void block_on(Waiter& w, std::atomic<std::uint32_t>& lockword, WaitReason reason);
+void block_on(Waiter& w, detail::lock_word& lockword, WaitReason reason) GORO_RELEASE(lockword);
 void wake(Waiter* w) noexcept;
 // block_on with a deadline (monotonic ns): returns false if it expired
 // first, in which case w has been unlinked from its queue.
-bool block_on_until(Waiter& w, std::atomic<std::uint32_t>& lockword, WaitReason reason, std::int64_t deadline);
+bool block_on_until(Waiter& w, detail::lock_word& lockword, WaitReason reason, std::int64_t deadline)
+    GORO_RELEASE(lockword);
 // Blocks the caller forever (nil channel, select {}).
 [[noreturn]] void block_forever(WaitReason reason);
 

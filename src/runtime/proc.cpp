@@ -84,7 +84,7 @@ void thread_init(M* m) {
 // Runs g on m's g0 until g (or a goroutine it switched to) comes back.
 void execute(M* m, G* g) {
   if (!g->started) prepare_first_run(m, g);
-  g->status.store(GStatus::running, std::memory_order_relaxed);
+  casgstatus(g, GStatus::runnable, GStatus::running);
   m->curg = g;
   account_run(m->p);
   if (trace_on.load(std::memory_order_relaxed)) [[unlikely]]
@@ -133,7 +133,7 @@ void switch_out(M* m, G* g, AfterFn after, void* arg) {
   M* m2;
   if (next) {
     if (!next->started) prepare_first_run(m, next);
-    next->status.store(GStatus::running, std::memory_order_relaxed);
+    casgstatus(next, GStatus::runnable, GStatus::running);
     m->curg = next;
     account_run(p);
     san::switch_to(m, g, next, after == &after_exit);
@@ -160,7 +160,7 @@ void after_park(M* m, G* g, void* a) {
   auto fn = pa->unlockf;
   void* arg = pa->arg;
   if (fn && !fn(g, arg)) {
-    g->status.store(GStatus::runnable, std::memory_order_relaxed);
+    casgstatus(g, GStatus::waiting, GStatus::runnable);
     runqput(m->p, g, true);
   }
 }
@@ -207,7 +207,7 @@ void trace_switch(M* m, G* g, G* next, AfterFn after) noexcept {
 }
 
 [[noreturn]] void goexit(M* m, G* g) {
-  g->status.store(GStatus::dead, std::memory_order_relaxed);
+  casgstatus(g, GStatus::running, GStatus::dead);
   if (g->locked_m) {  // exiting unlocks (Go would end the thread)
     g->locked_m = nullptr;
     g->lock_count = 0;
@@ -267,9 +267,7 @@ int default_procs() {
 }
 
 P* make_p(int id) {
-  P* p = new P;
-  p->id = id;
-  return p;
+  return new P(id);
 }
 
 struct MainArgs {
@@ -287,6 +285,10 @@ void main_goroutine(void* a) {
 
 // Frees what the finished run leaves: goroutines still alive are discarded.
 void teardown() {
+  // Every M has been joined: no other thread can touch the scheduler now.
+  quiescent(sched.lock);
+  quiescent(sched.gfree_lock);
+  quiescent(sched.allg_lock);
   while (G* g = san::next_held()) {  // TSan: exited goroutines held back from reuse
     stack_free(nullptr, g);
     g->schedlink = sched.gfree;
@@ -308,7 +310,7 @@ void teardown() {
     san::release_discarded(g);
     san::fiber_destroy(g);
     stack_free(nullptr, g);
-    g->status.store(GStatus::dead, std::memory_order_relaxed);
+    gstatus_discard(g);
     g->schedlink = sched.gfree;
     sched.gfree = g;
     ++sched.ngfree;
@@ -405,7 +407,7 @@ void gfput(P* p, G* g) noexcept {
 void requeue_global() {
   M* m = current_m();
   G* g = m->curg;
-  g->status.store(GStatus::runnable, std::memory_order_relaxed);
+  casgstatus(g, GStatus::running, GStatus::runnable);
   switch_out(m, g, &after_requeue, nullptr);
 }
 
@@ -414,7 +416,7 @@ void park(WaitReason reason, bool (*unlockf)(G*, void*), void* arg) {
   G* g = m->curg;
   g->reason = reason;
   g->wait_since = coarse_now();
-  g->status.store(GStatus::waiting, std::memory_order_relaxed);
+  casgstatus(g, GStatus::running, GStatus::waiting);
   ParkArgs pa{unlockf, arg};
   switch_out(m, g, &after_park, &pa);
   g->reason = WaitReason::none;
@@ -484,7 +486,7 @@ void spawn_commit(spawn_slot s, void (*run)(void*), void (*destroy)(void*) noexc
   g->reason = WaitReason::none;
   g->unlink = nullptr;
   g->discard = nullptr;
-  g->status.store(GStatus::runnable, std::memory_order_relaxed);
+  casgstatus(g, GStatus::dead, GStatus::runnable);
   san::release(g);
   if (p) {
     p->created.store(p->created.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -516,12 +518,15 @@ int run_main(void (*fn)(void*), void* arg, const config& cfg) {
   M* m0 = new M;
   m0->id = 0;
   m0->rng = 0x2545F4914F6CDD1DULL;
-  sched.allm.push_back(m0);
+  {
+    LockGuard l(sched.lock);  // no other M yet; taken for the analysis (cheap)
+    sched.allm.push_back(m0);
+  }
   set_current_m(m0);
   thread_init(m0);
   m0->p = sched.allp[0];
   sched.allp[0]->m = m0;
-  sched.allp[0]->status.store(kPRunning, std::memory_order_release);
+  set_pstatus(sched.allp[0], kPRunning);
   {
     LockGuard l(sched.lock);
     for (int i = procs - 1; i >= 1; --i) pidleput(sched.allp[i]);
@@ -571,7 +576,7 @@ void yield() {
       (p->id < sched.nprocs.load(std::memory_order_relaxed) || p->spare))
     return;
   G* g = m->curg;
-  g->status.store(GStatus::runnable, std::memory_order_relaxed);
+  casgstatus(g, GStatus::running, GStatus::runnable);
   switch_out(m, g, &after_yield, nullptr);
 }
 

@@ -35,6 +35,7 @@ bool runqputslow(P* p, G* g, std::uint32_t h, std::uint32_t t) noexcept {
 }  // namespace
 
 void runqput(P* p, G* g, bool next) noexcept {
+  GORO_DCHECK_THAT(g->status.load(std::memory_order_relaxed) == GStatus::runnable, "runqput: a goroutine not runnable");
   if (next) {
     g = p->runnext.exchange(g, std::memory_order_acq_rel);
     if (!g) return;
@@ -42,6 +43,7 @@ void runqput(P* p, G* g, bool next) noexcept {
   for (;;) {
     std::uint32_t h = p->runq_head.load(std::memory_order_acquire);
     std::uint32_t t = p->runq_tail.load(std::memory_order_relaxed);
+    GORO_DCHECK_THAT(t - h <= kRunqSize, "runqput: ring holds more than kRunqSize");
     if (t - h < kRunqSize) {
       p->runq[t % kRunqSize].store(g, std::memory_order_relaxed);
       p->runq_tail.store(t + 1, std::memory_order_release);
@@ -101,12 +103,23 @@ G* runqsteal(P* p, P* victim, bool steal_next) noexcept {
   G* g = batch[--n];
   if (n == 0) return g;
   std::uint32_t t = p->runq_tail.load(std::memory_order_relaxed);
+  GORO_DCHECK_THAT(t + n - p->runq_head.load(std::memory_order_relaxed) <= kRunqSize,
+                   "runqsteal: the thief's ring has no room for the stolen half");
   for (std::uint32_t i = 0; i < n; ++i) p->runq[(t + i) % kRunqSize].store(batch[i], std::memory_order_relaxed);
   p->runq_tail.store(t + n, std::memory_order_release);
   return g;
 }
 
 void globrunqput_batch(G* head, G* tail, int n) noexcept {
+#if defined(GORO_DCHECK)
+  {
+    int k = 0;
+    for (G* x = head; x; x = x == tail ? nullptr : x->schedlink, ++k)
+      GORO_DCHECK_THAT(x->status.load(std::memory_order_relaxed) == GStatus::runnable,
+                       "globrunqput: a goroutine not runnable");
+    GORO_DCHECK_THAT(k == n, "globrunqput_batch: n is not the length of head..tail");
+  }
+#endif
   tail->schedlink = nullptr;
   if (sched.runq_tail)
     sched.runq_tail->schedlink = head;
@@ -114,6 +127,7 @@ void globrunqput_batch(G* head, G* tail, int n) noexcept {
     sched.runq_head = head;
   sched.runq_tail = tail;
   sched.runq_size.fetch_add(n, std::memory_order_release);
+  GORO_DCHECK_THAT(sched.runq_size.load(std::memory_order_relaxed) > 0, "global queue size");
 }
 
 void globrunqput(G* g) noexcept {
@@ -141,6 +155,10 @@ G* globrunqget(P* p, int max) noexcept {
     runqput(p, x, false);
   }
   if (!sched.runq_head) sched.runq_tail = nullptr;
+  GORO_DCHECK_THAT((sched.runq_head == nullptr) == (sched.runq_size.load(std::memory_order_relaxed) == 0),
+                   "globrunqget: global queue list and size disagree");
+  GORO_DCHECK_THAT(g->status.load(std::memory_order_relaxed) == GStatus::runnable,
+                   "globrunqget: a goroutine not runnable");
   return g;
 }
 

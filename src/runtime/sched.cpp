@@ -17,6 +17,7 @@
 // full fence between their store and their load (#StoreLoad), so at least one
 // of them sees the other: either the submitter sees a spinner (which will
 // find the goroutine) or the spinner sees the goroutine.
+#include <cstdio>
 #include <sched.h>
 #include <signal.h>
 #include <time.h>
@@ -64,7 +65,7 @@ void pidleput(P* p) noexcept {  // sched.lock held
   if (p->listed.load(std::memory_order_relaxed)) fatal("pidleput: processor already on the idle list");
   p->listed.store(true, std::memory_order_relaxed);
   p->m = nullptr;
-  p->status.store(kPIdle, std::memory_order_release);
+  set_pstatus(p, kPIdle);
   p->link = sched.pidle;
   sched.pidle = p;
   sched.npidle.fetch_add(1, std::memory_order_seq_cst);
@@ -92,7 +93,7 @@ void acquirep(M* m, P* p) noexcept {
   if (p->listed.load(std::memory_order_relaxed)) fatal("acquirep: processor is on the idle list");
   m->p = p;
   p->m = m;
-  p->status.store(kPRunning, std::memory_order_release);
+  set_pstatus(p, kPRunning);
   if (sched.sysmon_sleeping.load(std::memory_order_relaxed)) {
     sched.sysmon_wake.store(1, std::memory_order_release);
     futex_wake(&sched.sysmon_wake, 1);
@@ -210,7 +211,7 @@ bool stopm(M* m) noexcept {
         // Every P is busy: their Ms will find these in the global queue.
         G* tail = list;
         for (G* g = list; g; g = g->schedlink) {
-          g->status.store(GStatus::runnable, std::memory_order_relaxed);
+          casgstatus(g, GStatus::waiting, GStatus::runnable);
           tail = g;
         }
         globrunqput_batch(list, tail, n);
@@ -221,7 +222,7 @@ bool stopm(M* m) noexcept {
       acquirep(m, p);
       while (G* g = list) {
         list = g->schedlink;
-        g->status.store(GStatus::runnable, std::memory_order_relaxed);
+        casgstatus(g, GStatus::waiting, GStatus::runnable);
         runqput(p, g, false);
       }
       if (n > 1) wakep();
@@ -302,7 +303,7 @@ void retire_p(M* m) noexcept {
   while (G* g = runqget(p)) globrunqput_batch(g, g, 1);
   m->p = nullptr;
   p->m = nullptr;
-  p->status.store(kPIdle, std::memory_order_release);
+  set_pstatus(p, kPIdle);
   p->retired = true;
   if (P* np = pidleget()) acquirep(m, np);
   timers_move(p, sched.allp[0]);  // only active Ps' timers are run
@@ -355,10 +356,11 @@ top:
       list = list->schedlink;
       while (G* g = list) {
         list = g->schedlink;
-        g->status.store(GStatus::runnable, std::memory_order_relaxed);
+        casgstatus(g, GStatus::waiting, GStatus::runnable);
         runqput(p, g, false);
       }
       if (n > 1) wakep();
+      casgstatus(first, GStatus::waiting, GStatus::runnable);
       return first;
     }
   }
@@ -439,7 +441,7 @@ stop:
   if (p->spare) {
     // A lent P goes back to the spare list, never to the idle list.
     p->m = nullptr;
-    p->status.store(kPIdle, std::memory_order_release);
+    set_pstatus(p, kPIdle);
     p->for_global = false;
     p->link = sched.spare_free;
     sched.spare_free = p;
@@ -532,7 +534,7 @@ void wakep() noexcept {
 void ready(G* g) noexcept {
   // The waker has taken g off its wait queue: teardown must not unlink it.
   g->unlink = nullptr;
-  g->status.store(GStatus::runnable, std::memory_order_relaxed);
+  casgstatus(g, GStatus::waiting, GStatus::runnable);
   if (trace_on.load(std::memory_order_relaxed)) [[unlikely]]
     trace_wake(g);
   M* m = current_m();
@@ -641,6 +643,7 @@ void startlockedm(M* m, G* g) noexcept {
   P* p = m->p;
   m->p = nullptr;
   p->m = nullptr;
+  set_pstatus(p, kPIdle);  // being handed over (lm's acquirep makes it running)
   lm->nextp = p;
   lm->nextg = g;
   lm->wake.store(1, std::memory_order_release);
@@ -650,7 +653,12 @@ void startlockedm(M* m, G* g) noexcept {
 // Returns the locked goroutine to run, or null when stopping.
 G* stoplockedm(M* m) noexcept {
   if (P* p = m->p) {
+    // A P being handed over is idle and has no M (as after sysmon's retake);
+    // it used to travel as "running" with p->m still naming this M, until
+    // the next M's acquirep (GORO_DCHECK's set_pstatus: running -> running).
     m->p = nullptr;
+    p->m = nullptr;
+    set_pstatus(p, kPIdle);
     handoffp(p);
   }
   m->locked_wait.store(true, std::memory_order_seq_cst);
@@ -670,6 +678,9 @@ G* stoplockedm(M* m) noexcept {
 
 void schedule_loop(M* m) {
   for (;;) {
+    // No runtime lock survives a switch (a parked goroutine's queue lock is
+    // released by run_after before anything else runs on this thread).
+    rank_assert_none_held("scheduler loop");
     G* g;
     if (m->locked_g) {
       // Our goroutine left the CPU: it runs here and only here.
@@ -691,6 +702,43 @@ void schedule_loop(M* m) {
     m->spinning = false;
     sched.nmspinning.fetch_sub(1, std::memory_order_relaxed);
   }
+}
+
+namespace {
+const char* gstatus_name(GStatus s) noexcept {
+  switch (s) {
+    case GStatus::idle: return "idle";
+    case GStatus::runnable: return "runnable";
+    case GStatus::running: return "running";
+    case GStatus::waiting: return "waiting";
+    case GStatus::dead: return "dead";
+    case GStatus::syscall: return "syscall";
+  }
+  return "?";
+}
+const char* pstatus_name(std::uint32_t s) noexcept {
+  switch (s) {
+    case kPIdle: return "idle";
+    case kPRunning: return "running";
+    case kPSyscall: return "syscall";
+  }
+  return "?";
+}
+}  // namespace
+
+void gstatus_bad(G* g, GStatus cur, GStatus from, GStatus to) noexcept {
+  char msg[200];
+  std::snprintf(msg, sizeof msg, "casgstatus: goroutine %lld: %s -> %s, but its status is %s%s",
+                static_cast<long long>(g->id), gstatus_name(from), gstatus_name(to), gstatus_name(cur),
+                gstatus_valid(from, to) ? "" : " (and the transition is invalid)");
+  dcheck_fail(msg);
+}
+
+void pstatus_bad(P* p, std::uint32_t cur, std::uint32_t to) noexcept {
+  char msg[160];
+  std::snprintf(msg, sizeof msg, "set_pstatus: processor %d: invalid transition %s -> %s", p->id, pstatus_name(cur),
+                pstatus_name(to));
+  dcheck_fail(msg);
 }
 
 }  // namespace goro::rt

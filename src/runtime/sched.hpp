@@ -155,6 +155,9 @@ inline constexpr int kMaxProcs = 256;   // gomaxprocs' ceiling
 inline constexpr int kMaxSpare = 64;    // spare Ps sysmon may lend at once
 
 struct alignas(64) P {
+  // P 0's heap lock has a rank of its own (timers_move nests it inside
+  // another P's).
+  explicit P(int id_) noexcept : id(id_), timers_lock(id_ == 0 ? LockRank::timers_p0 : LockRank::timers) {}
   int id = 0;
   // The local run queue: a bounded ring, produced by the owner only, consumed
   // by the owner and by thieves (CAS on head).
@@ -191,7 +194,7 @@ struct alignas(64) P {
   // Timers: a 4-ary min-heap on `when`, guarded by timers_lock; timer0_when
   // mirrors the earliest `when` (0: none) for lock-free checks.
   Lock timers_lock;
-  std::vector<Timer*> timers;
+  std::vector<Timer*> timers GORO_GUARDED_BY(timers_lock);
   std::atomic<std::int64_t> timer0_when{0};
 };
 
@@ -232,14 +235,14 @@ struct M {
 };
 
 struct Sched {
-  Lock lock;                      // guards the fields marked (lock)
-  G* runq_head = nullptr;         // global run queue (lock)
-  G* runq_tail = nullptr;
+  Lock lock{LockRank::sched};     // guards the fields marked (lock)
+  G* runq_head GORO_GUARDED_BY(lock) = nullptr;  // global run queue
+  G* runq_tail GORO_GUARDED_BY(lock) = nullptr;
   std::atomic<std::int64_t> runq_size{0};
-  P* pidle = nullptr;             // idle Ps (lock)
+  P* pidle GORO_GUARDED_BY(lock) = nullptr;  // idle Ps
   std::atomic<int> npidle{0};
-  M* midle = nullptr;             // idle Ms (lock)
-  int nmidle = 0;
+  M* midle GORO_GUARDED_BY(lock) = nullptr;  // idle Ms
+  int nmidle GORO_GUARDED_BY(lock) = 0;
   std::atomic<int> nmspinning{0};
   // [0, kMaxProcs): the regular Ps, made on demand, never freed during a
   // run; [kMaxProcs, kMaxProcs + nspare): the spare Ps sysmon has made.
@@ -247,8 +250,8 @@ struct Sched {
   std::vector<P*> allp;
   std::atomic<int> nspare{0};     // spare Ps made so far this run (grows only)
   std::atomic<int> nprocs{0};     // active Ps: [0, nprocs)
-  std::vector<M*> allm;           // (lock)
-  M* sleeper = nullptr;           // the idle M sleeping until the next timer (lock)
+  std::vector<M*> allm GORO_GUARDED_BY(lock);
+  M* sleeper GORO_GUARDED_BY(lock) = nullptr;  // the idle M sleeping until the next timer
   std::atomic<std::int64_t> sleep_until{0};  // when it wakes (0: no sleeper)
   // Goroutines that something outside the run queues will wake: inside
   // blocking(), waiting on the network poller (the deadlock detector's view).
@@ -260,7 +263,7 @@ struct Sched {
   std::atomic<std::int64_t> lastpoll{0};    // when a netpoll last returned (sysmon polls after 10 ms)
   // Spare Ps lent by sysmon while goroutines hog their Ps (allp above
   // kMaxProcs); the ones not lent now wait here.
-  P* spare_free = nullptr;        // (lock)
+  P* spare_free GORO_GUARDED_BY(lock) = nullptr;
   // Global-queue progress, for sysmon: bumped by every globrunqget.
   std::atomic<std::uint64_t> runq_gets{0};
   std::atomic<std::uint32_t> sysmon_wake{0};
@@ -272,12 +275,12 @@ struct Sched {
   std::size_t stack_size = 0;
   int exit_code = 0;
   // Free G descriptors shared by Ps (lock).
-  Lock gfree_lock;
-  G* gfree = nullptr;
-  int ngfree = 0;
+  Lock gfree_lock{LockRank::gfree};
+  G* gfree GORO_GUARDED_BY(gfree_lock) = nullptr;
+  int ngfree GORO_GUARDED_BY(gfree_lock) = 0;
   // Registry of every descriptor (allg_lock); never shrinks.
-  Lock allg_lock;
-  G* allg = nullptr;
+  Lock allg_lock{LockRank::allg};
+  G* allg GORO_GUARDED_BY(allg_lock) = nullptr;
 };
 
 extern Sched sched;
@@ -321,8 +324,8 @@ bool runq_empty(P* p) noexcept;
 bool runq_ring_empty(P* p) noexcept;  // ignoring runnext
 G* runqsteal(P* p, P* victim, bool steal_next) noexcept;
 void globrunqput(G* g) noexcept;           // takes sched.lock
-void globrunqput_batch(G* head, G* tail, int n) noexcept;  // caller holds sched.lock
-G* globrunqget(P* p, int max) noexcept;   // caller holds sched.lock
+void globrunqput_batch(G* head, G* tail, int n) noexcept GORO_REQUIRES(sched.lock);
+G* globrunqget(P* p, int max) noexcept GORO_REQUIRES(sched.lock);
 
 // Stacks (stack.cpp).
 void stack_alloc(P* p, G* g);
@@ -354,8 +357,8 @@ void ready(G* g) noexcept;                // from any thread
 void schedule_loop(M* m);                 // on g0; returns when the runtime stops
 void start_ms_for_stop() noexcept;
 void startm(P* p, bool spinning) noexcept;
-void pidleput(P* p) noexcept;  // sched.lock held
-P* pidleget() noexcept;        // sched.lock held; skips Ps retired by gomaxprocs
+void pidleput(P* p) noexcept GORO_REQUIRES(sched.lock);
+P* pidleget() noexcept GORO_REQUIRES(sched.lock);  // skips Ps retired by gomaxprocs
 void preempt_check();          // yields if sysmon asked this P to
 void requeue_global();         // the current goroutine to the back of the global queue
 void handoffp(P* p) noexcept;  // gives a P without an M to an M, or to the idle list
@@ -368,6 +371,66 @@ inline P* spare_at(int i) noexcept { return sched.allp[kMaxProcs + i]; }
 // spare Ps (lent or not: one just given back may still hold a goroutine).
 // Index i < np + spare_count(); entries may be null.
 inline P* victim_at(int i, int np) noexcept { return i < np ? sched.allp[i] : spare_at(i - np); }
+// Status transitions (DESIGN.md §3). Every change of a G's status goes
+// through casgstatus (Go's name), every change of a P's through
+// set_pstatus / cas_pstatus. In GORO_DCHECK builds they check the
+// transition against the table below and that the status is the one the
+// caller expects, and die naming both otherwise; in other builds they are
+// the plain store (or CAS) they replace.
+//   G: dead→runnable (spawn)  runnable→running (execute, switch_out)
+//      running→runnable (yield, requeue, exitsyscall without a P is syscall→runnable)
+//      running→waiting (park)  waiting→runnable (ready, netpoll, unlockf false)
+//      running→syscall→running (blocking)  running→dead (goexit)
+//   (run()'s teardown discards live goroutines with gstatus_discard.)
+//   P: idle→running, running→idle, idle→idle (pidleput of a P already idle),
+//      running→syscall (blocking), syscall→running (exitsyscall), syscall→idle (sysmon retakes)
+constexpr bool gstatus_valid(GStatus from, GStatus to) noexcept {
+  switch (from) {
+    case GStatus::dead: return to == GStatus::runnable;
+    case GStatus::runnable: return to == GStatus::running;
+    case GStatus::running:
+      return to == GStatus::runnable || to == GStatus::waiting || to == GStatus::syscall || to == GStatus::dead;
+    case GStatus::waiting: return to == GStatus::runnable;
+    case GStatus::syscall: return to == GStatus::running || to == GStatus::runnable;
+    case GStatus::idle: return false;
+  }
+  return false;
+}
+constexpr bool pstatus_valid(std::uint32_t from, std::uint32_t to) noexcept {
+  switch (from) {
+    case kPIdle: return to == kPIdle || to == kPRunning;
+    case kPRunning: return to == kPIdle || to == kPSyscall;
+    case kPSyscall: return to == kPRunning || to == kPIdle;
+  }
+  return false;
+}
+[[noreturn]] void gstatus_bad(G* g, GStatus cur, GStatus from, GStatus to) noexcept;
+[[noreturn]] void pstatus_bad(P* p, std::uint32_t cur, std::uint32_t to) noexcept;
+
+inline void casgstatus(G* g, [[maybe_unused]] GStatus from, GStatus to) noexcept {
+#if defined(GORO_DCHECK)
+  GStatus cur = g->status.load(std::memory_order_relaxed);
+  if (cur != from || !gstatus_valid(from, to)) gstatus_bad(g, cur, from, to);
+#endif
+  g->status.store(to, std::memory_order_relaxed);
+}
+// run()'s teardown only: a goroutine left in any state is discarded.
+inline void gstatus_discard(G* g) noexcept { g->status.store(GStatus::dead, std::memory_order_relaxed); }
+
+inline void set_pstatus(P* p, std::uint32_t to) noexcept {
+#if defined(GORO_DCHECK)
+  std::uint32_t cur = p->status.load(std::memory_order_relaxed);
+  if (!pstatus_valid(cur, to)) pstatus_bad(p, cur, to);
+#endif
+  p->status.store(to, std::memory_order_release);
+}
+inline bool cas_pstatus(P* p, std::uint32_t from, std::uint32_t to) noexcept {
+#if defined(GORO_DCHECK)
+  if (!pstatus_valid(from, to)) pstatus_bad(p, from, to);
+#endif
+  return p->status.compare_exchange_strong(from, to, std::memory_order_acq_rel);
+}
+
 inline void tick(P* p) noexcept { p->schedtick.store(p->schedtick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
 
 // Goroutine lifecycle (proc.cpp).

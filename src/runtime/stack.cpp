@@ -52,7 +52,7 @@ constexpr std::size_t kPoolWarmMax = 256, kTrimBatch = 4096;
 enum class GuardMode { unknown, madvise, mprotect };
 
 struct Pool {
-  Lock lock;
+  Lock lock{LockRank::stack_pool};
   std::size_t size = 0;            // stack size the pool serves
   std::vector<char*> free;         // warm stack lows (lock)
   std::vector<char*> cold;         // trimmed stack lows (lock)

@@ -54,7 +54,7 @@ void handoffp(P* p) noexcept {
     // gomaxprocs Ps): without work it goes back to the spare list.
     LockGuard l(sched.lock);
     p->m = nullptr;
-    p->status.store(kPIdle, std::memory_order_release);
+    set_pstatus(p, kPIdle);
     p->for_global = false;
     p->link = sched.spare_free;
     sched.spare_free = p;
@@ -87,8 +87,7 @@ bool lend_spare(bool for_global) noexcept {
     } else {
       int n = sched.nspare.load(std::memory_order_relaxed);
       if (n >= kMaxSpare) return false;
-      sp = new P;
-      sp->id = 1000 + n;
+      sp = new P(1000 + n);
       sp->spare = true;
       sched.allp[kMaxProcs + n] = sp;
       sched.nspare.store(n + 1, std::memory_order_release);  // publishes the entry to thieves
@@ -120,8 +119,7 @@ bool retake(std::int64_t now) noexcept {
     std::uint32_t st = p->status.load(std::memory_order_acquire);
     if (st == kPSyscall) {
       if (now - p->syscall_since.load(std::memory_order_relaxed) > kSyscallRetakeNs) {
-        std::uint32_t s = kPSyscall;
-        if (p->status.compare_exchange_strong(s, kPIdle, std::memory_order_acq_rel)) {
+        if (cas_pstatus(p, kPSyscall, kPIdle)) {
           handoffp(p);
           did = true;
         }
@@ -197,7 +195,7 @@ bool poll_network(std::int64_t now) noexcept {
   if (!list) return false;
   G* tail = list;
   for (G* g = list; g; g = g->schedlink) {
-    g->status.store(GStatus::runnable, std::memory_order_relaxed);
+    casgstatus(g, GStatus::waiting, GStatus::runnable);
     tail = g;
   }
   {
@@ -319,12 +317,12 @@ void blocking_run(void (*fn)(void*), void* arg) {
   // entersyscall
   P* p = m->p;
   g->reason = WaitReason::syscall;
-  g->status.store(GStatus::syscall, std::memory_order_relaxed);
+  casgstatus(g, GStatus::running, GStatus::syscall);
   sched.nexternal.fetch_add(1, std::memory_order_acq_rel);
   p->syscall_since.store(nanotime(), std::memory_order_relaxed);
   m->oldp = p;
   m->p = nullptr;
-  p->status.store(kPSyscall, std::memory_order_release);
+  set_pstatus(p, kPSyscall);
 
   run_on_thread_stack(m, g, fn, arg);
 
@@ -332,10 +330,10 @@ void blocking_run(void (*fn)(void*), void* arg) {
   sched.nexternal.fetch_sub(1, std::memory_order_acq_rel);
   p = m->oldp;
   m->oldp = nullptr;
-  std::uint32_t s = kPSyscall;
-  if (p->status.compare_exchange_strong(s, kPRunning, std::memory_order_acq_rel)) {
+  if (cas_pstatus(p, kPSyscall, kPRunning)) {
     m->p = p;
     p->m = m;
+    casgstatus(g, GStatus::syscall, GStatus::running);
   } else {
     P* np;
     {
@@ -345,10 +343,12 @@ void blocking_run(void (*fn)(void*), void* arg) {
     if (np) {
       m->p = np;
       np->m = m;
-      np->status.store(kPRunning, std::memory_order_release);
+      set_pstatus(np, kPRunning);
+      casgstatus(g, GStatus::syscall, GStatus::running);
     } else {
-      // No P: queue the goroutine and let this thread go idle.
-      g->status.store(GStatus::runnable, std::memory_order_relaxed);
+      // No P: queue the goroutine and let this thread go idle. The M that
+      // runs it again makes it running (execute).
+      casgstatus(g, GStatus::syscall, GStatus::runnable);
       m->after = &after_exitsyscall_park;
       m->after_g = g;
       m->after_arg = nullptr;
@@ -362,7 +362,6 @@ void blocking_run(void (*fn)(void*), void* arg) {
     }
   }
   g->reason = WaitReason::none;
-  g->status.store(GStatus::running, std::memory_order_relaxed);
 }
 
 }  // namespace goro::detail

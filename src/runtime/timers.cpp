@@ -23,6 +23,17 @@ namespace {
 
 void set_idx(std::vector<Timer*>& h, std::size_t i) { h[i]->idx = static_cast<int>(i); }
 
+// GORO_DCHECK: the heap order around slot i (its parent and its children),
+// checked where a sift ends.
+void heap_check([[maybe_unused]] const std::vector<Timer*>& h, [[maybe_unused]] std::size_t i) {
+#if defined(GORO_DCHECK)
+  GORO_DCHECK_THAT(h[i]->idx == static_cast<int>(i), "timer heap: idx out of date");
+  if (i > 0) GORO_DCHECK_THAT(h[(i - 1) / 4]->when <= h[i]->when, "timer heap: parent later than child");
+  for (std::size_t k = 4 * i + 1; k < 4 * i + 5 && k < h.size(); ++k)
+    GORO_DCHECK_THAT(h[i]->when <= h[k]->when, "timer heap: child earlier than parent");
+#endif
+}
+
 void sift_up(std::vector<Timer*>& h, std::size_t i) {
   Timer* t = h[i];
   while (i > 0) {
@@ -34,6 +45,7 @@ void sift_up(std::vector<Timer*>& h, std::size_t i) {
   }
   h[i] = t;
   set_idx(h, i);
+  heap_check(h, i);
 }
 
 void sift_down(std::vector<Timer*>& h, std::size_t i) {
@@ -52,14 +64,15 @@ void sift_down(std::vector<Timer*>& h, std::size_t i) {
   }
   h[i] = t;
   set_idx(h, i);
+  heap_check(h, i);
 }
 
-void update_timer0(P* p) {
+void update_timer0(P* p) GORO_REQUIRES(p->timers_lock) {
   p->timer0_when.store(p->timers.empty() ? 0 : p->timers[0]->when, std::memory_order_release);
 }
 
-// Removes h[i] (timers_lock held).
-void heap_remove(P* p, std::size_t i) {
+// Removes h[i].
+void heap_remove(P* p, std::size_t i) GORO_REQUIRES(p->timers_lock) {
   auto& h = p->timers;
   Timer* t = h[i];
   Timer* last = h.back();
@@ -76,8 +89,10 @@ void heap_remove(P* p, std::size_t i) {
   t->p.store(nullptr, std::memory_order_relaxed);
 }
 
-// Locks the heap that holds t, if any; returns it (locked) or null.
-P* lock_owner(Timer* t) {
+// Locks the heap that holds t, if any; returns it (locked) or null. The
+// analysis cannot express "returns p with p->timers_lock held": the caller
+// says so with held_by_construction (thread_safety.hpp, escape 2).
+P* lock_owner(Timer* t) GORO_NO_THREAD_SAFETY_ANALYSIS {
   for (;;) {
     P* p = t->p.load(std::memory_order_acquire);
     if (!p) return nullptr;
@@ -117,6 +132,7 @@ bool timer_del(Timer* t) {
     ++t->seq;
     return false;
   }
+  held_by_construction(p->timers_lock);  // lock_owner
   heap_remove(p, static_cast<std::size_t>(t->idx));
   ++t->seq;
   update_timer0(p);

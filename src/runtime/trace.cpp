@@ -61,7 +61,7 @@ struct TraceEvent {
 };
 
 struct TraceBuf {
-  Lock lock;
+  Lock lock{LockRank::trace_buf};
   std::uint64_t gen = 0;
   std::vector<TraceEvent> ev;
 };

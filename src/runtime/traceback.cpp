@@ -186,7 +186,7 @@ _Unwind_Reason_Code collect(struct _Unwind_Context* ctx, void* arg) {
 void append_parked_stack(std::string& out, G* g) {
   if (!g->sp || !g->stack_lo) return;
 #if defined(GORO_HAVE_LIBDW)
-  static Lock session_lock;
+  static Lock session_lock{LockRank::session};
   LockGuard l(session_lock);
   Session s;
   s.dwfl = open_self();

@@ -56,14 +56,14 @@ constexpr int kFiberQuarantine = 64;
 constexpr int kFiberPoolMax = 128;
 
 struct Quarantine {
-  Lock lock;
+  Lock lock{LockRank::tsan_held};
   G* ring[kQuarantine];
   int head = 0;  // oldest
   int count = 0;
 };
 
 struct FiberPool {
-  Lock lock;
+  Lock lock{LockRank::tsan_pool};
   void* ring[kFiberPoolMax];
   int head = 0;  // oldest
   int count = 0;

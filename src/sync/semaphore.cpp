@@ -22,7 +22,7 @@ namespace {
 struct CtxWaiter : Waiter {
   chan<std::monostate> ready = make_chan<std::monostate>();
   std::atomic<int> refs{2};
-  std::atomic<std::uint32_t>* lock = nullptr;  // the semaphore's
+  detail::lock_word* lock = nullptr;  // the semaphore's
   WaitQueue* queue = nullptr;
 };
 

@@ -23,7 +23,7 @@ using rt::nanotime;
 struct timer_state {
   rt::Timer t;
   std::atomic<int> refs{1};
-  rt::Lock mu;
+  rt::Lock mu{rt::LockRank::timer_state};
   timer_kind kind = timer_kind::once;
   chan_core* ch = nullptr;  // once / ticker: capacity 1
   std::function<void()> fn;

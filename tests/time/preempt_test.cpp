@@ -123,6 +123,7 @@ TEST(Preemption, ChannelOperationsThatNeverBlockArePreemptionPoints) {
               loop.send(1);
               n += *loop.recv();
             }
+            EXPECT_GT(n, 0);
             wg.done();
           });
           started.recv();  // resumes only when the loop is preempted (or on a spare processor)

@@ -5,6 +5,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include <goro/thread_annotations.hpp>
+
 #if defined(__SANITIZE_THREAD__) || defined(GORO_TSAN)  // GORO_TSAN: the runtime's own sources
 #define GORO_DETAIL_TSAN 1
 #elif defined(__has_feature)
@@ -37,15 +39,18 @@ struct wait_list {
   void* tail = nullptr;
 };
 
-// A lock word for the runtime's short critical sections (rt::Lock protocol).
-using lock_word = std::atomic<std::uint32_t>;
+// A lock word for the runtime's short critical sections (rt::Lock protocol):
+// a thread-safety capability, so that what it guards is checked by Clang.
+struct GORO_CAPABILITY("mutex") lock_word : std::atomic<std::uint32_t> {
+  using std::atomic<std::uint32_t>::atomic;
+};
 
 // A counting semaphore with a FIFO of waiters (Go's runtime sema): the unit
 // released goes straight to the first waiter.
 struct sema {
   lock_word lock{0};
-  std::uint32_t count = 0;
-  wait_list waiters;
+  std::uint32_t count GORO_GUARDED_BY(lock) = 0;
+  wait_list waiters GORO_GUARDED_BY(lock);
 };
 
 }  // namespace goro::detail
