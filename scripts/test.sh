@@ -3,7 +3,9 @@
 # check CI runs, in this order:
 #
 #   release          release preset: build, ctest
-#   tsan             tsan preset (-fsanitize=thread): build, ctest
+#   tsan-clang       tsan-clang preset (Clang 14, -fsanitize=thread, the thread-safety
+#                    analysis with -Werror=thread-safety on goro's targets): build, ctest
+#   tsan             tsan preset (GCC 12, -fsanitize=thread): build, ctest
 #   asan             asan preset (-fsanitize=address,undefined): build, ctest
 #   debug            debug preset (-O0, GORO_DCHECK: lock ranks, status transitions,
 #                    queue and heap invariants checked): build, ctest
@@ -33,7 +35,7 @@ root=$PWD
 jobs=$(nproc)
 export CTEST_PARALLEL_LEVEL=${CTEST_PARALLEL_LEVEL:-2}
 
-default_steps=(release tsan asan debug install add_subdirectory aarch64)
+default_steps=(release tsan-clang tsan asan debug install add_subdirectory aarch64)
 all_steps=("${default_steps[@]}" clang)
 read -r -a steps <<<"${GORO_TEST_STEPS:-${default_steps[*]}}"
 for s in "${steps[@]}"; do
@@ -71,6 +73,7 @@ consumer() {
 
 step_release() { preset release; }
 step_tsan() { preset tsan; }
+step_tsan-clang() { preset tsan-clang; }
 step_asan() { preset asan; }
 step_debug() { preset debug; }
 
