@@ -18,6 +18,7 @@ packages=(
   libdw-dev                            # stack symbolization in goroutine dumps
   g++-aarch64-linux-gnu                # aarch64 cross-compile check
   qemu-user                            # runs the aarch64 consumer (qemu-aarch64)
+  curl wrk python3                     # goro::http's tests drive the server with real clients
 )
 
 missing=()

@@ -1,0 +1,347 @@
+// src/http/response.cpp — the server's response_writer.
+//
+// The body is buffered until it passes kBufferBeforeChunking bytes or the
+// handler flushes. A response whose handler returned with the whole body
+// in the buffer goes out in one write with a Content-Length (Go's
+// chunkWriter does the same); otherwise the head goes out as soon as the
+// buffer overflows, with the handler's own Content-Length if it set one,
+// else chunked for HTTP/1.1 and delimited by the connection's close for
+// HTTP/1.0.
+#include <cstdio>
+#include <ctime>
+
+#include "goro/panic.hpp"
+#include "http/parse.hpp"
+#include "http/server_impl.hpp"
+
+namespace goro::http::detail {
+
+namespace {
+
+constexpr std::size_t kBufferBeforeChunking = 4096;  // Go's bufferBeforeChunkingSize is 2048; its bufio is 4096
+
+bool body_allowed_for_status(int s) noexcept { return !(s >= 100 && s < 200) && s != 204 && s != 304; }
+
+void append_uint(std::string& out, std::uint64_t v) {
+  char tmp[24];
+  int n = std::snprintf(tmp, sizeof tmp, "%llu", static_cast<unsigned long long>(v));
+  out.append(tmp, static_cast<std::size_t>(n));
+}
+
+void append_hex(std::string& out, std::uint64_t v) {
+  char tmp[24];
+  int n = std::snprintf(tmp, sizeof tmp, "%llx", static_cast<unsigned long long>(v));
+  out.append(tmp, static_cast<std::size_t>(n));
+}
+
+// A field value with CR and LF replaced by spaces (no response splitting;
+// Go's headerNewlineToSpace).
+void append_value(std::string& out, std::string_view v) {
+  for (char ch : v) out.push_back(ch == '\r' || ch == '\n' ? ' ' : ch);
+}
+
+bool ascii_iequal(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
+    if (x != y) return false;
+  }
+  return true;
+}
+
+bool has_token(std::string_view list, std::string_view token) noexcept {
+  while (!list.empty()) {
+    std::size_t comma = list.find(',');
+    std::string_view e = list.substr(0, comma);
+    while (!e.empty() && (e.front() == ' ' || e.front() == '\t')) e.remove_prefix(1);
+    while (!e.empty() && (e.back() == ' ' || e.back() == '\t')) e.remove_suffix(1);
+    if (ascii_iequal(e, token)) return true;
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string_view http_date() noexcept {
+  // One formatting per second per thread. The cache is read and written
+  // with no park in between, so a goroutine's migration cannot split it.
+  struct cache {
+    std::time_t sec = 0;
+    char text[64] = {};
+  };
+  static thread_local cache tc;
+  std::time_t now = std::time(nullptr);
+  if (now != tc.sec) {
+    static constexpr const char* days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static constexpr const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    std::snprintf(tc.text, sizeof tc.text, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
+                  months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    tc.sec = now;
+  }
+  return {tc.text, 29};
+}
+
+std::string_view detect_content_type(std::string_view d) noexcept {
+  // A subset of Go's sniff.go (mimesniff): the signatures servers meet most.
+  std::string_view s = d.substr(0, 512);
+  std::size_t i = 0;
+  while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r' || s[i] == '\f')) ++i;
+  std::string_view t = s.substr(i);
+  auto starts_ci = [&t](std::string_view p) {
+    if (t.size() < p.size() + 1) return false;
+    if (!ascii_iequal(t.substr(0, p.size()), p)) return false;
+    char end = t[p.size()];
+    return end == ' ' || end == '>';  // Go: the tag-terminating byte
+  };
+  static constexpr std::string_view html_tags[] = {"<!DOCTYPE HTML", "<HTML", "<HEAD", "<SCRIPT", "<IFRAME", "<H1",
+                                                   "<DIV", "<FONT", "<TABLE", "<A", "<STYLE", "<TITLE", "<B",
+                                                   "<BODY", "<BR", "<P", "<!--"};
+  for (auto tag : html_tags)
+    if (starts_ci(tag)) return "text/html; charset=utf-8";
+  if (t.substr(0, 5) == "<?xml") return "text/xml; charset=utf-8";
+  if (s.substr(0, 5) == "%PDF-") return "application/pdf";
+  if (s.substr(0, 8) == "\x89PNG\r\n\x1a\n") return "image/png";
+  if (s.substr(0, 6) == "GIF87a" || s.substr(0, 6) == "GIF89a") return "image/gif";
+  if (s.substr(0, 3) == "\xff\xd8\xff") return "image/jpeg";
+  if (s.substr(0, 3) == "\x1f\x8b\x08") return "application/x-gzip";
+  if (s.substr(0, 4) == "PK\x03\x04") return "application/zip";
+  for (unsigned char c : s)
+    if (c <= 0x08 || c == 0x0b || (c >= 0x0e && c <= 0x1a) || (c >= 0x1c && c <= 0x1f))
+      return "application/octet-stream";
+  return "text/plain; charset=utf-8";
+}
+
+void conn_writer::reset(const request& r, bool keep_alive) noexcept {
+  header_.clear();
+  out_.clear();
+  body_.clear();
+  status_ = 0;
+  is_head_ = r.method == "HEAD";
+  http10_ = r.proto_minor == 0;
+  keep_alive_ = keep_alive;
+  head_sent_ = false;
+  chunking_ = false;
+  failed_ = false;
+  declared_length_ = -1;
+  written_ = 0;
+}
+
+bool conn_writer::body_allowed() const noexcept { return body_allowed_for_status(status_); }
+
+void conn_writer::write_header(int code) {
+  if (head_sent_ || status_ != 0) {
+    std::fprintf(stderr, "http: superfluous response.WriteHeader call (status %d)\n", code);
+    return;
+  }
+  if (code < 100 || code > 999) throw panic_error("invalid WriteHeader code " + std::to_string(code));
+  if (code < 200 && code != 101) {
+    // An informational response goes out at once, with the header as it is.
+    out_.assign("HTTP/1.1 ");
+    append_uint(out_, static_cast<unsigned>(code));
+    out_.push_back(' ');
+    out_.append(status_text(code));
+    out_.append("\r\n");
+    for (const auto& [k, v] : header_) {
+      if (!is_token(k)) continue;
+      out_.append(k).append(": ");
+      append_value(out_, v);
+      out_.append("\r\n");
+    }
+    out_.append("\r\n");
+    send(out_);
+    out_.clear();
+    return;
+  }
+  status_ = code;
+  std::string_view cl = header_.get("Content-Length");
+  if (!cl.empty()) {
+    std::int64_t n = parse_content_length(cl);
+    if (n >= 0) {
+      declared_length_ = n;
+    } else {
+      std::fprintf(stderr, "http: invalid Content-Length of \"%.*s\"\n", static_cast<int>(cl.size()), cl.data());
+      header_.del("Content-Length");
+    }
+  }
+}
+
+bool conn_writer::send(std::string_view a, std::string_view b) noexcept {
+  if (failed_) return false;
+  std::error_code ec;
+  if (!a.empty()) c_.c.write(a, ec);
+  if (!ec && !b.empty()) c_.c.write(b, ec);
+  if (ec) {
+    failed_ = true;
+    keep_alive_ = false;
+    return false;
+  }
+  return true;
+}
+
+void conn_writer::send_head(bool final_body_known, std::string_view sniff) {
+  bool has_cl = declared_length_ >= 0;
+  bool te_chunked = false;
+  const bool allowed = body_allowed();
+
+  if (has_token(header_.get("Connection"), "close")) keep_alive_ = false;
+  if (c_.srv->in_shutdown()) keep_alive_ = false;  // Go: no keep-alive once shutting down
+  if (allowed && !has_cl) {
+    if (final_body_known) {
+      if (!(is_head_ && written_ == 0)) {
+        declared_length_ = written_;
+        has_cl = true;
+      }
+    } else if (http10_) {
+      keep_alive_ = false;  // the close ends the body
+    } else {
+      te_chunked = true;
+      chunking_ = !is_head_;
+    }
+  }
+  if (http10_ && !has_cl && keep_alive_ && allowed) keep_alive_ = false;
+
+  out_.assign("HTTP/1.1 ");
+  append_uint(out_, static_cast<unsigned>(status_));
+  out_.push_back(' ');
+  std::string_view text = status_text(status_);
+  out_.append(text.empty() ? std::string_view("status code") : text);
+  out_.append("\r\n");
+  for (const auto& [k, v] : header_) {
+    if (!is_token(k)) continue;
+    if (!allowed && (k == "Content-Length" || k == "Transfer-Encoding")) continue;
+    if (te_chunked && k == "Transfer-Encoding") continue;
+    out_.append(k).append(": ");
+    append_value(out_, v);
+    out_.append("\r\n");
+  }
+  if (allowed && has_cl && !header_.has("Content-Length")) {
+    out_.append("Content-Length: ");
+    append_uint(out_, static_cast<std::uint64_t>(declared_length_));
+    out_.append("\r\n");
+  }
+  if (allowed && written_ > 0 && !header_.has("Content-Type") && !sniff.empty()) {
+    out_.append("Content-Type: ").append(detect_content_type(sniff)).append("\r\n");
+  }
+  if (!header_.has("Date")) out_.append("Date: ").append(http_date()).append("\r\n");
+  if (te_chunked) out_.append("Transfer-Encoding: chunked\r\n");
+  if (!keep_alive_) {
+    if (!has_token(header_.get("Connection"), "close")) out_.append("Connection: close\r\n");
+  } else if (http10_) {
+    out_.append("Connection: keep-alive\r\n");
+  }
+  out_.append("\r\n");
+  head_sent_ = true;
+}
+
+std::size_t conn_writer::write(std::span<const std::byte> b, std::error_code& ec) {
+  ec.clear();
+  if (failed_) {
+    ec = goro::errc::closed;
+    return 0;
+  }
+  if (status_ == 0) write_header(200);
+  if (!body_allowed()) {
+    ec = std::make_error_code(std::errc::operation_not_permitted);  // Go: http.ErrBodyNotAllowed
+    return 0;
+  }
+  if (declared_length_ >= 0 && written_ + static_cast<std::int64_t>(b.size()) > declared_length_) {
+    ec = std::make_error_code(std::errc::message_size);  // Go: http.ErrContentLength
+    return 0;
+  }
+  std::string_view data(reinterpret_cast<const char*>(b.data()), b.size());
+  written_ += static_cast<std::int64_t>(b.size());
+  if (is_head_) {
+    if (!head_sent_ && written_ > static_cast<std::int64_t>(kBufferBeforeChunking)) {
+      send_head(false, {});
+      send(out_);
+      out_.clear();
+    }
+    return b.size();
+  }
+  if (!head_sent_) {
+    if (body_.size() + data.size() <= kBufferBeforeChunking) {
+      body_.append(data);
+      return b.size();
+    }
+    // Overflow: the head goes now, with what was buffered.
+    send_head(false, body_.empty() ? data : std::string_view(body_));
+    if (!body_.empty()) {
+      if (chunking_) {
+        append_hex(out_, body_.size());
+        out_.append("\r\n").append(body_).append("\r\n");
+      } else {
+        out_.append(body_);
+      }
+      body_.clear();
+    }
+    bool ok = send(out_);
+    out_.clear();
+    if (!ok) {
+      ec = goro::errc::closed;
+      return 0;
+    }
+  }
+  if (chunking_) {
+    out_.clear();
+    append_hex(out_, data.size());
+    out_.append("\r\n");
+    if (data.size() <= 65536) {
+      out_.append(data).append("\r\n");
+      send(out_);
+    } else {
+      send(out_, data);
+      send("\r\n");
+    }
+    out_.clear();
+  } else {
+    send(data);
+  }
+  if (failed_) {
+    ec = goro::errc::closed;
+    return 0;
+  }
+  return b.size();
+}
+
+void conn_writer::flush() {
+  if (failed_) return;
+  if (status_ == 0) write_header(200);
+  if (head_sent_) return;  // nothing is buffered once the head is out
+  send_head(false, body_);
+  if (!body_.empty() && body_allowed() && !is_head_) {
+    if (chunking_) {
+      append_hex(out_, body_.size());
+      out_.append("\r\n").append(body_).append("\r\n");
+    } else {
+      out_.append(body_);
+    }
+  }
+  body_.clear();
+  send(out_);
+  out_.clear();
+}
+
+bool conn_writer::finish() {
+  if (failed_) return false;
+  if (status_ == 0) write_header(200);
+  if (!head_sent_) {
+    send_head(true, body_);
+    if (body_allowed() && !is_head_) out_.append(body_);
+    send(out_);
+  } else if (chunking_) {
+    send("0\r\n\r\n");
+  }
+  out_.clear();
+  body_.clear();
+  if (declared_length_ >= 0 && written_ != declared_length_ && body_allowed() && !is_head_) keep_alive_ = false;
+  return !failed_;
+}
+
+}  // namespace goro::http::detail
