@@ -66,6 +66,8 @@ bool quit_channel_main();
 bool ctx_done_main();
 bool context_cancel_main();
 bool graceful_shutdown_main();
+// The seed's server as it is: serves on addr until SIGINT or SIGTERM (goro-demo --serve).
+bool graceful_shutdown_serve(const char* addr);
 bool leak_detection_main();
 bool deadlock_main();
 bool error_channel_main();

@@ -4,6 +4,9 @@
 //   goro-demo              runs them all, in the order below
 //   goro-demo NAME...      runs only those (e.g. `goro-demo skynet`)
 //   goro-demo --list       lists them with the seed each comes from
+//   goro-demo --serve [ADDR]  the seeds' HTTP server with graceful shutdown,
+//                          as written (default ":8080"): serves until
+//                          Ctrl+C / SIGTERM (scripts/demo.sh drives it with curl)
 //
 // Each program runs as goroutine 1 of its own goro::run, as a Go program's
 // main does: goroutines it leaves behind are discarded when it returns. Each
@@ -62,7 +65,7 @@ constexpr program programs[] = {
   {"quit_channel",      "shutdown signal: close(quit)",                  "seed 001: Keeping Things Clean & Tidy (shutdown signals)",demo::quit_channel_main},
   {"ctx_done",          "stop a goroutine with context cancellation",    "seed 000: Goroutine Leaks, How do I stop a goroutine?",   demo::ctx_done_main},
   {"context_cancel",    "goodWorker checks ctx.Done()",                  "seed 002: Context Cancellation Ignored",                   demo::context_cancel_main},
-  {"graceful_shutdown", "worker pool with graceful shutdown",            "seed 001: Real-World Example: HTTP Server with Graceful Shutdown",demo::graceful_shutdown_main},
+  {"graceful_shutdown", "HTTP server + worker pool, graceful shutdown",          "seed 001: Real-World Example: HTTP Server with Graceful Shutdown",demo::graceful_shutdown_main},
   {"leak_detection",    "TestNoLeaks catches leak()",                    "seed 002: Goroutine Leaks",                               demo::leak_detection_main},
   {"deadlock",          "the runtime detects all goroutines asleep",     "seed 002: Channel Deadlocks",                             demo::deadlock_main},
   {"error_channel",     "collect errors over a channel",                 "seed 000: Step 3: Launch Goroutines and Handle Errors",   demo::error_channel_main},
@@ -166,6 +169,12 @@ int main(int argc, char** argv) {
   // Line-buffered even into a pipe, so that a stuck program shows where.
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   if (argc == 3 && std::strcmp(argv[1], "--deadlock-child") == 0) return demo::deadlock_child(argv[2]);
+  if (argc >= 2 && std::strcmp(argv[1], "--serve") == 0) {
+    const char* addr = argc >= 3 ? argv[2] : ":8080";
+    bool ok = false;
+    const int rc = goro::run([&] { ok = demo::graceful_shutdown_serve(addr); });
+    return ok && rc == 0 ? 0 : 1;
+  }
 
   std::vector<const program*> selected;
   for (int i = 1; i < argc; ++i) {
@@ -175,7 +184,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (a == "--help" || a == "-h") {
-      std::printf("usage: goro-demo [--list] [NAME...]\n");
+      std::printf("usage: goro-demo [--list] [NAME...]\n       goro-demo --serve [ADDR]\n");
       return 0;
     }
     const program* found = nullptr;

@@ -8,6 +8,7 @@
 // else chunked for HTTP/1.1 and delimited by the connection's close for
 // HTTP/1.0.
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
 #include "goro/panic.hpp"
@@ -66,26 +67,48 @@ bool has_token(std::string_view list, std::string_view token) noexcept {
 
 }  // namespace
 
-std::string_view http_date() noexcept {
-  // One formatting per second per thread. The cache is read and written
-  // with no park in between, so a goroutine's migration cannot split it.
-  struct cache {
-    std::time_t sec = 0;
-    char text[64] = {};
+void append_http_date(std::string& out) {
+  // Formatted on every call: pure arithmetic (Howard Hinnant's
+  // civil_from_days), no gmtime_r, no snprintf, no cache. A per-thread cache
+  // would be shared by every goroutine that runs on the thread, which
+  // ThreadSanitizer (a fiber per goroutine) rightly calls a race.
+  static constexpr char days[] = "ThuFriSatSunMonTueWed";  // 1970-01-01 was a Thursday
+  static constexpr char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+  const std::int64_t t = static_cast<std::int64_t>(std::time(nullptr));
+  std::int64_t z = t / 86400;
+  const std::int64_t secs = t % 86400;
+  const int wday = static_cast<int>(z % 7);
+  z += 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const std::int64_t doe = z - era * 146097;
+  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const std::int64_t mp = (5 * doy + 2) / 153;
+  const int d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  const int m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  const int y = static_cast<int>(yoe + era * 400 + (m <= 2 ? 1 : 0));
+  char b[29];
+  auto two = [](char* p, int v) {
+    p[0] = static_cast<char>('0' + v / 10);
+    p[1] = static_cast<char>('0' + v % 10);
   };
-  static thread_local cache tc;
-  std::time_t now = std::time(nullptr);
-  if (now != tc.sec) {
-    static constexpr const char* days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-    static constexpr const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    std::snprintf(tc.text, sizeof tc.text, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
-                  months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-    tc.sec = now;
-  }
-  return {tc.text, 29};
+  std::memcpy(b, days + 3 * wday, 3);
+  b[3] = ',';
+  b[4] = ' ';
+  two(b + 5, d);
+  b[7] = ' ';
+  std::memcpy(b + 8, months + 3 * (m - 1), 3);
+  b[11] = ' ';
+  two(b + 12, y / 100);
+  two(b + 14, y % 100);
+  b[16] = ' ';
+  two(b + 17, static_cast<int>(secs / 3600));
+  b[19] = ':';
+  two(b + 20, static_cast<int>(secs / 60 % 60));
+  b[22] = ':';
+  two(b + 23, static_cast<int>(secs % 60));
+  std::memcpy(b + 25, " GMT", 4);
+  out.append(b, 29);
 }
 
 std::string_view detect_content_type(std::string_view d) noexcept {
@@ -229,7 +252,11 @@ void conn_writer::send_head(bool final_body_known, std::string_view sniff) {
   if (allowed && written_ > 0 && !header_.has("Content-Type") && !sniff.empty()) {
     out_.append("Content-Type: ").append(detect_content_type(sniff)).append("\r\n");
   }
-  if (!header_.has("Date")) out_.append("Date: ").append(http_date()).append("\r\n");
+  if (!header_.has("Date")) {
+    out_.append("Date: ");
+    append_http_date(out_);
+    out_.append("\r\n");
+  }
   if (te_chunked) out_.append("Transfer-Encoding: chunked\r\n");
   if (!keep_alive_) {
     if (!has_token(header_.get("Connection"), "close")) out_.append("Connection: close\r\n");

@@ -144,8 +144,8 @@ void serve_conn(std::unique_ptr<conn_state> c);
 // then the connection is closed.
 void reply_error_and_close(conn_state& c, int status, std::string_view reason);
 
-// The Date header's value for now ("Mon, 02 Jan 2006 15:04:05 GMT").
-std::string_view http_date() noexcept;
+// Appends the Date header's value for now ("Mon, 02 Jan 2006 15:04:05 GMT").
+void append_http_date(std::string& out);
 // http.DetectContentType for the start of a body (a subset: HTML, XML,
 // images, PDF, archives; else text or binary).
 std::string_view detect_content_type(std::string_view data) noexcept;

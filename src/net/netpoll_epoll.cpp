@@ -4,6 +4,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <ctime>
 #include <mutex>
@@ -18,6 +19,8 @@ int breakfd = -1;  // likewise
 std::atomic<bool> inited{false};
 std::once_flag init_once;
 std::atomic<bool> breaking{false};
+// Set when epoll_pwait2 is missing (ENOSYS): epoll_wait from then on.
+std::atomic<bool> no_pwait2{false};
 }  // namespace
 
 bool netpoll_inited() noexcept { return inited.load(std::memory_order_acquire); }
@@ -69,7 +72,21 @@ G* netpoll(std::int64_t delay_ns, int* n) noexcept {
     ts.tv_nsec = delay_ns % 1'000'000'000;
     tsp = &ts;
   }
-  int k = epoll_pwait2(epfd, events, 128, tsp, nullptr);
+  int k = -1;
+  if (!no_pwait2.load(std::memory_order_relaxed)) {
+    k = epoll_pwait2(epfd, events, 128, tsp, nullptr);
+    if (k < 0 && errno == ENOSYS) no_pwait2.store(true, std::memory_order_relaxed);
+  }
+  if (no_pwait2.load(std::memory_order_relaxed)) {
+    // Kernels before 5.11 and qemu-user have no epoll_pwait2: epoll_wait
+    // takes milliseconds; a shorter wait rounds up to 1 ms, as Go's netpoll.
+    int ms = delay_ns < 0 ? -1
+             : delay_ns == 0 ? 0
+             : delay_ns < 1'000'000 ? 1
+             : delay_ns < 1'000'000'000'000'000 ? static_cast<int>(std::min<std::int64_t>(delay_ns / 1'000'000, INT32_MAX))
+                                               : 1'000'000'000;
+    k = epoll_wait(epfd, events, 128, ms);
+  }
   sched.lastpoll.store(nanotime(), std::memory_order_relaxed);
   if (k < 0) return nullptr;  // EINTR: the caller loops
   G* list = nullptr;

@@ -8,6 +8,7 @@
 #include <goro/http.hpp>
 #include <gtest/gtest.h>
 
+#include <charconv>
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -71,7 +72,10 @@ class client {
     std::size_t nl = head.find("\r\n");
     std::string_view line = head.substr(0, nl);
     r.proto = std::string(line.substr(0, line.find(' ')));
-    r.status = std::stoi(std::string(line.substr(line.find(' ') + 1, 3)));
+    // (from_chars, not stoi: stoi saves errno, a per-thread variable that
+    // every goroutine on a thread shares, which ThreadSanitizer reports.)
+    std::string_view code = line.substr(line.find(' ') + 1, 3);
+    std::from_chars(code.data(), code.data() + code.size(), r.status);
     std::string_view rest = nl == std::string_view::npos ? std::string_view() : head.substr(nl + 2);
     while (!rest.empty()) {
       std::size_t e = rest.find("\r\n");
@@ -91,7 +95,8 @@ class client {
         std::size_t le;
         while ((le = buf_.find("\r\n")) == std::string::npos)
           if (!more()) return std::nullopt;
-        std::size_t n = std::stoul(buf_.substr(0, le), nullptr, 16);
+        std::size_t n = 0;
+        std::from_chars(buf_.data(), buf_.data() + le, n, 16);
         buf_.erase(0, le + 2);
         while (buf_.size() < n + 2)
           if (!more()) return std::nullopt;
@@ -102,7 +107,9 @@ class client {
       return r;
     }
     if (r.has("Content-Length")) {
-      std::size_t n = std::stoul(r.get("Content-Length"));
+      std::size_t n = 0;
+      std::string cl = r.get("Content-Length");
+      std::from_chars(cl.data(), cl.data() + cl.size(), n);
       while (buf_.size() < n)
         if (!more()) return std::nullopt;
       r.body = buf_.substr(0, n);

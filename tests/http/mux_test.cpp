@@ -7,9 +7,11 @@
 #include <goro/http.hpp>
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <stdexcept>
 #include <string>
 
+#include "http/server_impl.hpp"
 #include "http/url.hpp"
 
 namespace {
@@ -247,6 +249,22 @@ TEST(Header, CanonicalKeysAndMultipleValues) {
   std::vector<std::string> keys;
   for (const auto& [k, v] : h) keys.push_back(k);
   EXPECT_EQ(keys, std::vector<std::string>{"X-Forwarded-For"});
+}
+
+TEST(Helpers, DateIsImfFixdateInGmt) {
+  for (int tries = 0; tries < 5; ++tries) {
+    std::time_t before = std::time(nullptr);
+    std::string got;
+    goro::http::detail::append_http_date(got);
+    std::time_t after = std::time(nullptr);
+    if (before != after) continue;  // a second boundary in between
+    std::tm tm{};
+    gmtime_r(&before, &tm);
+    char want[64];
+    std::strftime(want, sizeof want, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    EXPECT_EQ(got, want);
+    return;
+  }
 }
 
 }  // namespace

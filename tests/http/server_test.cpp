@@ -47,7 +47,7 @@ TEST(Server, KeepAliveServesSeveralRequestsOnOneConnection) {
 TEST(Server, PipelinedRequestsAreAnsweredInOrder) {
   // The first handler is the slowest: the answers still come in order.
   http::handler h = [](http::response_writer& w, http::request& r) {
-    int n = std::stoi(std::string(r.url.path.substr(1)));
+    int n = r.url.path[1] - '0';
     goro::sleep(std::chrono::milliseconds(3 * (5 - n)));
     w.write("answer " + std::to_string(n));
   };
@@ -257,7 +257,7 @@ TEST(Server, NoBodyStatusesCarryNoBody) {
       c.send(get_request(p));
       auto r = c.next();
       ASSERT_TRUE(r);
-      EXPECT_EQ(r->status, std::stoi(p + 1));
+      EXPECT_EQ(r->status, p[1] == '2' ? 204 : 304);
       EXPECT_FALSE(r->has("Content-Length"));
       EXPECT_FALSE(r->has("Transfer-Encoding"));
     }
