@@ -235,6 +235,13 @@ handler strip_prefix(std::string prefix, handler h);
 handler max_bytes_handler(handler h, std::int64_t n);
 // http.NotFoundHandler.
 handler not_found_handler();
+// http.TimeoutHandler: runs h in its own goroutine with r.context() ending
+// after d. If h returns in time, what it wrote is sent; otherwise the answer
+// is 503 with msg (Go's "<html>...Timeout..." page when msg is empty), h's
+// writes fail with errc::handler_timeout, and h's context is cancelled. The
+// 503 goes out complete at once; the connection is then held (not reused)
+// until h has returned, since h may still be using the request.
+handler timeout_handler(handler h, std::chrono::nanoseconds d, std::string msg);
 
 // ---------------------------------------------------------------------------
 // serve_mux — http.ServeMux with Go 1.22's patterns:

@@ -14,7 +14,6 @@ namespace goro::http::detail {
 
 namespace {
 
-constexpr std::size_t kInitialBuffer = 4096;
 // Go's maxPostHandlerReadBytes: what the server reads of a body the
 // handler left unread, to keep the connection; more than this closes it.
 constexpr std::size_t kMaxPostHandlerRead = 256 << 10;
@@ -57,6 +56,9 @@ bool build_request(conn_state& c, request& r) {
       r.content_length = -1;
       r.transfer_encoding.assign(1, "chunked");
       break;
+    case body_kind::until_close:  // never for a request
+      r.content_length = -1;
+      break;
   }
   r.close = h.close;
   r.remote_addr = c.remote;
@@ -94,120 +96,26 @@ conn_state::conn_state(std::shared_ptr<server::state> s, net::conn cn)
 
 conn_state::~conn_state() { cancel(); }
 
-std::size_t conn_state::fill(std::size_t limit, std::error_code& ec) noexcept {
-  if (r == w) r = w = 0;
-  if (!buf) {
-    cap = kInitialBuffer;
-    buf.reset(new char[cap]);
-  }
-  if (w == cap) {
-    if (r > 0) {
-      std::memmove(buf.get(), buf.get() + r, w - r);
-      w -= r;
-      r = 0;
-    } else if (cap < limit) {
-      std::size_t ncap = cap * 2 < limit ? cap * 2 : limit;
-      std::unique_ptr<char[]> nb(new char[ncap]);
-      std::memcpy(nb.get(), buf.get(), w);
-      buf = std::move(nb);
-      cap = ncap;
-    } else {
-      ec = std::make_error_code(std::errc::no_buffer_space);
-      return 0;
-    }
-  }
-  std::size_t n = c.read(std::span<std::byte>(reinterpret_cast<std::byte*>(buf.get() + w), cap - w), ec);
-  w += n;
-  return n;
-}
-
 // ---------------------------------------------------------------------------
 // conn_body
 
 void conn_body::reset(const request_head& h, bool expect_continue) noexcept {
-  kind_ = h.body;
-  remaining_ = h.body == body_kind::length ? h.content_length : 0;
-  chunked_ = chunked_decoder(c_.srv->max_header_bytes);
-  done_ = h.body == body_kind::none;
-  broken_ = false;
-  expect_continue_ = expect_continue && !done_;
+  r_.reset(h.body, h.content_length, c_.srv->max_header_bytes);
+  expect_continue_ = expect_continue && !r_.done();
 }
 
 std::size_t conn_body::read(std::span<std::byte> out, std::error_code& ec) noexcept {
-  ec.clear();
-  if (done_ || out.empty()) return 0;
-  if (broken_) {
-    ec = make_error_code(errc::malformed_body);
-    return 0;
-  }
-  if (expect_continue_) {
+  if (expect_continue_ && !out.empty()) {
     expect_continue_ = false;
     if (!c_.writer.head_sent()) {
       std::error_code wec;
       c_.c.write(std::string_view("HTTP/1.1 100 Continue\r\n\r\n"), wec);
     }
   }
-  if (kind_ == body_kind::length) {
-    std::size_t want = out.size();
-    if (static_cast<std::uint64_t>(want) > static_cast<std::uint64_t>(remaining_))
-      want = static_cast<std::size_t>(remaining_);
-    std::size_t n;
-    if (c_.r < c_.w) {
-      n = std::min(want, c_.w - c_.r);
-      std::memcpy(out.data(), c_.buf.get() + c_.r, n);
-      c_.r += n;
-    } else {
-      n = c_.c.read(out.first(want), ec);
-      if (n == 0) {
-        broken_ = true;
-        if (!ec) ec = std::make_error_code(std::errc::connection_aborted);  // io.ErrUnexpectedEOF
-        return 0;
-      }
-    }
-    remaining_ -= static_cast<std::int64_t>(n);
-    if (remaining_ == 0) done_ = true;
-    return n;
-  }
-  // chunked
-  for (;;) {
-    std::size_t used = 0;
-    std::string_view data;
-    auto st = chunked_.decode(c_.buffered(), out.size(), &used, &data);
-    c_.r += used;
-    switch (st) {
-      case chunked_decoder::status::data:
-        std::memcpy(out.data(), data.data(), data.size());
-        if (!data.empty()) return data.size();
-        break;
-      case chunked_decoder::status::done:
-        done_ = true;
-        return 0;
-      case chunked_decoder::status::error:
-        broken_ = true;
-        ec = make_error_code(errc::malformed_body);
-        return 0;
-      case chunked_decoder::status::need_more:
-        if (c_.fill(c_.cap == 0 ? 4096 : c_.cap, ec) == 0) {
-          broken_ = true;
-          if (!ec) ec = std::make_error_code(std::errc::connection_aborted);
-          return 0;
-        }
-        break;
-    }
-  }
+  return r_.read(c_.in, c_.c, out, ec);
 }
 
-bool conn_body::discard(std::size_t limit) noexcept {
-  std::byte sink[4096];
-  std::size_t total = 0;
-  std::error_code ec;
-  while (!done_ && !broken_ && total <= limit) {
-    std::size_t n = read(sink, ec);
-    if (n == 0) break;
-    total += n;
-  }
-  return done_;
-}
+bool conn_body::discard(std::size_t limit) noexcept { return r_.discard(c_.in, c_.c, limit); }
 
 // ---------------------------------------------------------------------------
 // The connection's loop
@@ -238,9 +146,10 @@ void serve_conn(std::unique_ptr<conn_state> owned) {
 
   auto skip_blank_lines = [&c] {
     // RFC 9112 §2.2: empty lines before a request-line are ignored.
-    while (c.r < c.w && (c.buf[c.r] == '\r' || c.buf[c.r] == '\n')) {
-      if (c.buf[c.r] == '\r' && (c.r + 1 >= c.w || c.buf[c.r + 1] != '\n')) break;
-      c.r += c.buf[c.r] == '\r' ? 2 : 1;
+    read_buffer& in = c.in;
+    while (in.r < in.w && (in.buf[in.r] == '\r' || in.buf[in.r] == '\n')) {
+      if (in.buf[in.r] == '\r' && (in.r + 1 >= in.w || in.buf[in.r + 1] != '\n')) break;
+      in.r += in.buf[in.r] == '\r' ? 2 : 1;
     }
   };
 
@@ -265,7 +174,7 @@ void serve_conn(std::unique_ptr<conn_state> owned) {
         read_deadline_set = true;
       }
       skip_blank_lines();
-      while (c.r == c.w) {
+      while (c.in.empty()) {
         if (c.fill(head_limit, ec) == 0) goto done;
         skip_blank_lines();
       }
@@ -286,8 +195,8 @@ void serve_conn(std::unique_ptr<conn_state> owned) {
 
       // 3. The head.
       std::size_t scanned = 0, head_len;
-      while ((head_len = find_head_end(c.buffered(), scanned)) == 0) {
-        if (c.w - c.r >= head_limit) {
+      while ((head_len = find_head_end(c.in.buffered(), scanned)) == 0) {
+        if (c.in.w - c.in.r >= head_limit) {
           reply_error_and_close(c, 431, "");
           goto done;
         }
@@ -301,7 +210,7 @@ void serve_conn(std::unique_ptr<conn_state> owned) {
         goto done;
       }
       parse_error perr;
-      if (!parse_request_head(std::string_view(c.buf.get() + c.r, head_len), c.head, perr)) {
+      if (!parse_request_head(c.in.buffered().substr(0, head_len), c.head, perr)) {
         reply_error_and_close(c, perr.status, perr.reason);
         goto done;
       }
@@ -310,7 +219,7 @@ void serve_conn(std::unique_ptr<conn_state> owned) {
         reply_error_and_close(c, 400, "malformed request URI");
         goto done;
       }
-      c.r += head_len;
+      c.in.r += head_len;
       if (c.head.expect_other) {
         reply_error_and_close(c, 417, "");
         goto done;

@@ -267,6 +267,94 @@ bool parse_request_head(std::string_view head, request_head& out, parse_error& e
   return true;
 }
 
+bool parse_response_head(std::string_view head, bool head_request, response_head& out, parse_error& err) {
+  out.clear();
+  auto bad = [&err](std::string_view reason) {
+    err.status = 0;
+    err.reason = reason;
+    return false;
+  };
+  std::size_t pos = 0;
+  auto next_line = [&](std::string_view& line) -> bool {
+    if (pos >= head.size()) return false;
+    std::size_t nl = head.find('\n', pos);
+    if (nl == std::string_view::npos) nl = head.size();
+    std::size_t end = nl;
+    if (end > pos && head[end - 1] == '\r') --end;
+    line = head.substr(pos, end - pos);
+    pos = nl + 1;
+    return true;
+  };
+  std::string_view line;
+  if (!next_line(line)) return bad("malformed HTTP response");
+  // "HTTP/1.1 200 OK" (the reason may be empty, and so may its space).
+  std::size_t sp = line.find(' ');
+  if (sp == std::string_view::npos) return bad("malformed HTTP response");
+  out.version = line.substr(0, sp);
+  if (!parse_version(out.version, out.major, out.minor) || out.major != 1)
+    return bad("malformed HTTP version");
+  std::string_view rest = line.substr(sp + 1);
+  if (rest.size() < 3 || rest[0] < '1' || rest[0] > '9' || rest[1] < '0' || rest[1] > '9' || rest[2] < '0' ||
+      rest[2] > '9' || (rest.size() > 3 && rest[3] != ' '))
+    return bad("malformed HTTP status code");
+  out.status = (rest[0] - '0') * 100 + (rest[1] - '0') * 10 + (rest[2] - '0');
+  out.reason = rest.size() > 4 ? rest.substr(4) : std::string_view();
+  if (line.find('\r') != std::string_view::npos) return bad("malformed HTTP response");
+
+  int te_count = 0;
+  std::string_view te_value;
+  bool have_cl = false;
+  std::string_view cl_value;
+  bool conn_close = false, conn_keep_alive = false;
+  while (next_line(line)) {
+    if (line.empty()) break;
+    if (line[0] == ' ' || line[0] == '\t') return bad("malformed MIME header: obsolete line folding");
+    std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos) return bad("malformed MIME header line");
+    std::string_view name = line.substr(0, colon);
+    if (!is_token(name)) return bad("malformed MIME header line");
+    std::string_view value = trim_ows(line.substr(colon + 1));
+    for (unsigned char c : value)
+      if (!is_field_value_char(c)) return bad("invalid header field value");
+    out.fields.push_back({name, value});
+    if (ascii_iequal(name, "content-length")) {
+      if (have_cl && value != cl_value) return bad("http: message cannot contain multiple Content-Length headers");
+      have_cl = true;
+      cl_value = value;
+    } else if (ascii_iequal(name, "transfer-encoding")) {
+      ++te_count;
+      te_value = value;
+    } else if (ascii_iequal(name, "connection")) {
+      for_each_list_element(value, [&](std::string_view t) {
+        if (ascii_iequal(t, "close")) conn_close = true;
+        else if (ascii_iequal(t, "keep-alive")) conn_keep_alive = true;
+      });
+    }
+  }
+  out.close = out.minor == 0 ? (!conn_keep_alive || conn_close) : conn_close;
+  if (have_cl) {
+    out.content_length = parse_content_length(cl_value);
+    if (out.content_length < 0) return bad("bad Content-Length");
+  }
+  if (head_request || (out.status >= 100 && out.status < 200) || out.status == 204 || out.status == 304) {
+    out.body = body_kind::none;
+    return true;
+  }
+  if (te_count > 0) {
+    if (te_count > 1 || !ascii_iequal(te_value, "chunked")) return bad("unsupported transfer encoding");
+    out.body = body_kind::chunked;
+    out.content_length = -1;
+    return true;
+  }
+  if (have_cl) {
+    out.body = out.content_length == 0 ? body_kind::none : body_kind::length;
+    return true;
+  }
+  out.body = body_kind::until_close;
+  out.close = true;
+  return true;
+}
+
 // ---------------------------------------------------------------------------
 // chunked_decoder
 

@@ -40,6 +40,7 @@ enum class body_kind : unsigned char {
   none,     // no body (no Content-Length, no Transfer-Encoding)
   length,   // exactly content_length bytes
   chunked,  // Transfer-Encoding: chunked
+  until_close,  // a response with neither: the body ends with the connection
 };
 
 struct request_head {
@@ -67,6 +68,25 @@ struct request_head {
   }
 };
 
+struct response_head {
+  std::string_view version;  // "HTTP/1.1"
+  int major = 1;
+  int minor = 1;
+  int status = 0;
+  std::string_view reason;  // "OK"
+  std::vector<field> fields;
+  body_kind body = body_kind::until_close;
+  std::int64_t content_length = -1;  // -1: unknown
+  bool close = false;  // the connection ends after this response
+
+  void clear() noexcept {
+    fields.clear();
+    body = body_kind::until_close;
+    content_length = -1;
+    close = false;
+  }
+};
+
 // Why a head was rejected: the status to answer and Go's text for it.
 struct parse_error {
   int status = 400;
@@ -81,6 +101,12 @@ std::size_t find_head_end(std::string_view buf, std::size_t& scanned) noexcept;
 // Parses a complete head (the first find_head_end bytes). On failure returns
 // false with err set; out is then partly filled.
 bool parse_request_head(std::string_view head, request_head& out, parse_error& err);
+
+// Parses a complete response head; head_request: the request was HEAD (no
+// body whatever the fields say). Framing as RFC 9112 §6.3 and Go's
+// transfer.go: 1xx/204/304 and HEAD have no body; chunked wins; then
+// Content-Length (differing values are an error); else until close.
+bool parse_response_head(std::string_view head, bool head_request, response_head& out, parse_error& err);
 
 // Token characters (RFC 9110 §5.6.2).
 bool is_token_char(unsigned char c) noexcept;

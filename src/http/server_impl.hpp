@@ -36,6 +36,7 @@
 
 #include "goro/http.hpp"
 #include "goro/sync.hpp"
+#include "http/body.hpp"
 #include "http/parse.hpp"
 
 namespace goro::http {
@@ -44,17 +45,15 @@ namespace detail {
 
 enum class phase : int { fresh, active, idle, closed };
 
-// The request body as read from the connection: Content-Length bytes or a
-// chunked body, de-chunked. Bytes already in the connection's buffer are
-// served from it; a long Content-Length body is read straight into the
-// caller's span.
+// The request body as read from the connection (body_reader over the
+// connection's buffer), answering "Expect: 100-continue" on the first read.
 class conn_body final : public body_source {
  public:
   explicit conn_body(conn_state& c) noexcept : c_(c) {}
   void reset(const request_head& h, bool expect_continue) noexcept;
   std::size_t read(std::span<std::byte> buf, std::error_code& ec) noexcept override;
-  bool done() const noexcept { return done_; }
-  bool broken() const noexcept { return broken_; }
+  bool done() const noexcept { return r_.done(); }
+  bool broken() const noexcept { return r_.broken(); }
   // Reads and drops up to limit bytes of what is left; true if the body
   // ended within them.
   bool discard(std::size_t limit) noexcept;
@@ -62,11 +61,7 @@ class conn_body final : public body_source {
 
  private:
   conn_state& c_;
-  body_kind kind_ = body_kind::none;
-  std::int64_t remaining_ = 0;
-  chunked_decoder chunked_;
-  bool done_ = true;
-  bool broken_ = false;
+  body_reader r_;
   bool expect_continue_ = false;  // "100 Continue" not yet sent
 };
 
@@ -122,19 +117,14 @@ struct conn_state {
   goro::context ctx;          // cancelled when the server closes the connection
   goro::cancel_func cancel;
 
-  // The read buffer: [r, w) are bytes read and not yet parsed.
-  std::unique_ptr<char[]> buf;
-  std::size_t cap = 0, r = 0, w = 0;
+  read_buffer in;  // bytes read and not yet parsed
 
   request_head head;
   request req;
   conn_body body{*this};
   conn_writer writer{*this};
 
-  // Reads more bytes into the buffer (compacting or growing it up to limit
-  // bytes in all); 0 at end of stream or on error (ec set).
-  std::size_t fill(std::size_t limit, std::error_code& ec) noexcept;
-  std::string_view buffered() const noexcept { return {buf.get() + r, w - r}; }
+  std::size_t fill(std::size_t limit, std::error_code& ec) noexcept { return in.fill(c, limit, ec); }
 };
 
 // A connection's goroutine.

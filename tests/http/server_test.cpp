@@ -723,6 +723,65 @@ TEST(Server, ManyIdleKeepAliveConnectionsShutDownGracefully) {
       false);
 }
 
+TEST(Server, TimeoutHandlerPassesQuickAnswersAndCutsSlowOnes) {
+  std::atomic<int> late_write_failed{0};
+  http::handler inner = [&](http::response_writer& w, http::request& r) {
+    if (r.url.path == "/quick") {
+      w.header().set("X-Quick", "yes");
+      w.write_header(201);
+      w.write("quick");
+      return;
+    }
+    r.context().done().recv();  // the deadline cancels it
+    std::error_code ec;
+    w.write(std::string_view("too late"), ec);
+    if (ec == http::errc::handler_timeout) ++late_write_failed;
+  };
+  with_server(config(http::timeout_handler(inner, 50ms, "took too long")), [](http::server&, const std::string& addr) {
+    auto q = roundtrip(addr, get_request("/quick"));
+    ASSERT_TRUE(q);
+    EXPECT_EQ(q->status, 201);
+    EXPECT_EQ(q->get("X-Quick"), "yes");
+    EXPECT_EQ(q->body, "quick");
+    client c(addr);
+    c.send(get_request("/slow"));
+    auto s = c.next();
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->status, 503);
+    EXPECT_EQ(s->body, "took too long");
+    c.send(get_request("/quick"));  // the connection is reused once the slow handler is gone
+    auto again = c.next();
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->body, "quick");
+  });
+  EXPECT_EQ(late_write_failed.load(), 1);
+}
+
+TEST(Server, MaxBytesHandlerAnswers413) {
+  std::atomic<int> too_large{0};
+  http::handler inner = [&](http::response_writer& w, http::request& r) {
+    std::error_code ec;
+    std::string body = r.body.read_all(ec);
+    if (ec == http::errc::body_too_large) {
+      ++too_large;
+      return;
+    }
+    w.write("got " + std::to_string(body.size()));
+  };
+  with_server(config(http::max_bytes_handler(inner, 10)), [](http::server&, const std::string& addr) {
+    auto ok = roundtrip(addr, "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n0123456789");
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(ok->body, "got 10");
+    client c(addr);
+    c.send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\n0123456789A");
+    auto big = c.next();
+    ASSERT_TRUE(big);
+    EXPECT_EQ(big->status, 413);
+    EXPECT_TRUE(c.closed_by_server());
+  });
+  EXPECT_EQ(too_large.load(), 1);
+}
+
 TEST(Server, DefaultHandlerlessServerAnswers404) {
   with_server(http::server_config{}, [](http::server&, const std::string& addr) {
     auto r = roundtrip(addr, get_request("/"));
