@@ -327,6 +327,97 @@ class server {
   std::shared_ptr<state> st_;
 };
 
+// ---------------------------------------------------------------------------
+// client — http.Client over http:// URLs.
+//
+// Keep-alive connections are pooled per host:port and reused once a
+// response's body has been read to its end, or the response destroyed (its
+// unread rest, up to 256 KiB, is read and dropped first; a longer rest
+// closes the connection). A request that fails on a reused connection
+// before any byte of an answer arrived is sent once more on a new one (the
+// server may have closed the idle connection meanwhile), as Go's Transport
+// does. Redirects (301, 302, 303, 307, 308) are followed up to 10 times:
+// 301-303 turn a POST into a GET without body, 307/308 resend the same
+// request. Failures throw std::system_error; when the context (or the
+// client's timeout) ends first, its code is the context's error
+// (goro::errc::canceled or deadline_exceeded).
+
+namespace detail {
+struct client_conn;
+struct client_pool;
+}
+
+struct client_config {
+  // The whole exchange, redirects and reading the body included; 0: none.
+  std::chrono::nanoseconds timeout{0};
+  int max_redirects = 10;
+  std::size_t max_idle_conns_per_host = 2;  // Go's DefaultMaxIdleConnsPerHost
+  std::chrono::nanoseconds idle_conn_timeout = std::chrono::seconds(90);
+};
+
+struct client_request {
+  std::string method = "GET";
+  std::string url;  // "http://host[:port]/path?query"
+  http::header header;
+  std::string body;
+};
+
+// A response's body (io.ReadCloser): reads from the connection; 0 at the end.
+class response_body {
+ public:
+  response_body() noexcept = default;
+  response_body(response_body&&) noexcept;
+  response_body& operator=(response_body&&) noexcept;
+  ~response_body();
+
+  std::size_t read(std::span<std::byte> buf);
+  std::size_t read(std::span<std::byte> buf, std::error_code& ec) noexcept;
+  std::string read_all();
+  std::string read_all(std::error_code& ec);
+  // Gives the connection back (or closes it) now; later reads return 0.
+  void close() noexcept;
+
+  explicit response_body(std::unique_ptr<detail::client_conn> c) noexcept;
+
+ private:
+  friend class client;
+  std::unique_ptr<detail::client_conn> c_;
+  goro::cancel_func on_close_;  // ends the client's timeout context
+};
+
+struct response {
+  int status = 0;                // 200
+  std::string status_line;       // "200 OK" (Go's Status)
+  std::string proto;             // "HTTP/1.1"
+  http::header header;
+  std::int64_t content_length = -1;  // -1: unknown
+  std::string url;               // the URL that answered (after redirects)
+  response_body body;
+};
+
+class client {
+ public:
+  explicit client(client_config cfg = {});
+  ~client();
+  client(const client&) = delete;
+  client& operator=(const client&) = delete;
+
+  response get(std::string_view url);
+  response post(std::string_view url, std::string_view content_type, std::string body);
+  response send(const goro::context& ctx, client_request req);
+  // Closes the pooled idle connections.
+  void close_idle_connections() noexcept;
+
+ private:
+  client_config cfg_;
+  std::shared_ptr<detail::client_pool> pool_;
+};
+
+// http.Get / http.Post with a process-wide default client.
+response get(std::string_view url);
+response post(std::string_view url, std::string_view content_type, std::string body);
+client& default_client();
+
 // http.ListenAndServe / http.Serve with a fresh server.
 std::error_code listen_and_serve(std::string_view addr, handler h);
 std::error_code serve(net::listener l, handler h);
