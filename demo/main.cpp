@@ -71,7 +71,7 @@ constexpr program programs[] = {
   {"error_channel",     "collect errors over a channel",                 "seed 000: Step 3: Launch Goroutines and Handle Errors",   demo::error_channel_main},
   {"errgroup",          "the first error cancels the rest",              "seed 000: Steps 3 and 4 (errors, cancellation)",          demo::errgroup_main},
   {"rate_limiting",     "a ticker and a bursty buffered channel",        "seed 002: Buffered Channels (use case: rate limiting)",   demo::rate_limiting_main},
-  {"fetch_benchmark",   "sequential vs concurrent vs worker pool",       "seed 002: Benchmarking Reality",                          demo::fetch_benchmark_main},
+  {"fetch_benchmark",   "100 HTTP fetches: sequential, concurrent, pool",      "seed 002: Benchmarking Reality",                          demo::fetch_benchmark_main},
   {"false_sharing",     "padded vs unpadded atomic counters",            "seed 002: False Sharing",                                 demo::false_sharing_main},
   {"skynet",            "1,111,111 goroutines",                          "seeds 000/002: millions of goroutines",                   demo::skynet_main},
 };

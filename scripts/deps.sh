@@ -19,6 +19,7 @@ packages=(
   g++-aarch64-linux-gnu                # aarch64 cross-compile check
   qemu-user                            # runs the aarch64 consumer (qemu-aarch64)
   curl wrk python3                     # goro::http's tests drive the server with real clients
+  golang-go                            # go tool pprof reads the live goroutine profile; the Go peers
 )
 
 missing=()

@@ -418,6 +418,14 @@ response get(std::string_view url);
 response post(std::string_view url, std::string_view content_type, std::string body);
 client& default_client();
 
+// net/http/pprof: mux.handle("/debug/pprof/", pprof_handler()) serves
+// goroutine (the pprof protobuf of write_goroutine_profile; ?debug=1 or 2:
+// the text of dump_goroutines), trace?seconds=N (the tracer's JSON for N
+// seconds) and profile?seconds=N (a CPU profile; 501 until goro has a CPU
+// profiler), so `go tool pprof http://HOST/debug/pprof/goroutine` reads a
+// live server.
+handler pprof_handler();
+
 // http.ListenAndServe / http.Serve with a fresh server.
 std::error_code listen_and_serve(std::string_view addr, handler h);
 std::error_code serve(net::listener l, handler h);

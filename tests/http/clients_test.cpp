@@ -207,6 +207,31 @@ print('CLOSED', closed, flush=True)
       false);
 }
 
+TEST(Pprof, GoToolPprofReadsALiveServersGoroutines) {
+  http::serve_mux mux;
+  mux.handle("/debug/pprof/", http::pprof_handler());
+  mux.handle("/", app());
+  auto park = goro::make_chan<int>();
+  with_server(http::server_config{.addr = {}, .handler = std::ref(mux)}, [&](http::server&, const std::string& addr) {
+    for (int i = 0; i < 3; ++i) goro::go(goro::spawn_options{.name = "parked-for-pprof"}, [park] { park.recv(); });
+    auto dump = run_cmd("curl -s '" + url(addr, "/debug/pprof/goroutine?debug=2") + "'");
+    EXPECT_NE(dump.out.find("goroutine 1 ["), std::string::npos) << dump.out;
+    EXPECT_NE(dump.out.find("[chan receive]"), std::string::npos) << dump.out;
+    auto index = run_cmd("curl -s " + url(addr, "/debug/pprof/"));
+    EXPECT_NE(index.out.find("goroutine"), std::string::npos) << index.out;
+    auto pprof = run_cmd("HOME=/tmp PPROF_TMPDIR=/tmp go tool pprof -raw " + url(addr, "/debug/pprof/goroutine"));
+    EXPECT_EQ(pprof.status, 0) << pprof.out;
+    EXPECT_NE(pprof.out.find("PeriodType: goroutine count"), std::string::npos) << pprof.out;
+    EXPECT_NE(pprof.out.find("Samples:"), std::string::npos) << pprof.out;
+    auto trace = run_cmd("curl -s '" + url(addr, "/debug/pprof/trace?seconds=1") +
+                         "' | python3 -c 'import json,sys; print(len(json.load(sys.stdin)[\"traceEvents\"]) > 0)'");
+    EXPECT_EQ(trace.out, "True\n");
+    auto cpu = run_cmd("curl -s -o /dev/null -w '%{http_code}' " + url(addr, "/debug/pprof/profile?seconds=1"));
+    EXPECT_EQ(cpu.out, "501");
+    park.close();
+  });
+}
+
 TEST(Wrk, ShutdownUnderLoadAnswersEveryRequestInFlight) {
   // wrk loads the server while our own checking clients keep requests in
   // flight; shutdown comes in the middle. Every checking request either
