@@ -144,6 +144,10 @@ class request_body {
 
 namespace detail {
 struct conn_state;
+struct request_access;
+// Starts watching the request's connection for the client going away (the
+// first time the request's context is asked for; see src/http/conn.cpp).
+void watch_client(conn_state& c) noexcept;
 }
 
 class request {
@@ -170,8 +174,12 @@ class request {
   request_body body;
 
   // Cancelled when the handler returns, when the client's connection is
-  // closed, and when the server is closed.
-  const goro::context& context() const noexcept { return ctx_; }
+  // closed (once the body has been read to its end, as Go), and when the
+  // server is closed.
+  const goro::context& context() const noexcept {
+    if (conn_ != nullptr) detail::watch_client(*conn_);
+    return ctx_;
+  }
   void set_context(goro::context ctx) noexcept { ctx_ = std::move(ctx); }
 
   // The first value of the query parameter name, decoded; "" if absent.
@@ -181,8 +189,10 @@ class request {
   void set_path_value(std::string_view name, std::string_view value);
 
  private:
+  friend struct detail::request_access;
   goro::context ctx_;
   std::vector<std::pair<std::string, std::string>> path_values_;
+  detail::conn_state* conn_ = nullptr;  // the server's connection, for watch_client
 };
 
 // ---------------------------------------------------------------------------

@@ -63,6 +63,7 @@ bool build_request(conn_state& c, request& r) {
   r.close = h.close;
   r.remote_addr = c.remote;
   r.body = request_body(&c.body);
+  request_access::attach(r, &c);
   return true;
 }
 
@@ -112,10 +113,68 @@ std::size_t conn_body::read(std::span<std::byte> out, std::error_code& ec) noexc
       c_.c.write(std::string_view("HTTP/1.1 100 Continue\r\n\r\n"), wec);
     }
   }
-  return r_.read(c_.in, c_.c, out, ec);
+  std::size_t n = r_.read(c_.in, c_.c, out, ec);
+  if (r_.done() && c_.watch.load(std::memory_order_acquire) == 1) start_watch(c_);
+  return n;
 }
 
 bool conn_body::discard(std::size_t limit) noexcept { return r_.discard(c_.in, c_.c, limit); }
+
+// ---------------------------------------------------------------------------
+// The client going away
+//
+// As Go's connReader.backgroundRead: a handler that asks for its request's
+// context gets it cancelled when the client closes the connection. Once the
+// body has been read to its end (at once for a request without one), a
+// watcher goroutine reads one byte from the connection into the buffer's
+// free end. The end of the stream, or an error, cancels the request's
+// context and marks the connection gone. A byte means the client sent more
+// (a pipelined request): it is kept. When the handler returns, the
+// connection's goroutine aborts the read by setting a read deadline in the
+// past and waits for the watcher, so the two never read at once and the
+// watcher is gone before the next request is parsed. The watcher runs only
+// for requests whose context was asked for: handlers that never look cannot
+// tell, and the others pay a goroutine per request, as in Go.
+
+void watch_client(conn_state& c) noexcept {
+  int off = 0;
+  if (c.watch.compare_exchange_strong(off, 1, std::memory_order_acq_rel) && c.body.done()) start_watch(c);
+}
+
+void start_watch(conn_state& c) noexcept {
+  int wanted = 1;
+  if (!c.watch_allowed || !c.watch.compare_exchange_strong(wanted, 2, std::memory_order_acq_rel)) return;
+  std::byte* dst = reinterpret_cast<std::byte*>(c.in.buf.get() + c.in.w);
+  c.watch_abort.store(false, std::memory_order_relaxed);
+  c.watch_got_byte = false;
+  try {
+    goro::go(spawn_options{.name = "http background read"}, [&c, dst] {
+      std::error_code ec;
+      std::size_t n = c.c.read(std::span<std::byte>(dst, 1), ec);
+      if (n == 1) {
+        c.watch_got_byte = true;
+      } else if (!c.watch_abort.load(std::memory_order_acquire)) {
+        c.client_gone = true;
+        c.req_cancel();
+      }
+      c.watch_done.send({});
+    });
+  } catch (...) {
+    c.watch.store(1, std::memory_order_release);  // no watcher: nothing to stop
+  }
+}
+
+bool stop_watch(conn_state& c) noexcept {
+  if (c.watch.exchange(0, std::memory_order_acq_rel) != 2) return false;
+  c.watch_abort.store(true, std::memory_order_release);
+  try {
+    c.c.set_read_deadline(std::chrono::steady_clock::now() - std::chrono::hours(1));
+    c.watch_done.recv();
+  } catch (...) {
+  }
+  if (c.watch_got_byte) ++c.in.w;
+  return true;
+}
 
 // ---------------------------------------------------------------------------
 // The connection's loop
@@ -240,6 +299,14 @@ void serve_conn(std::unique_ptr<conn_state> owned) {
       c.writer.reset(req, !c.head.close && !st.in_shutdown());
       auto [rctx, rcancel] = with_cancel(c.ctx);
       req.set_context(std::move(rctx));
+      c.req_cancel = rcancel;
+      if (c.in.w == c.in.cap && c.in.r > 0) {  // room for the background read's byte
+        std::memmove(c.in.buf.get(), c.in.buf.get() + c.in.r, c.in.w - c.in.r);
+        c.in.w -= c.in.r;
+        c.in.r = 0;
+      }
+      c.watch_allowed = c.in.w < c.in.cap;
+      c.client_gone = false;
 
       // 5. The handler.
       bool threw = false;
@@ -255,8 +322,11 @@ void serve_conn(std::unique_ptr<conn_state> owned) {
         std::fprintf(stderr, "http: panic serving %s (%s %s %s): unknown exception\n", c.remote.c_str(),
                      req.method.c_str(), req.target.c_str(), req.proto.c_str());
       }
+      if (stop_watch(c)) read_deadline_set = true;  // the abort left a deadline in the past
       rcancel();
+      c.req_cancel = {};
       if (threw) goto done;
+      if (c.client_gone) c.writer.set_close();
 
       // 6. What the handler left of the body, then the response's end.
       bool body_left = false;

@@ -119,6 +119,17 @@ struct conn_state {
 
   read_buffer in;  // bytes read and not yet parsed
 
+  // Go's background read (conn.cpp, "The client going away"): once the
+  // request's context is wanted and its body is read, a watcher goroutine
+  // reads one byte; the end of the stream cancels the request's context.
+  std::atomic<int> watch{0};  // 0: off, 1: wanted (starts when the body ends), 2: reading
+  std::atomic<bool> watch_abort{false};
+  bool watch_allowed = false;    // room in the buffer for the watcher's byte
+  bool watch_got_byte = false;   // written by the watcher before watch_done
+  bool client_gone = false;      // likewise
+  chan<std::monostate> watch_done = make_chan<std::monostate>(1);
+  goro::cancel_func req_cancel;  // the current request's context
+
   request_head head;
   request req;
   conn_body body{*this};
@@ -129,6 +140,16 @@ struct conn_state {
 
 // A connection's goroutine.
 void serve_conn(std::unique_ptr<conn_state> c);
+
+// The watcher of the client going away: started once wanted and the body is
+// read (any goroutine), stopped by the connection's goroutine when the
+// handler returns.
+void start_watch(conn_state& c) noexcept;
+bool stop_watch(conn_state& c) noexcept;  // true if a watcher was stopped
+
+struct request_access {
+  static void attach(request& r, conn_state* c) noexcept { r.conn_ = c; }
+};
 
 // "HTTP/1.1 400 Bad Request..." for a request that could not be parsed,
 // then the connection is closed.

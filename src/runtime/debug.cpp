@@ -8,6 +8,7 @@
 // reports it with async-signal-safe code only. Other faults go to whatever
 // handler was installed before goro's (the default one: a core dump).
 #include "runtime/debug.hpp"
+#include "runtime/sanitizer.hpp"
 
 #include <signal.h>
 #include <sys/mman.h>
@@ -127,6 +128,10 @@ const char* wait_reason_string(WaitReason r) noexcept {
 
 void append_created_by(std::string& out, G* g) {
   if (g->id == 1) return;
+  // The spawn that wrote g's name released g (spawn_commit); copying the
+  // name goes through libc's memcpy, which ThreadSanitizer watches even in
+  // the uninstrumented runtime, so say what orders the two.
+  san::acquire(g);
   out += "created by ";
   out += g->create_func;
   out += " in goroutine ";

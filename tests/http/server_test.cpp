@@ -508,6 +508,51 @@ TEST(Server, TheRequestContextEndsWhenTheHandlerReturns) {
   });
 }
 
+TEST(Server, TheRequestContextEndsWhenTheClientGoesAway) {
+  auto outcome = goro::make_chan<std::error_code>(4);
+  http::handler h = [&outcome](http::response_writer& w, http::request& r) {
+    (void)r.body.read_all();
+    goro::timer bail(30s);
+    bool ended = goro::select(goro::case_recv(r.context().done()), goro::case_recv(bail.c())) == 0;
+    outcome.send(ended ? r.context().err() : std::error_code(goro::errc::deadline_exceeded));
+    w.write("nobody reads this");
+  };
+  with_server(config(h), [&outcome](http::server&, const std::string& addr) {
+    {
+      client c(addr);
+      c.send(get_request("/gone"));
+    }  // closed while the handler waits
+    EXPECT_EQ(*outcome.recv(), goro::errc::canceled);
+    {
+      client c(addr);
+      c.send("POST /gone HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello");
+    }
+    EXPECT_EQ(*outcome.recv(), goro::errc::canceled);
+  });
+}
+
+TEST(Server, APipelinedRequestIsNotMistakenForTheClientGoingAway) {
+  // The handler watches its context; the next request's bytes arrive while
+  // it runs and must reach the next request intact.
+  http::handler h = [](http::response_writer& w, http::request& r) {
+    const goro::context& ctx = r.context();
+    goro::sleep(5ms);
+    EXPECT_FALSE(ctx.err());
+    w.write("answer " + r.url.path);
+  };
+  with_server(config(h), [](http::server&, const std::string& addr) {
+    client c(addr);
+    c.send(get_request("/1"));
+    goro::sleep(2ms);
+    c.send(get_request("/2") + get_request("/3"));
+    for (const char* p : {"/1", "/2", "/3"}) {
+      auto r = c.next();
+      ASSERT_TRUE(r);
+      EXPECT_EQ(r->body, std::string("answer ") + p);
+    }
+  });
+}
+
 TEST(Server, IdleTimeoutClosesIdleKeepAliveConnections) {
   auto cfg = config(echo_handler());
   cfg.idle_timeout = 50ms;
