@@ -20,6 +20,7 @@ packages=(
   qemu-user                            # runs the aarch64 consumer (qemu-aarch64)
   curl wrk python3                     # goro::http's tests drive the server with real clients
   golang-go                            # go tool pprof reads the live goroutine profile; the Go peers
+  node-llhttp python3-h11              # the HTTP parser's differential test (llhttp's C sources, h11)
 )
 
 missing=()

@@ -15,6 +15,8 @@
 #   aarch64          the goro library cross-compiled with cmake/toolchain-aarch64.cmake
 #                    (warnings are errors); the consumer built for aarch64 and run
 #                    under qemu-aarch64 when qemu-user is installed
+#   fuzz             the HTTP parser's libFuzzer target (Clang, -fsanitize=fuzzer,address,
+#                    undefined) run for GORO_FUZZ_SECONDS (default 60) from its seed corpus
 #   clang            (not run by default) Clang 14 build with warnings as errors (and
 #                    -Wthread-safety -Werror=thread-safety on goro's targets), its ctest
 #
@@ -35,7 +37,7 @@ root=$PWD
 jobs=$(nproc)
 export CTEST_PARALLEL_LEVEL=${CTEST_PARALLEL_LEVEL:-2}
 
-default_steps=(release tsan-clang tsan asan debug install add_subdirectory aarch64)
+default_steps=(release tsan-clang tsan asan debug install add_subdirectory aarch64 fuzz)
 all_steps=("${default_steps[@]}" clang)
 read -r -a steps <<<"${GORO_TEST_STEPS:-${default_steps[*]}}"
 for s in "${steps[@]}"; do
@@ -105,6 +107,16 @@ step_aarch64() {
   fi
   consumer add_subdirectory build/consumer-aarch64 -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DGORO_ROOT="$root"
   qemu-aarch64 -L /usr/aarch64-linux-gnu build/consumer-aarch64/consumer
+}
+
+step_fuzz() {
+  CXX=clang++ timed cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGORO_FUZZ=ON \
+    -DGORO_BUILD_BENCH=OFF -DGORO_BUILD_DEMO=OFF -DGORO_INSTALL=OFF
+  timed cmake --build build/fuzz -j"$jobs" --target http_parse_fuzz
+  mkdir -p build/fuzz/corpus
+  # New inputs go to build/fuzz/corpus; the seeds in the tree are only read.
+  timed build/fuzz/tests/http/fuzz/http_parse_fuzz -max_total_time="${GORO_FUZZ_SECONDS:-60}" \
+    -print_final_stats=1 build/fuzz/corpus tests/http/fuzz/corpus
 }
 
 step_clang() {

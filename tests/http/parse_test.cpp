@@ -90,7 +90,7 @@ TEST(ParseRequestHead, AcceptsAndRejectsAsGo) {
       {"first field folded", "GET / HTTP/1.1\r\n Host: a\r\n\r\n", 400},
       {"space before colon", "GET / HTTP/1.1\r\nHost : a\r\n\r\n", 400},
       {"bare CR", "GET / HTTP/1.1\r\nHost: a\rX: b\r\n\r\n", 400},
-      {"NUL in name", std::string("GET / HTTP/1.1\r\nHost: a\r\nX\0Y: b\r\n\r\n", 36), 400},
+      {"NUL in name", std::string("GET / HTTP/1.1\r\nHost: a\r\nX\0Y: b\r\n\r\n", 35), 400},
       {"NUL in value", std::string("GET / HTTP/1.1\r\nHost: a\r\nX: \0\r\n\r\n", 33), 400},
       {"DEL in value", "GET / HTTP/1.1\r\nHost: a\r\nX: \x7f\r\n\r\n", 400},
       {"CL+TE", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
