@@ -212,9 +212,9 @@ bool seed_main(const std::string& addr, bool self_drive) {
   cancel();
 
   // Shutdown HTTP server with timeout
-  auto [shutdownCtx, shutdownCancel] = goro::with_timeout(goro::background(), 10s);
-  demo::defer cancel_shutdown([&] { shutdownCancel(); });
-  const std::error_code err = server.shutdown(shutdownCtx);
+  goro::cancel_pair shutdown = goro::with_timeout(goro::background(), 10s);  // shutdownCtx, shutdownCancel
+  demo::defer cancel_shutdown([&] { shutdown.cancel(); });                   // defer shutdownCancel()
+  const std::error_code err = server.shutdown(shutdown.ctx);
   if (err) std::printf("❌ Server shutdown error: %s\n", err.message().c_str());
 
   // Wait for all workers to finish
