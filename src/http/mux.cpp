@@ -299,7 +299,7 @@ void serve_mux::operator()(response_writer& w, request& r) const {
   }
   const std::string_view host = strip_port(r.host);
   // Unclean paths are redirected to their clean form (not for CONNECT).
-  if (r.method != "CONNECT") {
+  if (r.method != "CONNECT" && !detail::is_clean_path(r.url.path)) {
     std::string clean = detail::clean_path(r.url.path);
     if (clean != r.url.path) {
       std::string loc = detail::path_escape(clean);

@@ -76,7 +76,8 @@ std::error_code server::listen_and_serve() {
 }
 
 std::error_code server::serve(net::listener l) {
-  state& st = *st_;
+  const std::shared_ptr<state> keep = st_;  // serve may outlive the server object (it must not, but then safely)
+  state& st = *keep;
   {
     std::lock_guard lk(st.mu);
     if (st.in_shutdown()) {
@@ -115,7 +116,7 @@ std::error_code server::serve(net::listener l) {
       break;
     }
     backoff = std::chrono::milliseconds(0);
-    auto cs = std::make_unique<conn_state>(st_, std::move(c));
+    auto cs = std::make_unique<conn_state>(keep, std::move(c));
     {
       std::lock_guard lk(st.mu);
       if (st.in_shutdown()) {
@@ -137,7 +138,8 @@ std::error_code server::serve(net::listener l) {
 }
 
 std::error_code server::shutdown(const goro::context& ctx) {
-  state& st = *st_;
+  const std::shared_ptr<state> keep = st_;
+  state& st = *keep;
   st.shutting_down.store(true, std::memory_order_release);
   st.close_listeners();
   std::vector<std::function<void()>> hooks;

@@ -101,6 +101,20 @@ bool parse_request_target(std::string_view method, std::string_view target, url&
   return true;
 }
 
+bool is_clean_path(std::string_view p) noexcept {
+  if (p.empty() || p[0] != '/') return false;
+  std::size_t i = 1;
+  while (i <= p.size()) {
+    std::size_t j = p.find('/', i);
+    if (j == std::string_view::npos) j = p.size();
+    std::string_view seg = p.substr(i, j - i);
+    if (seg == "." || seg == "..") return false;
+    if (seg.empty() && j != p.size()) return false;  // "//"
+    i = j + 1;
+  }
+  return true;
+}
+
 std::string clean_path(std::string_view p) {
   if (p.empty()) return "/";
   std::vector<std::string_view> parts;

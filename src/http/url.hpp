@@ -25,5 +25,7 @@ bool parse_request_target(std::string_view method, std::string_view target, url&
 
 // path.Clean for a URL path, keeping a trailing slash (Go's cleanPath).
 std::string clean_path(std::string_view p);
+// Whether clean_path(p) == p, without building it.
+bool is_clean_path(std::string_view p) noexcept;
 
 }  // namespace goro::http::detail

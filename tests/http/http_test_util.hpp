@@ -7,6 +7,7 @@
 #include <goro/goro.hpp>
 #include <goro/http.hpp>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <charconv>
 #include <chrono>
@@ -145,6 +146,21 @@ class client {
   net::conn c_;
   std::string buf_;
 };
+
+// Raises this process's descriptor limit to at least `needed` (the hard
+// limit too, which root may do); returns the soft limit now in force.
+inline rlim_t raise_fd_limit(rlim_t needed) {
+  rlimit rl{};
+  getrlimit(RLIMIT_NOFILE, &rl);
+  if (rl.rlim_max < needed) {
+    rlimit more{needed, needed};
+    if (setrlimit(RLIMIT_NOFILE, &more) == 0) return needed;
+  }
+  rl.rlim_cur = rl.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &rl);
+  getrlimit(RLIMIT_NOFILE, &rl);
+  return rl.rlim_cur;
+}
 
 // One request on a fresh connection; the response.
 inline std::optional<response> roundtrip(const std::string& addr, std::string_view raw, bool head = false) {

@@ -149,6 +149,13 @@ TEST(ServeMux, UncleanPathsRedirectToTheirCleanForm) {
   EXPECT_EQ(serve(mux, "GET", "/a//").h.get("Location"), "/a/");
 }
 
+TEST(ServeMux, CleanPathAgreesWithIsCleanPath) {
+  for (const char* p : {"/", "/a", "/a/", "/a/b", "//", "/a//b", "/./", "/a/.", "/a/..", "/..", "/a/./b", "/a/../b",
+                        "/.a", "/a..", "/a/b/", "/a/.b/", ""}) {
+    EXPECT_EQ(goro::http::detail::is_clean_path(p), goro::http::detail::clean_path(p) == p) << p;
+  }
+}
+
 TEST(ServeMux, ConflictingPatternsThrow) {
   http::serve_mux mux;
   mux.handle("/a/{x}", named("1"));

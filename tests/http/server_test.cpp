@@ -567,11 +567,8 @@ TEST(Server, IdleTimeoutClosesIdleKeepAliveConnections) {
 TEST(Server, ReadHeaderTimeoutDropsSlowlorisAndServesOthers) {
   // Tricklers send a head one field at a time and never finish it.
   const int n = scaled(500, 50);
-  rlimit rl{};
-  getrlimit(RLIMIT_NOFILE, &rl);
-  rl.rlim_cur = rl.rlim_max;
-  setrlimit(RLIMIT_NOFILE, &rl);
-  ASSERT_GE(rl.rlim_cur, static_cast<rlim_t>(2 * n + 100)) << "raise the descriptor limit";
+  ASSERT_GE(raise_fd_limit(static_cast<rlim_t>(2 * n + 200)), static_cast<rlim_t>(2 * n + 200))
+      << "raise the descriptor limit (ulimit -n)";
   auto cfg = config(echo_handler());
   cfg.read_header_timeout = 1s;
   with_server(std::move(cfg), [n](http::server&, const std::string& addr) {
@@ -745,11 +742,8 @@ TEST(Server, RegisterOnShutdownFunctionsRun) {
 TEST(Server, ManyIdleKeepAliveConnectionsShutDownGracefully) {
   // Half the descriptors are the clients' (same process).
   const int n = scaled(4000, 400);
-  rlimit rl{};
-  getrlimit(RLIMIT_NOFILE, &rl);
-  rl.rlim_cur = rl.rlim_max;
-  setrlimit(RLIMIT_NOFILE, &rl);
-  ASSERT_GE(rl.rlim_cur, static_cast<rlim_t>(2 * n + 100));
+  ASSERT_GE(raise_fd_limit(static_cast<rlim_t>(2 * n + 200)), static_cast<rlim_t>(2 * n + 200))
+      << "raise the descriptor limit (ulimit -n)";
   with_server(
       config(echo_handler()),
       [n](http::server& srv, const std::string& addr) {
@@ -770,6 +764,7 @@ TEST(Server, ManyIdleKeepAliveConnectionsShutDownGracefully) {
 
 TEST(Server, TimeoutHandlerPassesQuickAnswersAndCutsSlowOnes) {
   std::atomic<int> late_write_failed{0};
+  auto answered = goro::make_chan<std::monostate>(1);  // the client has the 503
   http::handler inner = [&](http::response_writer& w, http::request& r) {
     if (r.url.path == "/quick") {
       w.header().set("X-Quick", "yes");
@@ -778,11 +773,12 @@ TEST(Server, TimeoutHandlerPassesQuickAnswersAndCutsSlowOnes) {
       return;
     }
     r.context().done().recv();  // the deadline cancels it
+    answered.recv();            // (so that the write surely comes after the timeout)
     std::error_code ec;
     w.write(std::string_view("too late"), ec);
     if (ec == http::errc::handler_timeout) ++late_write_failed;
   };
-  with_server(config(http::timeout_handler(inner, 50ms, "took too long")), [](http::server&, const std::string& addr) {
+  with_server(config(http::timeout_handler(inner, 50ms, "took too long")), [&](http::server&, const std::string& addr) {
     auto q = roundtrip(addr, get_request("/quick"));
     ASSERT_TRUE(q);
     EXPECT_EQ(q->status, 201);
@@ -794,6 +790,7 @@ TEST(Server, TimeoutHandlerPassesQuickAnswersAndCutsSlowOnes) {
     ASSERT_TRUE(s);
     EXPECT_EQ(s->status, 503);
     EXPECT_EQ(s->body, "took too long");
+    answered.send({});
     c.send(get_request("/quick"));  // the connection is reused once the slow handler is gone
     auto again = c.next();
     ASSERT_TRUE(again);
