@@ -7,6 +7,7 @@
 #include <goro/goro.hpp>
 #include <goro/http.hpp>
 #include <gtest/gtest.h>
+#include <dirent.h>
 #include <sys/resource.h>
 
 #include <charconv>
@@ -173,13 +174,27 @@ inline std::string get_request(std::string_view path, std::string_view extra = {
   return "GET " + std::string(path) + " HTTP/1.1\r\nHost: test\r\n" + std::string(extra) + "\r\n";
 }
 
+// The number of open descriptors of this process.
+inline int open_fds() {
+  int n = 0;
+  if (DIR* d = ::opendir("/proc/self/fd")) {
+    while (dirent* e = ::readdir(d))
+      if (e->d_name[0] != '.') ++n;
+    ::closedir(d);
+    --n;  // the directory's own descriptor
+  }
+  return n;
+}
+
 // Runs fn(server, addr) inside goro::run with a server on 127.0.0.1:0, then
 // shuts the server down (10 s), checks that shutdown returned {} and serve
-// returned server_closed, and that no goroutine is left behind.
+// returned server_closed, and that no goroutine and no descriptor is left
+// behind.
 inline void with_server(http::server_config cfg, const std::function<void(http::server&, const std::string&)>& fn,
                         bool shut_down = true) {
   goro::run([&] {
     const int baseline = goro::num_goroutine();
+    const int fds = open_fds();
     http::server srv(std::move(cfg));
     auto l = net::listen("tcp", "127.0.0.1:0");
     const std::string addr = l.addr();
@@ -195,6 +210,7 @@ inline void with_server(http::server_config cfg, const std::function<void(http::
     goro_test::bailout bail;
     while (goro::num_goroutine() > baseline && !bail.expired()) goro::sleep(1ms);
     EXPECT_EQ(goro::num_goroutine(), baseline) << "goroutines left behind by the server";
+    EXPECT_EQ(open_fds(), fds) << "descriptors left open";
   });
 }
 
