@@ -90,13 +90,25 @@ bool is_token(std::string_view s) noexcept {
 
 bool is_field_value_char(unsigned char c) noexcept { return c == '\t' || (c >= 0x20 && c != 0x7f); }
 
+namespace {
+constexpr auto make_host_table() {
+  struct table {
+    bool v[256] = {};
+  } t;
+  for (int c = '0'; c <= '9'; ++c) t.v[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t.v[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t.v[c] = true;
+  for (char c : std::string_view("!$%&'()*+,-.:;=[]_~")) t.v[static_cast<unsigned char>(c)] = true;
+  for (int c = 0x80; c <= 0xff; ++c) t.v[c] = true;
+  return t;
+}
+constexpr auto host_table = make_host_table();
+}  // namespace
+
 bool valid_host_header(std::string_view h) noexcept {
   // httpguts.ValidHostHeader: a permissive set (it is not a URL parser).
-  for (unsigned char c : h) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              std::strchr("!$%&'()*+,-.:;=[]_~", c) != nullptr || c >= 0x80;
-    if (!ok || c == 0) return false;
-  }
+  for (unsigned char c : h)
+    if (!host_table.v[c]) return false;
   return true;
 }
 

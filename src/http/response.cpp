@@ -7,6 +7,7 @@
 // buffer overflows, with the handler's own Content-Length if it set one,
 // else chunked for HTTP/1.1 and delimited by the connection's close for
 // HTTP/1.0.
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -25,14 +26,14 @@ bool body_allowed_for_status(int s) noexcept { return !(s >= 100 && s < 200) && 
 
 void append_uint(std::string& out, std::uint64_t v) {
   char tmp[24];
-  int n = std::snprintf(tmp, sizeof tmp, "%llu", static_cast<unsigned long long>(v));
-  out.append(tmp, static_cast<std::size_t>(n));
+  auto r = std::to_chars(tmp, tmp + sizeof tmp, v);
+  out.append(tmp, static_cast<std::size_t>(r.ptr - tmp));
 }
 
 void append_hex(std::string& out, std::uint64_t v) {
   char tmp[24];
-  int n = std::snprintf(tmp, sizeof tmp, "%llx", static_cast<unsigned long long>(v));
-  out.append(tmp, static_cast<std::size_t>(n));
+  auto r = std::to_chars(tmp, tmp + sizeof tmp, v, 16);
+  out.append(tmp, static_cast<std::size_t>(r.ptr - tmp));
 }
 
 // A field value with CR and LF replaced by spaces (no response splitting;

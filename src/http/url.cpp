@@ -94,6 +94,16 @@ bool parse_request_target(std::string_view method, std::string_view target, url&
   if (q != std::string_view::npos) u.raw_query = std::string(rest.substr(q + 1));
   std::size_t hash = raw_path.find('#');  // a fragment never reaches a server; Go drops it
   if (hash != std::string_view::npos) raw_path = raw_path.substr(0, hash);
+  bool plain = true;  // nothing to decode, nothing that would be escaped: path is raw_path
+  for (unsigned char c : raw_path)
+    if (c == '%' || should_escape_in_path(c)) {
+      plain = false;
+      break;
+    }
+  if (plain) {
+    u.path.assign(raw_path);
+    return true;
+  }
   auto p = path_unescape(raw_path);
   if (!p) return false;
   u.path = std::move(*p);
