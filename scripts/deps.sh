@@ -15,6 +15,8 @@ packages=(
   libgtest-dev libgmock-dev            # tests
   libbenchmark-dev                     # bench/
   clang libclang-rt-14-dev             # Clang 14 builds, its sanitizer runtimes
+  llvm                                 # llvm-symbolizer: Clang's TSan/ASan reports name functions and lines
+                                       # (clang installed without its recommends lacks it)
   libdw-dev                            # stack symbolization in goroutine dumps
   g++-aarch64-linux-gnu                # aarch64 cross-compile check
   qemu-user                            # runs the aarch64 consumer (qemu-aarch64)
