@@ -18,17 +18,6 @@ namespace {
 // handler left unread, to keep the connection; more than this closes it.
 constexpr std::size_t kMaxPostHandlerRead = 256 << 10;
 
-bool ascii_iequal(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
-    if (x != y) return false;
-  }
-  return true;
-}
-
 std::chrono::nanoseconds pick(std::chrono::nanoseconds a, std::chrono::nanoseconds b) noexcept {
   return a.count() > 0 ? a : b;
 }

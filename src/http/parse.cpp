@@ -5,9 +5,7 @@
 
 namespace goro::http::detail {
 
-namespace {
-
-constexpr bool ascii_iequal(std::string_view a, std::string_view b) noexcept {
+bool ascii_iequal(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
     unsigned char x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);
@@ -17,6 +15,8 @@ constexpr bool ascii_iequal(std::string_view a, std::string_view b) noexcept {
   }
   return true;
 }
+
+namespace {
 
 std::string_view trim_ows(std::string_view s) noexcept {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -37,17 +37,44 @@ void for_each_list_element(std::string_view v, F&& f) {
   }
 }
 
-constexpr auto make_token_table() {
-  struct table {
-    bool v[256] = {};
-  } t;
+// A byte class: letters, digits, the bytes of `extra`, and bytes >= 0x80 if high.
+struct char_table {
+  bool v[256] = {};
+};
+constexpr char_table make_char_table(std::string_view extra, bool high) {
+  char_table t;
   for (int c = '0'; c <= '9'; ++c) t.v[c] = true;
   for (int c = 'a'; c <= 'z'; ++c) t.v[c] = true;
   for (int c = 'A'; c <= 'Z'; ++c) t.v[c] = true;
-  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t.v[static_cast<unsigned char>(c)] = true;
+  for (char c : extra) t.v[static_cast<unsigned char>(c)] = true;
+  for (int c = 0x80; high && c <= 0xff; ++c) t.v[c] = true;
   return t;
 }
-constexpr auto token_table = make_token_table();
+constexpr char_table token_table = make_char_table("!#$%&'*+-.^_`|~", false);
+// httpguts.ValidHostHeader's set: permissive, it is not a URL parser.
+constexpr char_table host_table = make_char_table("!$%&'()*+,-.:;=[]_~", true);
+
+// The lines of a measured head, each without its CRLF or LF.
+class line_reader {
+ public:
+  explicit line_reader(std::string_view head) noexcept : head_(head) {}
+  // The next line, false after the last; *bare_cr: a CR is left in it.
+  bool next(std::string_view& line, bool* bare_cr) noexcept {
+    if (pos_ >= head_.size()) return false;
+    std::size_t nl = head_.find('\n', pos_);
+    if (nl == std::string_view::npos) nl = head_.size();  // cannot happen for a measured head
+    std::size_t end = nl;
+    if (end > pos_ && head_[end - 1] == '\r') --end;
+    line = head_.substr(pos_, end - pos_);
+    *bare_cr = line.find('\r') != std::string_view::npos;
+    pos_ = nl + 1;
+    return true;
+  }
+
+ private:
+  std::string_view head_;
+  std::size_t pos_ = 0;
+};
 
 bool parse_version(std::string_view v, int& major, int& minor) noexcept {
   // Go's ParseHTTPVersion: exactly "HTTP/d.d".
@@ -91,22 +118,28 @@ bool is_token(std::string_view s) noexcept {
 bool is_field_value_char(unsigned char c) noexcept { return c == '\t' || (c >= 0x20 && c != 0x7f); }
 
 namespace {
-constexpr auto make_host_table() {
-  struct table {
-    bool v[256] = {};
-  } t;
-  for (int c = '0'; c <= '9'; ++c) t.v[c] = true;
-  for (int c = 'a'; c <= 'z'; ++c) t.v[c] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) t.v[c] = true;
-  for (char c : std::string_view("!$%&'()*+,-.:;=[]_~")) t.v[static_cast<unsigned char>(c)] = true;
-  for (int c = 0x80; c <= 0xff; ++c) t.v[c] = true;
-  return t;
+// "name: value" with Go's checks (textproto, httpguts); nullptr or why not.
+const char* parse_field_line(std::string_view line, field& f) noexcept {
+  if (line[0] == ' ' || line[0] == '\t') return "malformed MIME header: obsolete line folding";
+  std::size_t colon = line.find(':');
+  if (colon == std::string_view::npos) return "malformed MIME header line";
+  f.name = line.substr(0, colon);
+  if (!is_token(f.name)) return "malformed MIME header line";
+  f.value = trim_ows(line.substr(colon + 1));
+  for (unsigned char c : f.value)
+    if (!is_field_value_char(c)) return "invalid header field value";
+  return nullptr;
 }
-constexpr auto host_table = make_host_table();
+
 }  // namespace
 
+bool list_has_token(std::string_view list, std::string_view token) noexcept {
+  bool found = false;
+  for_each_list_element(list, [&](std::string_view e) { found = found || ascii_iequal(e, token); });
+  return found;
+}
+
 bool valid_host_header(std::string_view h) noexcept {
-  // httpguts.ValidHostHeader: a permissive set (it is not a URL parser).
   for (unsigned char c : h)
     if (!host_table.v[c]) return false;
   return true;
@@ -155,24 +188,10 @@ bool parse_request_head(std::string_view head, request_head& out, parse_error& e
     return false;
   };
 
-  // Splits off the next line, without its CRLF or LF. A CR anywhere else in
-  // the line is a bare CR.
-  std::size_t pos = 0;
-  bool bare_cr = false;
-  auto next_line = [&](std::string_view& line) -> bool {
-    if (pos >= head.size()) return false;
-    std::size_t nl = head.find('\n', pos);
-    if (nl == std::string_view::npos) nl = head.size();  // cannot happen for a measured head
-    std::size_t end = nl;
-    if (end > pos && head[end - 1] == '\r') --end;
-    line = head.substr(pos, end - pos);
-    if (line.find('\r') != std::string_view::npos) bare_cr = true;
-    pos = nl + 1;
-    return true;
-  };
-
+  line_reader lines(head);
   std::string_view line;
-  if (!next_line(line) || line.empty()) return bad(400, "malformed HTTP request");
+  bool bare_cr = false;
+  if (!lines.next(line, &bare_cr) || line.empty()) return bad(400, "malformed HTTP request");
   if (bare_cr) return bad(400, "malformed HTTP request");
 
   // Request line: method SP target SP version, single spaces (Go cuts at
@@ -196,18 +215,13 @@ bool parse_request_head(std::string_view head, request_head& out, parse_error& e
   std::string_view cl_value;
   bool conn_close = false, conn_keep_alive = false;
   std::string_view expect;
-  while (next_line(line)) {
+  while (lines.next(line, &bare_cr)) {
     if (line.empty()) break;  // the end of the head
     if (bare_cr) return bad(400, "malformed MIME header line");
-    if (line[0] == ' ' || line[0] == '\t') return bad(400, "malformed MIME header: obsolete line folding");
-    std::size_t colon = line.find(':');
-    if (colon == std::string_view::npos) return bad(400, "malformed MIME header line");
-    std::string_view name = line.substr(0, colon);
-    if (!is_token(name)) return bad(400, "malformed MIME header line");
-    std::string_view value = trim_ows(line.substr(colon + 1));
-    for (unsigned char c : value)
-      if (!is_field_value_char(c)) return bad(400, "invalid header field value");
-    out.fields.push_back({name, value});
+    field f;
+    if (const char* why = parse_field_line(line, f)) return bad(400, why);
+    out.fields.push_back(f);
+    const std::string_view name = f.name, value = f.value;
 
     switch (name.size()) {
       case 4:
@@ -286,19 +300,10 @@ bool parse_response_head(std::string_view head, bool head_request, response_head
     err.reason = reason;
     return false;
   };
-  std::size_t pos = 0;
-  auto next_line = [&](std::string_view& line) -> bool {
-    if (pos >= head.size()) return false;
-    std::size_t nl = head.find('\n', pos);
-    if (nl == std::string_view::npos) nl = head.size();
-    std::size_t end = nl;
-    if (end > pos && head[end - 1] == '\r') --end;
-    line = head.substr(pos, end - pos);
-    pos = nl + 1;
-    return true;
-  };
+  line_reader lines(head);
   std::string_view line;
-  if (!next_line(line)) return bad("malformed HTTP response");
+  bool bare_cr = false;
+  if (!lines.next(line, &bare_cr)) return bad("malformed HTTP response");
   // "HTTP/1.1 200 OK" (the reason may be empty, and so may its space).
   std::size_t sp = line.find(' ');
   if (sp == std::string_view::npos) return bad("malformed HTTP response");
@@ -311,24 +316,19 @@ bool parse_response_head(std::string_view head, bool head_request, response_head
     return bad("malformed HTTP status code");
   out.status = (rest[0] - '0') * 100 + (rest[1] - '0') * 10 + (rest[2] - '0');
   out.reason = rest.size() > 4 ? rest.substr(4) : std::string_view();
-  if (line.find('\r') != std::string_view::npos) return bad("malformed HTTP response");
+  if (bare_cr) return bad("malformed HTTP response");
 
   int te_count = 0;
   std::string_view te_value;
   bool have_cl = false;
   std::string_view cl_value;
   bool conn_close = false, conn_keep_alive = false;
-  while (next_line(line)) {
+  while (lines.next(line, &bare_cr)) {
     if (line.empty()) break;
-    if (line[0] == ' ' || line[0] == '\t') return bad("malformed MIME header: obsolete line folding");
-    std::size_t colon = line.find(':');
-    if (colon == std::string_view::npos) return bad("malformed MIME header line");
-    std::string_view name = line.substr(0, colon);
-    if (!is_token(name)) return bad("malformed MIME header line");
-    std::string_view value = trim_ows(line.substr(colon + 1));
-    for (unsigned char c : value)
-      if (!is_field_value_char(c)) return bad("invalid header field value");
-    out.fields.push_back({name, value});
+    field f;
+    if (const char* why = parse_field_line(line, f)) return bad(why);
+    out.fields.push_back(f);
+    const std::string_view name = f.name, value = f.value;
     if (ascii_iequal(name, "content-length")) {
       if (have_cl && value != cl_value) return bad("http: message cannot contain multiple Content-Length headers");
       have_cl = true;

@@ -108,6 +108,12 @@ bool parse_request_head(std::string_view head, request_head& out, parse_error& e
 // Content-Length (differing values are an error); else until close.
 bool parse_response_head(std::string_view head, bool head_request, response_head& out, parse_error& err);
 
+// ASCII case-insensitive equality.
+bool ascii_iequal(std::string_view a, std::string_view b) noexcept;
+// Whether a comma-separated field value ("keep-alive, Close") holds token,
+// case-insensitively.
+bool list_has_token(std::string_view list, std::string_view token) noexcept;
+
 // Token characters (RFC 9110 §5.6.2).
 bool is_token_char(unsigned char c) noexcept;
 bool is_token(std::string_view s) noexcept;

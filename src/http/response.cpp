@@ -42,30 +42,6 @@ void append_value(std::string& out, std::string_view v) {
   for (char ch : v) out.push_back(ch == '\r' || ch == '\n' ? ' ' : ch);
 }
 
-bool ascii_iequal(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
-    if (x != y) return false;
-  }
-  return true;
-}
-
-bool has_token(std::string_view list, std::string_view token) noexcept {
-  while (!list.empty()) {
-    std::size_t comma = list.find(',');
-    std::string_view e = list.substr(0, comma);
-    while (!e.empty() && (e.front() == ' ' || e.front() == '\t')) e.remove_prefix(1);
-    while (!e.empty() && (e.back() == ' ' || e.back() == '\t')) e.remove_suffix(1);
-    if (ascii_iequal(e, token)) return true;
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
-  }
-  return false;
-}
-
 }  // namespace
 
 void append_http_date(std::string& out) {
@@ -214,7 +190,7 @@ void conn_writer::send_head(bool final_body_known, std::string_view sniff) {
   bool te_chunked = false;
   const bool allowed = body_allowed();
 
-  if (has_token(header_.get("Connection"), "close")) keep_alive_ = false;
+  if (list_has_token(header_.get("Connection"), "close")) keep_alive_ = false;
   if (c_.srv->in_shutdown()) keep_alive_ = false;  // Go: no keep-alive once shutting down
   if (allowed && !has_cl) {
     if (final_body_known) {
@@ -260,7 +236,7 @@ void conn_writer::send_head(bool final_body_known, std::string_view sniff) {
   }
   if (te_chunked) out_.append("Transfer-Encoding: chunked\r\n");
   if (!keep_alive_) {
-    if (!has_token(header_.get("Connection"), "close")) out_.append("Connection: close\r\n");
+    if (!list_has_token(header_.get("Connection"), "close")) out_.append("Connection: close\r\n");
   } else if (http10_) {
     out_.append("Connection: keep-alive\r\n");
   }
@@ -300,15 +276,7 @@ std::size_t conn_writer::write(std::span<const std::byte> b, std::error_code& ec
     }
     // Overflow: the head goes now, with what was buffered.
     send_head(false, body_.empty() ? data : std::string_view(body_));
-    if (!body_.empty()) {
-      if (chunking_) {
-        append_hex(out_, body_.size());
-        out_.append("\r\n").append(body_).append("\r\n");
-      } else {
-        out_.append(body_);
-      }
-      body_.clear();
-    }
+    append_buffered_body();
     bool ok = send(out_);
     out_.clear();
     if (!ok) {
@@ -338,19 +306,23 @@ std::size_t conn_writer::write(std::span<const std::byte> b, std::error_code& ec
   return b.size();
 }
 
+void conn_writer::append_buffered_body() {
+  if (body_.empty()) return;
+  if (chunking_) {
+    append_hex(out_, body_.size());
+    out_.append("\r\n").append(body_).append("\r\n");
+  } else {
+    out_.append(body_);
+  }
+  body_.clear();
+}
+
 void conn_writer::flush() {
   if (failed_) return;
   if (status_ == 0) write_header(200);
   if (head_sent_) return;  // nothing is buffered once the head is out
   send_head(false, body_);
-  if (!body_.empty() && body_allowed() && !is_head_) {
-    if (chunking_) {
-      append_hex(out_, body_.size());
-      out_.append("\r\n").append(body_).append("\r\n");
-    } else {
-      out_.append(body_);
-    }
-  }
+  if (body_allowed() && !is_head_) append_buffered_body();
   body_.clear();
   send(out_);
   out_.clear();

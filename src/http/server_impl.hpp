@@ -88,6 +88,8 @@ class conn_writer final : public response_writer {
  private:
   void send_head(bool final_body_known, std::string_view sniff);
   bool send(std::string_view a, std::string_view b = {}) noexcept;
+  // Moves the buffered body to out_, as a chunk when chunking.
+  void append_buffered_body();
   bool body_allowed() const noexcept;
 
   conn_state& c_;

@@ -73,18 +73,21 @@ G* netpoll(std::int64_t delay_ns, int* n) noexcept {
     tsp = &ts;
   }
   int k = -1;
-  if (!no_pwait2.load(std::memory_order_relaxed)) {
+  bool fallback = no_pwait2.load(std::memory_order_relaxed);
+  if (!fallback) {
     k = epoll_pwait2(epfd, events, 128, tsp, nullptr);
-    if (k < 0 && errno == ENOSYS) no_pwait2.store(true, std::memory_order_relaxed);
+    if (k < 0 && errno == ENOSYS) {
+      no_pwait2.store(true, std::memory_order_relaxed);
+      fallback = true;
+    }
   }
-  if (no_pwait2.load(std::memory_order_relaxed)) {
+  if (fallback) {
     // Kernels before 5.11 and qemu-user have no epoll_pwait2: epoll_wait
     // takes milliseconds; a shorter wait rounds up to 1 ms, as Go's netpoll.
     int ms = delay_ns < 0 ? -1
              : delay_ns == 0 ? 0
              : delay_ns < 1'000'000 ? 1
-             : delay_ns < 1'000'000'000'000'000 ? static_cast<int>(std::min<std::int64_t>(delay_ns / 1'000'000, INT32_MAX))
-                                               : 1'000'000'000;
+             : static_cast<int>(std::min<std::int64_t>(delay_ns / 1'000'000, 1'000'000'000));
     k = epoll_wait(epfd, events, 128, ms);
   }
   sched.lastpoll.store(nanotime(), std::memory_order_relaxed);
