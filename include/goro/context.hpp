@@ -6,8 +6,10 @@
 // A context is a cheap shared handle onto an immutable node of a tree.
 // Cancelling a node cancels every descendant; a cancelled child is detached
 // from its parent, so a long-lived parent does not accumulate dead children.
-// As in Go, a child that is never cancelled stays attached to its parent
-// until the parent is cancelled: call cancel when done.
+// A tree nobody can reach is freed, cancelled or not, and so is a child
+// whose handles are all dropped while nobody waits on its done() channel;
+// its timer, if it has one, is stopped at once. Call cancel when done, as
+// in Go: a child still held stays attached to its parent until cancelled.
 #pragma once
 
 #include <chrono>
@@ -25,7 +27,8 @@
 namespace goro {
 
 namespace detail {
-struct ctx_node;
+struct ctx_node;    // what a context handle points to (context.cpp)
+struct ctx_cancel;  // a cancelable context's done channel, error and children
 }
 
 // A typed key for with_value; every key object is distinct by identity.
@@ -66,11 +69,11 @@ class context {
 class cancel_func {
  public:
   cancel_func() noexcept = default;
-  explicit cancel_func(std::shared_ptr<detail::ctx_node> n) noexcept : n_(std::move(n)) {}
+  explicit cancel_func(std::shared_ptr<detail::ctx_cancel> c) noexcept : c_(std::move(c)) {}
   void operator()() const noexcept;
 
  private:
-  std::shared_ptr<detail::ctx_node> n_;
+  std::shared_ptr<detail::ctx_cancel> c_;
 };
 
 // What with_cancel / with_timeout / with_deadline return.

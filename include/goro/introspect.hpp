@@ -30,4 +30,9 @@ struct spare_processors_info {
 };
 spare_processors_info spare_processors();
 
+// Timers waiting in the processors' heaps now: goro::timer, ticker and
+// after_func timers, sleeps, context deadlines and I/O deadlines that have
+// neither fired nor been stopped. 0 when no runtime runs.
+std::size_t pending_timers();
+
 }  // namespace goro::introspect

@@ -204,4 +204,10 @@ void chan_close(chan_core* c) {
 std::size_t chan_size(const chan_core* c) noexcept { return c->qcount.load(std::memory_order_relaxed); }
 std::size_t chan_capacity(const chan_core* c) noexcept { return c->cap; }
 
+bool chan_shared(const chan_core* c) noexcept {
+  bool shared = c->refs.load(std::memory_order_acquire) > 1;
+  rt::san::acquire(&c->refs);  // (pairs with chan_release's release)
+  return shared;
+}
+
 }  // namespace goro::detail

@@ -23,6 +23,10 @@
 
 namespace goro::detail {
 
+// True if c has more than one handle (for context.cpp: does anyone but the
+// canceler itself hold a done channel?).
+bool chan_shared(const chan_core* c) noexcept;
+
 struct SelectState {
   std::atomic<std::uint32_t> done{0};
   std::size_t winner = static_cast<std::size_t>(-1);

@@ -101,7 +101,7 @@ const char* lock_rank_name(LockRank r) noexcept {
     case LockRank::timers_p0: return "P::timers_lock of P 0";
     case LockRank::allg: return "sched.allg_lock";
     case LockRank::session: return "traceback session_lock";
-    case LockRank::ctx: return "ctx_node::mu";
+    case LockRank::ctx: return "ctx_cancel::mu";
     case LockRank::gfree: return "sched.gfree_lock";
     case LockRank::stack_pool: return "stack pool.lock";
     case LockRank::poll_free: return "pollfd free_lock";

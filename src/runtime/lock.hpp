@@ -39,7 +39,7 @@ enum class LockRank : std::uint8_t {
   // Leaves: nothing is acquired while one is held.
   leaf_,
   session = leaf_,  // traceback.cpp's libdw session
-  ctx,              // ctx_node::mu
+  ctx,              // ctx_cancel::mu
   gfree,            // sched.gfree_lock
   stack_pool,       // stack.cpp's pool
   poll_free,        // pollfd.cpp's free list

@@ -696,4 +696,16 @@ spare_processors_info spare_processors() {
   return info;
 }
 
+std::size_t pending_timers() {
+  std::size_t n = 0;
+  if (!rt::sched.running.load()) return n;
+  rt::LockGuard s(rt::sched.lock);  // (Ps are made under it; sched.lock comes before a heap lock)
+  for (rt::P* p : rt::sched.allp) {
+    if (!p) continue;
+    rt::LockGuard l(p->timers_lock);
+    n += p->timers.size();
+  }
+  return n;
+}
+
 }  // namespace goro::introspect

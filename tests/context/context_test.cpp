@@ -320,27 +320,6 @@ TEST_P(ContextTest, ACancelledChildIsDetachedFromItsParent) {
       cfg());
 }
 
-// As in Go, a child that is never cancelled stays attached until its parent
-// is cancelled; then it is released.
-TEST_P(ContextTest, AnUncancelledChildIsReleasedWhenItsParentIsCancelled) {
-  goro::run(
-      [] {
-        auto parent = goro::with_cancel(goro::background());
-        goro::context_key<std::shared_ptr<int>> k;
-        std::weak_ptr<int> watch;
-        {
-          auto payload = std::make_shared<int>(1);
-          watch = payload;
-          auto child = goro::with_cancel(goro::with_value(parent.ctx, k, std::move(payload)));
-          (void)child;  // handles dropped without cancelling
-        }
-        EXPECT_FALSE(watch.expired());  // the parent holds it, as Go's does
-        parent.cancel();
-        EXPECT_TRUE(watch.expired());
-      },
-      cfg());
-}
-
 // ------------------------------------------------------ deadlines
 
 TEST_P(ContextTest, WithTimeoutExpiresWithDeadlineExceeded) {

@@ -59,7 +59,7 @@ TEST(LockRankDeathTest, AnythingInsideALeafIsFatal) {
         g.lock();
         a.lock();
       },
-      "lock rank violation \\(held lock is a leaf\\): acquiring ctx_node::mu .* while holding sched.gfree_lock");
+      "lock rank violation \\(held lock is a leaf\\): acquiring ctx_cancel::mu .* while holding sched.gfree_lock");
 }
 
 TEST(LockRankDeathTest, ChannelsOnlyInAscendingAddressOrder) {
