@@ -93,6 +93,7 @@ int poll_wait(PollDesc* pd, char mode) {
     if (!current_g()) return -1;  // a plain thread: the caller poll(2)s
     std::uintptr_t z = 0;
     if (!s.compare_exchange_strong(z, kPdWait, std::memory_order_acq_rel)) continue;  // became ready
+    std::atomic_thread_fence(std::memory_order_seq_cst);  // (pairs with poll_set_deadline's and poll_evict's)
     if (pd->closing.load(std::memory_order_acquire) || expired(pd, mode)) {
       std::uintptr_t w = kPdWait;
       s.compare_exchange_strong(w, 0, std::memory_order_acq_rel);
@@ -136,7 +137,13 @@ void poll_set_deadline(PollDesc* pd, std::int64_t when, char mode) {
       t.arg = pd;
       timer_add(&t, when);
     }
-    // An already-passed deadline wakes the current waiter now.
+    // An already-passed deadline wakes the current waiter now. The fence
+    // orders the deadline's store before the slot's load, as poll_wait's
+    // orders its claim of the slot before its deadline check: of a waiter
+    // claiming the slot and this call, at least one sees the other (without
+    // it, x86 may let this load pass the store: both miss, and the waiter
+    // sleeps past its deadline for good).
+    std::atomic_thread_fence(std::memory_order_seq_cst);
     if (when < 0 || (when > 0 && when <= nanotime()))
       if (G* g = poll_unblock(pd, m, false)) ready(g);
   }
@@ -144,6 +151,7 @@ void poll_set_deadline(PollDesc* pd, std::int64_t when, char mode) {
 
 void poll_evict(PollDesc* pd) noexcept {
   pd->closing.store(true, std::memory_order_release);
+  std::atomic_thread_fence(std::memory_order_seq_cst);  // closing before the slots' loads (see above)
   {
     LockGuard l(pd->lock);
     timer_del(&pd->rt);

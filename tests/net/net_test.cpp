@@ -507,6 +507,58 @@ TEST(Net, DeadlineExtendedWhileAReadIsBlocked) {
   });
 }
 
+// The shape of goro::http's "client gone" watcher, many times over on
+// several connections at once: a goroutine starts a read, and another sets
+// a read deadline in the past while the read is about to park (or has).
+// Every read must end. (A missing store-load fence let the deadline's
+// store and the waiter's slot claim miss each other: the reader slept for
+// good; the soak found it, bench/soak.)
+TEST(Net, APassedDeadlineAlwaysEndsARacingRead) {
+  goro::run(
+      [] {
+        const int conns = 8, rounds = goro_test::scaled(20'000, 2'000);
+        net::listener ln = net::listen("tcp", "127.0.0.1:0");
+        goro::wait_group wg;
+        std::atomic<int> stuck{0};
+        wg.add(conns);
+        for (int i = 0; i < conns; ++i) {
+          net::conn c = net::dial("tcp", ln.addr());
+          net::conn s = ln.accept();
+          goro::go([c, s, rounds, &wg, &stuck]() mutable {
+            auto done = goro::make_chan<std::error_code>(1);
+            for (int r = 0; r < rounds; ++r) {
+              c.set_read_deadline(goro::no_deadline);
+              goro::go([c, done]() mutable {
+                char b[1];
+                std::error_code ec;
+                c.read(std::as_writable_bytes(std::span<char>(b)), ec);
+                done.send(ec);
+              });
+              if (r % 2) goro::yield();  // half the time the reader parks first
+              c.set_read_deadline(clk::now() - 1h);
+              goro::timer bail(20s);
+              std::optional<std::error_code> ec;
+              if (goro::select(goro::case_recv(done, ec), goro::case_recv(bail.c())) != 0) {
+                stuck.fetch_add(1);
+                break;
+              }
+              if (*ec != goro::errc::deadline_exceeded) {
+                ADD_FAILURE() << "round " << r << ": " << ec->message();
+                break;
+              }
+            }
+            c.close();
+            s.close();
+            wg.done();
+          });
+        }
+        wg.wait();
+        EXPECT_EQ(stuck.load(), 0) << "reads slept past a deadline set in the past";
+        ln.close();
+      },
+      goro::config{.procs = 4});
+}
+
 TEST(Net, WriteDeadlineExpiresWhenThePeerDoesNotRead) {
   goro::run([] {
     net::listener ln = net::listen("tcp", "127.0.0.1:0");
