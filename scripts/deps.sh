@@ -23,6 +23,7 @@ packages=(
   curl wrk python3                     # goro::http's tests drive the server with real clients
   golang-go                            # go tool pprof reads the live goroutine profile; the Go peers
   node-llhttp python3-h11              # the HTTP parser's differential test (llhttp's C sources, h11)
+  gnuplot-nox                          # bench/soak draws its samples (RSS, descriptors, goroutines) as a PNG
 )
 
 missing=()

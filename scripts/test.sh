@@ -15,6 +15,13 @@
 #   aarch64          the goro library cross-compiled with cmake/toolchain-aarch64.cmake
 #                    (warnings are errors); the consumer built for aarch64 and run
 #                    under qemu-aarch64 when qemu-user is installed
+#   soak             bench/soak/soak.sh for GORO_SOAK_SECONDS (default 60) on the asan build's
+#                    goro-soak: wrk load with misbehaving clients (disconnects mid-request and
+#                    mid-response, a client that never reads, a descriptor flood past a low
+#                    ulimit -n, a handler that throws); descriptors, goroutines and timers back at
+#                    their idle baseline one second after the load, graceful shutdown,
+#                    LeakSanitizer clean at exit; RSS growth after the warm-up is reported, not
+#                    judged (AddressSanitizer's allocator; docs/BENCHMARKS.md, "Soak")
 #   fuzz             the HTTP parser's libFuzzer target (Clang, -fsanitize=fuzzer,address,
 #                    undefined) run for GORO_FUZZ_SECONDS (default 60) from its seed corpus
 #   clang            (not run by default) Clang 14 build with warnings as errors (and
@@ -37,7 +44,7 @@ root=$PWD
 jobs=$(nproc)
 export CTEST_PARALLEL_LEVEL=${CTEST_PARALLEL_LEVEL:-2}
 
-default_steps=(release tsan-clang tsan asan debug install add_subdirectory aarch64 fuzz)
+default_steps=(release tsan-clang tsan asan soak debug install add_subdirectory aarch64 fuzz)
 all_steps=("${default_steps[@]}" clang)
 read -r -a steps <<<"${GORO_TEST_STEPS:-${default_steps[*]}}"
 for s in "${steps[@]}"; do
@@ -78,6 +85,17 @@ step_tsan() { preset tsan; }
 step_tsan-clang() { preset tsan-clang; }
 step_asan() { preset asan; }
 step_debug() { preset debug; }
+
+step_soak() {
+  if [[ ! -f build/asan/CMakeCache.txt ]]; then
+    timed cmake --preset asan
+  fi
+  timed cmake --build --preset asan -j"$jobs" --target goro-soak
+  local secs=${GORO_SOAK_SECONDS:-60}
+  ASAN_OPTIONS=${ASAN_OPTIONS:-quarantine_size_mb=64} PEERS=goro STRICT=1 RSS_ADVISORY=1 \
+    DURATION=$secs WARMUP=$((secs / 3)) GORO_SOAK=build/asan/bench/goro-soak \
+    timed bench/soak/soak.sh build/soak
+}
 
 step_install() {
   if [[ ! -f build/release/CMakeCache.txt ]]; then

@@ -1,0 +1,3 @@
+module goro/soak
+
+go 1.19
