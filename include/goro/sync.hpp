@@ -63,6 +63,7 @@ class GORO_CAPABILITY("mutex") mutex {
   void lock_slow(int reason = 0);
   bool try_lock_until_ns(std::int64_t rel_ns) GORO_TRY_ACQUIRE(true);
   void unlock_slow(std::int32_t n) noexcept;
+  static void discard_waiter(void* self) noexcept;  // run()'s teardown (mutex.cpp)
   void annotate_acquire() noexcept { detail::tsan_acquire(this); }
   void annotate_release() noexcept { detail::tsan_release(this); }
   std::atomic<std::int32_t> state_{0};
@@ -86,6 +87,7 @@ class GORO_CAPABILITY("mutex") rw_mutex {
   void unlock_shared() noexcept GORO_RELEASE_SHARED();
 
  private:
+  static void discard_reader(void* self) noexcept;  // run()'s teardown (rw_mutex.cpp)
   mutex w_;
   detail::sema writer_sem_, reader_sem_;
   std::atomic<std::int32_t> readers_{0};      // negative while a writer is pending

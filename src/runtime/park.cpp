@@ -17,19 +17,28 @@ bool unlock_after_park(G*, void* lockword) {
 struct QueueWait {
   Waiter* w;
   detail::lock_word* lock;
+  void (*undo)(void*) noexcept = nullptr;
+  void* undo_arg = nullptr;
 };
 
 // run() teardown: take a discarded goroutine off the queue it waits on.
 void unlink_queued(G* g) {
   auto* qw = static_cast<QueueWait*>(g->wait_obj);
   lock_word(*qw->lock);
+  bool linked = qw->w->in != nullptr;
   WaitQueue::unlink(qw->w);
+  if (linked && qw->undo) qw->undo(qw->undo_arg);
   unlock_word(*qw->lock);
 }
 
 void block_on(Waiter& w, detail::lock_word& lockword, WaitReason reason) {
+  block_on_undo(w, lockword, reason, nullptr, nullptr);
+}
+
+void block_on_undo(Waiter& w, detail::lock_word& lockword, WaitReason reason, void (*undo)(void*) noexcept,
+                   void* undo_arg) {
   if (G* g = w.g) {
-    QueueWait qw{&w, &lockword};
+    QueueWait qw{&w, &lockword, undo, undo_arg};
     g->wait_obj = &qw;
     g->unlink = &unlink_queued;
     park(reason, &unlock_after_park, &lockword);
@@ -140,7 +149,8 @@ void wake(Waiter* w) noexcept {
   for (;;) futex_wait(&never, 0);
 }
 
-void sema_acquire(goro::detail::sema& s, bool lifo, WaitReason reason) {
+void sema_acquire(goro::detail::sema& s, bool lifo, WaitReason reason, void (*undo)(void*) noexcept,
+                  void* undo_arg) {
   lock_word(s.lock);
   if (s.count > 0) {
     --s.count;
@@ -153,7 +163,7 @@ void sema_acquire(goro::detail::sema& s, bool lifo, WaitReason reason) {
     q.push_front(&w);
   else
     q.push_back(&w);
-  block_on(w, s.lock, reason);
+  block_on_undo(w, s.lock, reason, undo, undo_arg);
   // The releaser gave us its unit directly.
 }
 

@@ -37,6 +37,10 @@ struct Waiter {
 // sleeps. If the goroutine is discarded by run()'s teardown while parked, it
 // is unlinked from whichever queue w->in names, under lockword.
 void block_on(Waiter& w, detail::lock_word& lockword, WaitReason reason) GORO_RELEASE(lockword);
+// block_on, and if the goroutine is discarded while still linked,
+// undo(undo_arg) runs after the unlink, under lockword.
+void block_on_undo(Waiter& w, detail::lock_word& lockword, WaitReason reason, void (*undo)(void*) noexcept,
+                   void* undo_arg) GORO_RELEASE(lockword);
 void wake(Waiter* w) noexcept;
 // block_on with a deadline (monotonic ns): returns false if it expired
 // first, in which case w has been unlinked from its queue.
@@ -99,7 +103,13 @@ struct WaitQueue {
 static_assert(sizeof(WaitQueue) == sizeof(goro::detail::wait_list));
 
 // goro::detail::sema operations (Go's semacquire/semrelease).
-void sema_acquire(goro::detail::sema& s, bool lifo, WaitReason reason);
+// A caller that counted itself in a waiter count of its object before
+// parking passes `undo`: if run()'s teardown discards it while it is still
+// queued (no unit was given to it), undo(undo_arg) runs under the sema's
+// lock, so the count matches the queue again and no later release leaves a
+// unit nobody was owed (API.md: nothing is handed to a goroutine that is gone).
+void sema_acquire(goro::detail::sema& s, bool lifo, WaitReason reason, void (*undo)(void*) noexcept = nullptr,
+                  void* undo_arg = nullptr);
 bool sema_try_acquire(goro::detail::sema& s) noexcept;
 // Gives one unit to the first waiter, or to the count. handoff: the caller
 // yields so that the waiter runs at once (mutex starvation mode).

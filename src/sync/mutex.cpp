@@ -77,7 +77,7 @@ void mutex::lock_slow(int reason) {
       if (!(old & (kLocked | kStarving))) return;  // locked with the CAS
       bool lifo = wait_start != 0;                  // waited before: back to the front
       if (wait_start == 0) wait_start = rt::nanotime();
-      rt::sema_acquire(sema_, lifo, why);
+      rt::sema_acquire(sema_, lifo, why, &discard_waiter, this);
       starving = starving || rt::nanotime() - wait_start > kStarvationNs;
       old = state_.load(std::memory_order_relaxed);
       if (old & kStarving) {
@@ -91,6 +91,18 @@ void mutex::lock_slow(int reason) {
       iter = 0;
     }
   }
+}
+
+// run()'s teardown discarded a goroutine still queued on sema_: it counts
+// itself out, and, as the last waiter of a starving mutex would on taking
+// it, ends starvation mode, so no later unlock hands the lock to nobody.
+void mutex::discard_waiter(void* self) noexcept {
+  auto* m = static_cast<mutex*>(self);
+  std::int32_t old = m->state_.load(std::memory_order_relaxed), nw;
+  do {
+    nw = old - (1 << kShift);
+    if ((nw >> kShift) == 0) nw &= ~kStarving;
+  } while (!m->state_.compare_exchange_weak(old, nw, std::memory_order_relaxed));
 }
 
 void mutex::unlock_slow(std::int32_t nw) noexcept {

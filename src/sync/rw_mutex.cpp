@@ -18,8 +18,17 @@ constexpr std::int32_t kMaxReaders = 1 << 30;
 
 void rw_mutex::lock_shared() {
   if (readers_.fetch_add(1, std::memory_order_acquire) + 1 < 0)
-    rt::sema_acquire(reader_sem_, false, rt::WaitReason::rwmutex_rlock);
+    rt::sema_acquire(reader_sem_, false, rt::WaitReason::rwmutex_rlock, &discard_reader, this);
   detail::tsan_acquire(this);
+}
+
+// run()'s teardown discarded a reader still queued behind a writer: it
+// counted itself in readers_ on arrival, so the writer's unlock would count
+// it as a reader it let in (and release a unit for it). It counts itself
+// out. (A reader already given its unit holds the read lock, and keeps it:
+// API.md's teardown rule.)
+void rw_mutex::discard_reader(void* self) noexcept {
+  static_cast<rw_mutex*>(self)->readers_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 bool rw_mutex::try_lock_shared() noexcept {

@@ -275,4 +275,86 @@ TEST(Teardown, NextRunStartsClean) {
   }
 }
 
+// A reader queued behind a writer when run() ends is discarded before it
+// got the read lock. The writer's later unlock must not count it as a
+// reader it let in: the mutex can be write-locked again, and no unit is
+// left behind for a reader that arrives while it is write-locked.
+TEST(Teardown, ADiscardedQueuedReaderDoesNotHoldTheRwMutex) {
+  for (int procs : {1, 2}) {
+    goro::rw_mutex rw;
+    goro::run(
+        [&] {
+          rw.lock();
+          auto ids = goro::make_chan<std::int64_t>(1);
+          goro::go([&] {
+            ids.send(goro::this_goroutine::id());
+            rw.lock_shared();
+            ADD_FAILURE() << "the reader got in while the writer held the lock";
+          });
+          ASSERT_TRUE(goro_test::wait_until_parked(*ids.recv(), "sync.RWMutex.RLock"));
+        },
+        goro::config{.procs = procs});
+    rw.unlock();  // the writer, on the test's thread: the reader is gone
+    ASSERT_TRUE(rw.try_lock()) << "the discarded reader is counted as holding the read lock (procs " << procs << ")";
+    rw.unlock();
+    std::atomic<bool> in{false};
+    goro::run(
+        [&] {
+          rw.lock();
+          auto ids = goro::make_chan<std::int64_t>(1);
+          goro::wait_group wg;
+          wg.add(1);
+          goro::go([&] {
+            ids.send(goro::this_goroutine::id());
+            rw.lock_shared();
+            in = true;
+            rw.unlock_shared();
+            wg.done();
+          });
+          EXPECT_TRUE(goro_test::wait_until_parked(*ids.recv(), "sync.RWMutex.RLock"))
+              << "a reader got in while a writer held the lock";
+          EXPECT_FALSE(in.load());
+          rw.unlock();
+          wg.wait();
+        },
+        goro::config{.procs = procs});
+    EXPECT_TRUE(in.load());
+    EXPECT_TRUE(rw.try_lock());
+    rw.unlock();
+  }
+}
+
+// A waiter that put the mutex in starvation mode (it waited over 1 ms and
+// lost to main) and is discarded while queued: nobody is left to take a
+// handed-off lock, so after the holder's unlock the mutex is free and
+// normal — try_lock takes it — rather than starving with a phantom waiter.
+TEST(Teardown, ADiscardedMutexWaiterIsNotHandedTheLock) {
+  goro::mutex m;
+  goro::run(
+      [&] {
+        m.lock();
+        auto ids = goro::make_chan<std::int64_t>(1);
+        goro::go([&] {
+          ids.send(goro::this_goroutine::id());
+          m.lock();
+          ADD_FAILURE() << "the waiter got the mutex main holds";
+        });
+        const std::int64_t id = *ids.recv();
+        ASSERT_TRUE(goro_test::wait_until_parked(id, "sync.Mutex.Lock"));
+        goro::sleep(std::chrono::milliseconds(2));  // its wait passes Go's 1 ms starvation threshold
+        m.unlock();  // wakes it (normal mode), but on one processor main runs on
+        m.lock();    // and takes the mutex again first
+        goro::yield();  // the waiter loses, waited over 1 ms: starvation mode, queued again
+        ASSERT_TRUE(goro_test::wait_until_parked(id, "sync.Mutex.Lock"));
+      },
+      goro::config{.procs = 1});
+  m.unlock();
+  EXPECT_TRUE(m.try_lock()) << "the mutex stays in starvation mode for a discarded waiter";
+  m.unlock();
+  goro::run([&] {
+    m.lock();
+    m.unlock();
+  });
+}
+
 }  // namespace
