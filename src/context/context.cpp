@@ -70,20 +70,33 @@ namespace {
 
 using cancel_list = std::vector<std::shared_ptr<ctx_cancel>>;
 
+// A canceler's timer taken out under its lock and dropped after it: declare
+// it before the lock guard, so it is destroyed after the guard unlocks
+// (timer_drop takes the timers' lock, which nests outside ctx_cancel::mu).
+struct taken_timer {
+  timer_state* t = nullptr;
+  taken_timer() = default;
+  taken_timer(const taken_timer&) = delete;
+  taken_timer& operator=(const taken_timer&) = delete;
+  ~taken_timer() {
+    if (t) timer_drop(t);
+  }
+  void take(ctx_cancel* c) GORO_REQUIRES(c->mu) { t = std::exchange(c->timer, nullptr); }
+};
+
 // Cancels c alone: sets err, closes done, stops the timer, and appends its
 // registered children to `kids`. False if it was cancelled already.
 bool finish(ctx_cancel* c, std::error_code e, cancel_list& kids) noexcept {
-  timer_state* t;
+  taken_timer t;
   {
     rt::LockGuard l(c->mu);
     if (c->err) return false;
     c->err = e;
     for (auto& kid : c->children) kids.push_back(std::move(kid.second));
     c->children.clear();
-    t = std::exchange(c->timer, nullptr);
+    t.take(c);
   }
   c->done.close();
-  if (t) timer_drop(t);
   return true;
 }
 
@@ -94,18 +107,17 @@ void leave_parent(std::shared_ptr<ctx_cancel> c) noexcept {
     std::shared_ptr<ctx_cancel> p = c->parent.lock();
     if (!p) return;
     std::shared_ptr<ctx_cancel> held;  // p's reference to c, released after unlocking
-    timer_state* t = nullptr;
     bool up;
     {
+      taken_timer t;
       rt::LockGuard l(p->mu);
       auto it = p->children.find(c.get());
       if (it == p->children.end()) return;  // p's cancellation took it out already
       held = std::move(it->second);
       p->children.erase(it);
       up = p->orphan && !p->err && p->unobserved();
-      if (up) t = std::exchange(p->timer, nullptr);
+      if (up) t.take(p.get());
     }
-    if (t) timer_drop(t);
     if (!up) return;
     c = std::move(p);
   }
@@ -167,15 +179,14 @@ ctx_cancel::~ctx_cancel() {
 ctx_node::~ctx_node() {
   if (cancelable) {
     ctx_cancel* c = canceler.get();
-    timer_state* t = nullptr;
     bool detach;
     {
+      taken_timer t;
       rt::LockGuard l(c->mu);
       c->orphan = true;
       detach = !c->err && c->unobserved();
-      if (detach) t = std::exchange(c->timer, nullptr);
+      if (detach) t.take(c);
     }
-    if (t) timer_drop(t);
     if (detach) leave_parent(std::move(canceler));
   }
   // A long chain of nodes is freed in a loop, not by recursion.

@@ -142,10 +142,12 @@ void poll_set_deadline(PollDesc* pd, std::int64_t when, char mode) {
     // orders its claim of the slot before its deadline check: of a waiter
     // claiming the slot and this call, at least one sees the other (without
     // it, x86 may let this load pass the store: both miss, and the waiter
-    // sleeps past its deadline for good).
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (when < 0 || (when > 0 && when <= nanotime()))
+    // sleeps past its deadline for good). A future deadline loads no slot
+    // here (its timer does, later), so it needs no fence.
+    if (when < 0 || (when > 0 && when <= nanotime())) {
+      std::atomic_thread_fence(std::memory_order_seq_cst);
       if (G* g = poll_unblock(pd, m, false)) ready(g);
+    }
   }
 }
 
