@@ -99,6 +99,9 @@ struct IgnoreAccesses {
 // (teardown). Then the fiber pool: fibers of goroutines that returned.
 G* hold_exited(G* g) noexcept;
 G* release_held() noexcept;
+// f(g) for every G in the quarantine, under its lock (the scavenger: their
+// stacks are not in use).
+void for_each_held(void (*f)(G*)) noexcept;
 void* fiber_take() noexcept;
 void fiber_give(void* fiber) noexcept;
 void fibers_drain() noexcept;  // run()'s teardown

@@ -185,6 +185,7 @@ struct alignas(64) P {
   int ngfree = 0;
   char* stacks[64];
   int nstacks = 0;
+  std::uint32_t stacks_gen = 0;       // the scavenge generation its cache was trimmed in
   std::int64_t goid_next = 0, goid_end = 0;
   // Counters read by others.
   std::atomic<std::int64_t> created{0}, exited{0};
@@ -332,6 +333,8 @@ void stack_alloc(P* p, G* g);
 void stack_free(P* p, G* g) noexcept;
 void stacks_trim() noexcept;
 void stacks_trim_idle() noexcept;
+void scavenge() noexcept;  // sysmon, every kScavengeNs (stack.cpp)
+void stacks_scavenge_local(P* p) noexcept;  // p's cache, once per scavenge (p held)
 bool stack_guard_fault(G* g, const void* addr) noexcept;
 
 // Timers (timers.cpp). timer_add puts t in the current P's heap (P 0's on a

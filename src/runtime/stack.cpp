@@ -22,6 +22,25 @@
 // Trimmed stacks are reused after the warm ones. A G gets its
 // stack when it first runs, not when it is spawned, so spawn-heavy code that
 // finishes goroutines quickly keeps reusing a few warm stacks.
+//
+// The scavenger. Warm stacks are kept for the pages near their top, which
+// every goroutine touches; the pages below were touched by whichever
+// goroutine once ran deep there, and a cache that only grows would keep
+// them for good: a service whose rare deep requests land on ever more
+// pooled stacks grows its RSS for minutes (bench/soak saw +1.4 MiB). So
+// every kScavengeNs sysmon calls scavenge(). It releases whole the pool's
+// warm stacks that nobody took during the whole interval (below the warm
+// list's low-water mark, free_low: a burst's stacks, between bursts) and
+// everything below the top kWarmTop bytes of the others (under the pool's
+// lock: no goroutine runs on a pooled stack), and it advances
+// scavenge_gen; a P trims its own cache the same way the next time it
+// frees a stack in a new generation (only the P touches its cache). A
+// madvise over pages that are not resident unmaps nothing and sends no
+// TLB shoot-down, so a pass over shallow stacks costs a few microseconds
+// per stack; a workload that runs deep all the time faults its deep pages
+// in again once per pass. scavenge() also hands free malloc memory back
+// (glibc's malloc_trim: free chunks inside the arenas, which a new
+// thread's arena otherwise keeps beside the old one's).
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -30,6 +49,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <fstream>
 #include <vector>
 
@@ -48,13 +70,17 @@ constexpr std::size_t kPage = 4096;
 constexpr std::size_t kChunkStacks = 256;
 constexpr int kLocalMax = 64, kLocalKeep = 32;
 constexpr std::size_t kPoolWarmMax = 256, kTrimBatch = 4096;
+constexpr std::size_t kWarmTop = 16 * 1024;  // resident top a scavenge leaves to a pooled stack
+
+std::atomic<std::uint32_t> scavenge_gen{0};
 
 enum class GuardMode { unknown, madvise, mprotect };
 
 struct Pool {
   Lock lock{LockRank::stack_pool};
   std::size_t size = 0;            // stack size the pool serves
-  std::vector<char*> free;         // warm stack lows (lock)
+  std::vector<char*> free;         // warm stack lows, the most recently freed last (lock)
+  std::size_t free_low = 0;        // the least free.size() since the last scavenge (lock)
   std::vector<char*> cold;         // trimmed stack lows (lock)
   GuardMode mode = GuardMode::unknown;
   long guards_budget = 0;          // mprotect guards still allowed
@@ -128,12 +154,18 @@ void trim(std::vector<char*>& v, std::size_t size) {
   }
 }
 
+// Releases the pages of an unused stack below its warm top.
+void trim_deep(char* lo, std::size_t size) noexcept {
+  if (size > kWarmTop) madvise(lo, size - kWarmTop, MADV_DONTNEED);
+}
+
 // One pooled stack (pool.lock held), growing the pool if it is empty.
 char* take_locked() {
   if (pool.free.empty() && pool.cold.empty()) grow_locked();
   std::vector<char*>& v = pool.free.empty() ? pool.cold : pool.free;
   char* lo = v.back();
   v.pop_back();
+  pool.free_low = std::min(pool.free_low, pool.free.size());
   return lo;
 }
 
@@ -141,6 +173,7 @@ void reset_locked(std::size_t def) {
   if (pool.size != def) {
     pool.free.clear();
     pool.cold.clear();
+    pool.free_low = 0;
     pool.size = def;
   }
 }
@@ -199,6 +232,7 @@ void stack_free(P* p, G* g) noexcept {
     return;
   }
   p->stacks[p->nstacks++] = lo;
+  stacks_scavenge_local(p);
   if (p->nstacks < kLocalMax) return;
   LockGuard l(pool.lock);
   // An element-wise loop, not a range insert: under TSan the range insert
@@ -216,14 +250,58 @@ void stacks_trim_idle() noexcept {
   {
     LockGuard l(pool.lock);
     if (pool.free.size() <= kPoolWarmMax) return;
-    std::size_t n = std::min(pool.free.size() - kPoolWarmMax, kTrimBatch);
-    batch.assign(pool.free.end() - static_cast<std::ptrdiff_t>(n), pool.free.end());
-    pool.free.resize(pool.free.size() - n);
+    // The least recently freed first: the bottom of the list.
+    auto n = static_cast<std::ptrdiff_t>(std::min(pool.free.size() - kPoolWarmMax, kTrimBatch));
+    batch.assign(pool.free.begin(), pool.free.begin() + n);
+    pool.free.erase(pool.free.begin(), pool.free.begin() + n);
+    pool.free_low = std::min(pool.free_low, pool.free.size());
     size = pool.size;
   }
   trim(batch, size);
   LockGuard l(pool.lock);
   if (pool.size == size) pool.cold.insert(pool.cold.end(), batch.begin(), batch.end());
+}
+
+// The P's own cache, once per scavenge generation (the P is held).
+void stacks_scavenge_local(P* p) noexcept {
+  std::uint32_t gen = scavenge_gen.load(std::memory_order_relaxed);
+  if (p->stacks_gen == gen) [[likely]] return;
+  p->stacks_gen = gen;
+  std::size_t size = sched.stack_size;
+  if (size != pool.size) return;  // the cache is refilled from a pool of this size only
+  for (int i = 0; i < p->nstacks; ++i) trim_deep(p->stacks[i], size);
+}
+
+void scavenge() noexcept {
+  scavenge_gen.fetch_add(1, std::memory_order_relaxed);
+  std::vector<char*> unused;
+  std::size_t size;
+  {
+    LockGuard l(pool.lock);
+    // The bottom free_low stacks of the warm list were not taken during
+    // the whole interval: they go whole, the rest keep their tops.
+    auto n = static_cast<std::ptrdiff_t>(std::min(pool.free_low, pool.free.size()));
+    unused.assign(pool.free.begin(), pool.free.begin() + n);
+    pool.free.erase(pool.free.begin(), pool.free.begin() + n);
+    for (char* lo : pool.free) trim_deep(lo, pool.size);
+    pool.free_low = pool.free.size();
+    size = pool.size;
+  }
+  if (!unused.empty()) {
+    trim(unused, size);
+    LockGuard l(pool.lock);
+    if (pool.size == size) pool.cold.insert(pool.cold.end(), unused.begin(), unused.end());
+  }
+#if defined(GORO_TSAN)
+  // Exited goroutines wait in TSan's quarantine with their stacks (256
+  // exits), and a spawn-and-exit loop cycles every stack through it.
+  san::for_each_held([](G* g) noexcept {
+    if (g->stack_lo && g->stack_size == sched.stack_size) trim_deep(g->stack_lo, g->stack_size);
+  });
+#endif
+#if defined(__GLIBC__) && !defined(GORO_ASAN) && !defined(GORO_TSAN)
+  malloc_trim(0);
+#endif
 }
 
 // Releases the memory of every pooled stack (run teardown).
@@ -232,6 +310,7 @@ void stacks_trim() noexcept {
   trim(pool.free, pool.size);
   pool.cold.insert(pool.cold.end(), pool.free.begin(), pool.free.end());
   pool.free.clear();
+  pool.free_low = 0;
 }
 
 // Is addr in the guard page (or just below the bottom) of g's stack?

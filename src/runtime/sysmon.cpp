@@ -38,6 +38,8 @@ namespace {
 constexpr std::int64_t kSyscallRetakeNs = 20'000;
 constexpr std::int64_t kHogNs = 10'000'000;
 constexpr std::int64_t kSysmonMinNs = 20'000, kSysmonMaxNs = 10'000'000;
+// How often sysmon runs the scavenger (stack.cpp): busy or idle.
+constexpr std::int64_t kScavengeNs = 5'000'000'000;
 
 std::thread sysmon_thread;
 std::uint64_t runq_gets_seen = 0;  // sysmon-only: global-queue progress
@@ -209,6 +211,12 @@ bool poll_network(std::int64_t now) noexcept {
 void sysmon_loop() {
   std::int64_t delay = kSysmonMinNs;
   int quiet = 0;
+  std::int64_t scavenged = nanotime();
+  auto maybe_scavenge = [&](std::int64_t now) {
+    if (now - scavenged < kScavengeNs) return;
+    scavenged = now;
+    scavenge();
+  };
   while (!sched.stopping.load(std::memory_order_acquire)) {
     int np = sched.nprocs.load(std::memory_order_acquire);
     bool spare_lent = false;
@@ -223,11 +231,13 @@ void sysmon_loop() {
         futex_wait_for(&sched.sysmon_wake, 0, 1'000'000'000);
       sched.sysmon_sleeping.store(false, std::memory_order_relaxed);
       delay = kSysmonMinNs;
+      maybe_scavenge(nanotime());
       continue;
     }
     sched.sysmon_wake.store(0, std::memory_order_relaxed);  // a stale wake-up must not make this a spin
     futex_wait_for(&sched.sysmon_wake, 0, delay);
     std::int64_t now = nanotime();
+    maybe_scavenge(now);
     bool polled = poll_network(now);
     bool acted = retake(now);
     bool any = false;

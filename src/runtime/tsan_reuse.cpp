@@ -87,6 +87,11 @@ G* hold_exited(G* g) noexcept {
   return oldest;
 }
 
+void for_each_held(void (*f)(G*)) noexcept {
+  LockGuard l(held.lock);
+  for (int i = 0; i < held.count; ++i) f(held.ring[(held.head + i) % kQuarantine]);
+}
+
 G* release_held() noexcept {
   LockGuard l(held.lock);
   if (held.count == 0) return nullptr;
