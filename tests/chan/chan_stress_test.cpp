@@ -315,6 +315,41 @@ TEST_P(SelectStressTest, ThreadsAndGoroutinesSelectTogether) {
   seen.check();
 }
 
+// The premise of the race below, made certain: senders seen parked in a
+// select (a send case and a receive case on a channel nobody uses) all
+// panic with Go's message when the send case's channel closes.
+TEST_P(SelectStressTest, SendersParkedInASelectPanicWhenTheChannelCloses) {
+  const int senders = 8;
+  goro::run(
+      [&] {
+        auto ch = goro::make_chan<int>();
+        auto other = goro::make_chan<int>();
+        std::atomic<int> panics{0};
+        goro::wait_group done;
+        done.add(senders);
+        for (int s = 0; s < senders; ++s) {
+          goro::go([&, s, ch, other] {
+            try {
+              int v = s;
+              goro::select(goro::case_send(ch, v), goro::case_recv(other));
+              ADD_FAILURE() << "a select completed on a channel nobody receives from";
+            } catch (const goro::panic_error& e) {
+              EXPECT_STREQ(e.what(), "send on closed channel");
+              panics.fetch_add(1);
+            }
+            done.done();
+          });
+        }
+        ASSERT_TRUE(goro_test::wait_until_count_parked(senders, "select"));
+        ch.close();
+        done.wait();
+        EXPECT_EQ(panics.load(), senders);
+        int v = 1;
+        EXPECT_FALSE(other.try_send(v)) << "a select's receive case was left on the other channel";
+      },
+      cfg());
+}
+
 TEST_P(SelectStressTest, CloseRacesWithSelectingSendersAndReceivers) {
   // Senders parked in selects when a channel closes must panic, receivers
   // must see closed; nothing is lost: every value a sender reports as sent

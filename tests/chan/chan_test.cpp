@@ -871,14 +871,14 @@ TEST(ChanThreads, PlainThreadsWithoutARuntime) {
 
 TEST(ChanThreads, CloseWakesABlockedThread) {
   auto ch = goro::make_chan<int>();
-  auto ready = goro::make_chan<std::monostate>(1);
+  auto tids = goro::make_chan<long>(1);
   std::optional<int> got = 1;
   std::thread t([&] {
-    ready.send(std::monostate{});
+    tids.send(goro_test::this_thread_tid());
     got = ch.recv();
   });
-  ready.recv();
-  ch.close();  // whether t has blocked yet or not, it gets nullopt
+  EXPECT_TRUE(goro_test::wait_until_thread_blocks(*tids.recv()));  // blocked in recv, nothing else blocks it
+  ch.close();
   t.join();
   EXPECT_EQ(got, std::nullopt);
 }

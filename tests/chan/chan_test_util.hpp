@@ -10,7 +10,12 @@
 #include <goro/goro.hpp>
 #include <gtest/gtest.h>
 
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <cstdint>
+#include <fstream>
+#include <thread>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -101,6 +106,38 @@ inline bool wait_until_count_parked(int n, std::string_view state,
   }
   ADD_FAILURE() << "only " << count_in_state(state) << " of " << n << " goroutines parked in [" << state << "]\n"
                 << goroutine_dump();
+  return false;
+}
+
+// The calling thread's kernel id.
+inline long this_thread_tid() { return static_cast<long>(::syscall(SYS_gettid)); }
+
+// Is thread `tid` of this process asleep in futex(2) — the way goro blocks a
+// plain thread? (/proc/self/task/<tid>/stat says S, .../syscall names futex.)
+inline bool thread_blocked_in_futex(long tid) {
+  const std::string dir = "/proc/self/task/" + std::to_string(tid);
+  std::ifstream stat(dir + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  const std::size_t paren = line.rfind(')');
+  if (paren == std::string::npos || paren + 2 >= line.size() || line[paren + 2] != 'S') return false;
+  std::ifstream sc(dir + "/syscall");
+  long nr = -1;
+  return static_cast<bool>(sc >> nr) && nr == SYS_futex;
+}
+
+// Yields (or, on a plain thread, sleeps a little) until plain thread `tid`
+// blocks in futex(2); false (after reporting) when the bail-out expires.
+inline bool wait_until_thread_blocks(long tid, std::chrono::seconds limit = std::chrono::seconds(60)) {
+  bailout b(limit);
+  while (!b.expired()) {
+    if (thread_blocked_in_futex(tid)) return true;
+    if (goro::this_goroutine::id() != 0)
+      goro::yield();
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ADD_FAILURE() << "thread " << tid << " never blocked";
   return false;
 }
 

@@ -51,17 +51,31 @@ TEST_P(SelectTest, ChoosesUniformlyAmongReadyReceives) {
         a.send(0);
         b.send(1);
         int count[2] = {0, 0};
+        int pairs[2][2] = {{0, 0}, {0, 0}};  // (previous choice, this choice)
+        std::size_t prev = 2;
         for (int i = 0; i < n; ++i) {
           std::size_t k = goro::select(goro::case_recv(a, [&](std::optional<int> v) { EXPECT_EQ(v, 0); }),
                                        goro::case_recv(b, [&](std::optional<int> v) { EXPECT_EQ(v, 1); }));
           ASSERT_LT(k, 2u);
           ++count[k];
+          if (prev < 2) ++pairs[prev][k];
+          prev = k;
           (k == 0 ? a : b).send(static_cast<int>(k));  // ready again
         }
         EXPECT_GE(count[0], n * 45 / 100);
         EXPECT_LE(count[0], n * 55 / 100);
         EXPECT_GE(count[1], n * 45 / 100);
         EXPECT_LE(count[1], n * 55 / 100);
+        // Independent choices, not a rotation: each of the four (previous,
+        // next) pairs comes about a quarter of the time (a fixed rotation
+        // 0,1,0,1 would give only two of them). Each count has standard
+        // deviation under sqrt(n)/4 = 79 (25 at small scale); 20%..30% is
+        // 25 (10) standard deviations.
+        for (auto& row : pairs)
+          for (int c : row) {
+            EXPECT_GE(c, n * 20 / 100);
+            EXPECT_LE(c, n * 30 / 100);
+          }
       },
       cfg());
 }
@@ -417,6 +431,41 @@ TEST_P(SelectTest, SelectDoesNotMatchItself) {
         ASSERT_TRUE(goro_test::wait_until_parked(*ids.recv(), "select"));
         EXPECT_EQ(c.recv(), 5);
         EXPECT_EQ(result.recv(), 0u);
+      },
+      cfg());
+}
+
+// One channel in several receive cases. Blocked: one send completes exactly
+// one case, and the select's other record on the channel is withdrawn (a
+// later send finds no receiver). Ready: each case is chosen, at random.
+TEST_P(SelectTest, OneChannelInSeveralCases) {
+  goro::run(
+      [] {
+        auto c = goro::make_chan<int>();
+        auto ids = goro::make_chan<std::int64_t>(1);
+        auto result = goro::make_chan<std::pair<std::size_t, int>>(1);
+        goro::go([=] {
+          ids.send(goro::this_goroutine::id());
+          std::optional<int> v0, v1, v2;
+          std::size_t k = goro::select(goro::case_recv(c, v0), goro::case_recv(c, v1), goro::case_recv(c, v2));
+          result.send({k, k == 0 ? v0.value_or(-1) : k == 1 ? v1.value_or(-1) : v2.value_or(-1)});
+        });
+        ASSERT_TRUE(goro_test::wait_until_parked(*ids.recv(), "select"));
+        c.send(7);
+        auto [k, v] = *result.recv();
+        EXPECT_LT(k, 3u);
+        EXPECT_EQ(v, 7);
+        EXPECT_FALSE(c.try_send(8)) << "a record of the finished select was left on the channel";
+        // Ready (buffered, one value at a time): every case gets chosen.
+        auto b = goro::make_chan<int>(1);
+        std::array<int, 3> wins{};
+        for (int i = 0; i < 300; ++i) {
+          b.send(i);
+          std::size_t w = goro::select(goro::case_recv(b), goro::case_recv(b), goro::case_recv(b));
+          ASSERT_LT(w, 3u);
+          ++wins[w];
+        }
+        for (int w : wins) EXPECT_GT(w, 30) << wins[0] << " " << wins[1] << " " << wins[2];
       },
       cfg());
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "../time/watchdog.hpp"
+#include "../chan/chan_test_util.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -194,7 +195,7 @@ TEST_P(ContextTest, CancellingTheParentCancelsAThousandChildren) {
             if (ctx.err() == goro::errc::canceled) woke.fetch_add(1);
             wg.done();
           });
-        goro::sleep(5ms);
+        ASSERT_TRUE(goro_test::wait_until_count_parked(static_cast<int>(kids.size()), "chan receive"));
         EXPECT_EQ(woke.load(), 0);
         for (auto& kid : kids) EXPECT_FALSE(kid.ctx.err());
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "../time/watchdog.hpp"
+#include "../chan/chan_test_util.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -58,8 +59,13 @@ TEST_P(CtxSyncTest, SemaphoreAcquireReturnsTheContextErrorAndTakesNothing) {
         {
           auto r = goro::with_cancel(goro::background());
           auto result = goro::make_chan<std::error_code>(1);
-          goro::go([&s, result, ctx = r.ctx] { result.send(s.acquire(ctx, 1)); });
-          goro::sleep(10ms);
+          auto ids = goro::make_chan<std::int64_t>(1);
+          goro::go([&s, result, ids, ctx = r.ctx] {
+            ids.send(goro::this_goroutine::id());
+            result.send(s.acquire(ctx, 1));
+          });
+          // acquire(ctx) waits in a select on its grant and on ctx.done().
+          ASSERT_TRUE(goro_test::wait_until_parked(*ids.recv(), "select"));
           EXPECT_EQ(result.size(), 0u);  // still waiting
           r.cancel();
           std::error_code e = result.recv().value();
@@ -306,28 +312,41 @@ TEST_P(CtxSyncTest, ErrgroupSetLimitBoundsConcurrency) {
         goro::errgroup g;
         g.set_limit(2);
         std::atomic<int> running{0}, peak{0}, ran{0};
-        for (int i = 0; i < 20; ++i)
-          g.go([&] {
-            int now = running.fetch_add(1) + 1;
-            int p = peak.load();
-            while (now > p && !peak.compare_exchange_weak(p, now)) {
-            }
-            goro::sleep(2ms);
-            running.fetch_sub(1);
-            ran.fetch_add(1);
-          });
+        auto gate = goro::make_chan<int>();
+        auto task = [&] {
+          int now = running.fetch_add(1) + 1;
+          int p = peak.load();
+          while (now > p && !peak.compare_exchange_weak(p, now)) {
+          }
+          (void)gate.recv();  // held until main opens the gate
+          running.fetch_sub(1);
+          ran.fetch_add(1);
+        };
+        auto spawner_done = goro::make_chan<int>();
+        goro::go([&] {
+          for (int i = 0; i < 20; ++i) g.go(task);  // blocks at the limit
+          spawner_done.close();
+        });
+        goro_test::bailout limit;
+        while (running.load() < 2 && !limit.expired()) goro::yield();
+        EXPECT_EQ(running.load(), 2) << "the limit is reached";
+        EXPECT_FALSE(g.try_go(task)) << "try_go past the limit";
+        for (int i = 0; i < 50; ++i) goro::yield();
+        EXPECT_EQ(running.load(), 2) << "a third task started past the limit";
+        EXPECT_EQ(spawner_done.size(), 0u);
+        gate.close();
+        (void)spawner_done.recv();
         g.wait();
         EXPECT_EQ(ran.load(), 20);
-        EXPECT_LE(peak.load(), 2);
-        EXPECT_GE(peak.load(), 1);
+        EXPECT_EQ(peak.load(), 2);
 
         // Unlimited again.
         goro::errgroup h;
         h.set_limit(1);
         h.set_limit(-1);
-        auto gate = goro::make_chan<int>();
-        for (int i = 0; i < 5; ++i) h.go([gate] { gate.recv(); });  // would block with a limit
-        for (int i = 0; i < 5; ++i) gate.send(i);
+        auto gate2 = goro::make_chan<int>();
+        for (int i = 0; i < 5; ++i) h.go([gate2] { gate2.recv(); });  // would block with a limit
+        for (int i = 0; i < 5; ++i) gate2.send(i);
         h.wait();
       },
       cfg());

@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -25,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "../chan/chan_test_util.hpp"
 #include "../time/watchdog.hpp"
 #include "test_support.hpp"
 
@@ -373,9 +376,18 @@ TEST(Net, CloseWriteGivesEofToThePeer) {
 }
 
 TEST(Net, WritingToAConnectionThePeerClosedIsAnErrorNotSigpipe) {
-  // The default SIGPIPE disposition: a SIGPIPE would kill the test.
+  // The default SIGPIPE disposition, whatever the test inherited (an
+  // inherited "ignore" would make this test check nothing): a SIGPIPE would
+  // kill the test.
+  struct sigaction inherited {};
+  sigaction(SIGPIPE, nullptr, &inherited);
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  ASSERT_EQ(sigaction(SIGPIPE, &dfl, nullptr), 0);
   struct sigaction old {};
   sigaction(SIGPIPE, nullptr, &old);
+  ASSERT_EQ(old.sa_handler, SIG_DFL);
   goro::run([] {
     net::listener ln = net::listen("tcp", "127.0.0.1:0");
     goro::go([&ln] {
@@ -401,6 +413,7 @@ TEST(Net, WritingToAConnectionThePeerClosedIsAnErrorNotSigpipe) {
   struct sigaction now {};
   sigaction(SIGPIPE, nullptr, &now);
   EXPECT_EQ(now.sa_handler, old.sa_handler) << "the runtime changed SIGPIPE's disposition for good";
+  sigaction(SIGPIPE, &inherited, nullptr);
 }
 
 TEST(Net, DiallingAClosedPortFailsCleanly) {
@@ -482,25 +495,44 @@ TEST(Net, ReadDeadlineExpiresAndNoDeadlineClearsIt) {
   });
 }
 
+// A blocked read follows a change of its deadline: cleared while the read
+// is parked, the old deadline passes and the read goes on. The clear must
+// come before the old deadline; on a machine so slow that it did not, the
+// round proves nothing and is repeated with a longer deadline.
 TEST(Net, DeadlineExtendedWhileAReadIsBlocked) {
   goro::run([] {
     net::listener ln = net::listen("tcp", "127.0.0.1:0");
     net::conn c = net::dial("tcp", ln.addr());
     net::conn s = ln.accept();
-    c.set_read_deadline(clk::now() + 30ms);
-    auto result = goro::make_chan<std::error_code>(1);
-    goro::go([c, result]() mutable {
-      char b[4];
-      std::error_code ec;
-      c.read(std::as_writable_bytes(std::span<char>(b)), ec);
-      result.send(ec);
-    });
-    goro::sleep(5ms);
-    c.set_read_deadline(goro::no_deadline);  // a blocked read follows the change
-    goro::sleep(50ms);
-    EXPECT_EQ(result.size(), 0u) << "the read ended although its deadline was cleared";
-    s.write("x");
-    EXPECT_EQ(recv_within(result), std::error_code());
+    bool proved = false;
+    for (auto d : {300ms, 2000ms, 8000ms}) {
+      const auto deadline = clk::now() + d;
+      c.set_read_deadline(deadline);
+      auto ids = goro::make_chan<std::int64_t>(1);
+      auto result = goro::make_chan<std::error_code>(1);
+      goro::go([c, ids, result]() mutable {
+        ids.send(goro::this_goroutine::id());
+        char b[4];
+        std::error_code ec;
+        c.read(std::as_writable_bytes(std::span<char>(b)), ec);
+        result.send(ec);
+      });
+      ASSERT_TRUE(goro_test::wait_until_parked(*ids.recv(), "IO wait"));
+      c.set_read_deadline(goro::no_deadline);
+      const bool in_time = clk::now() < deadline;
+      goro::sleep(deadline - clk::now() + 50ms);  // the old deadline has passed
+      if (!in_time) {  // inconclusive: end this round's read either way
+        if (result.size() == 0) s.write("x");
+        (void)recv_within(result);
+        continue;
+      }
+      EXPECT_EQ(result.size(), 0u) << "the read ended although its deadline was cleared";
+      s.write("x");
+      EXPECT_EQ(recv_within(result), std::error_code());
+      proved = true;
+      break;
+    }
+    EXPECT_TRUE(proved) << "the deadline was never cleared before it passed";
     c.close();
     s.close();
     ln.close();
@@ -585,14 +617,15 @@ TEST(Net, CloseUnblocksABlockedRead) {
     net::conn c = net::dial("tcp", ln.addr());
     net::conn s = ln.accept();
     auto result = goro::make_chan<std::error_code>(1);
-    goro::go([c, result]() mutable {
+    auto ids = goro::make_chan<std::int64_t>(1);
+    goro::go([c, result, ids]() mutable {
+      ids.send(goro::this_goroutine::id());
       char b[4];
       std::error_code ec;
       c.read(std::as_writable_bytes(std::span<char>(b)), ec);
       result.send(ec);
     });
-    goro::sleep(10ms);  // the read is parked (closing first gives the same error)
-    EXPECT_EQ(result.size(), 0u);
+    ASSERT_TRUE(goro_test::wait_until_parked(*ids.recv(), "IO wait"));
     c.close();  // from another goroutine
     auto ec = recv_within(result);
     ASSERT_TRUE(ec);
@@ -620,14 +653,15 @@ TEST(Net, CloseUnblocksABlockedWrite) {
     net::conn c = net::dial("tcp", ln.addr());
     net::conn s = ln.accept();  // never reads
     auto result = goro::make_chan<std::error_code>(1);
-    goro::go([c, result]() mutable {
+    auto ids = goro::make_chan<std::int64_t>(1);
+    goro::go([c, result, ids]() mutable {
+      ids.send(goro::this_goroutine::id());
       std::string chunk(1 << 20, 'w');
       std::error_code ec;
       for (int i = 0; i < 1024 && !ec; ++i) c.write(chunk, ec);
       result.send(ec);
     });
-    goro::sleep(30ms);
-    EXPECT_EQ(result.size(), 0u);
+    ASSERT_TRUE(goro_test::wait_until_parked(*ids.recv(), "IO wait"));
     c.close();
     auto ec = recv_within(result);
     ASSERT_TRUE(ec);
@@ -637,17 +671,100 @@ TEST(Net, CloseUnblocksABlockedWrite) {
   });
 }
 
+// One goroutine blocked reading and another blocked writing the same
+// connection: one close() from a third fails both with closed.
+TEST(Net, CloseFailsABlockedReadAndABlockedWriteTogether) {
+  goro::run([] {
+    net::listener ln = net::listen("tcp", "127.0.0.1:0");
+    net::conn c = net::dial("tcp", ln.addr());
+    net::conn s = ln.accept();  // never writes, never reads
+    auto ids = goro::make_chan<std::int64_t>(2);
+    auto result = goro::make_chan<std::error_code>(2);
+    goro::go([c, ids, result]() mutable {
+      ids.send(goro::this_goroutine::id());
+      char b[4];
+      std::error_code ec;
+      c.read(std::as_writable_bytes(std::span<char>(b)), ec);
+      result.send(ec);
+    });
+    goro::go([c, ids, result]() mutable {
+      ids.send(goro::this_goroutine::id());
+      std::string chunk(1 << 20, 'w');
+      std::error_code ec;
+      for (int i = 0; i < 1024 && !ec; ++i) c.write(chunk, ec);
+      result.send(ec);
+    });
+    const std::int64_t a = *ids.recv(), b = *ids.recv();
+    ASSERT_TRUE(goro_test::wait_until_parked(a, "IO wait"));
+    ASSERT_TRUE(goro_test::wait_until_parked(b, "IO wait"));
+    c.close();
+    for (int i = 0; i < 2; ++i) {
+      auto ec = recv_within(result);
+      ASSERT_TRUE(ec);
+      EXPECT_EQ(*ec, goro::errc::closed) << ec->message();
+    }
+    s.close();
+    ln.close();
+  });
+}
+
+// A write blocked with no deadline: a deadline set meanwhile (from another
+// goroutine) ends it with deadline_exceeded.
+TEST(Net, AWriteDeadlineSetDuringABlockedWriteEndsIt) {
+  goro::run([] {
+    net::listener ln = net::listen("tcp", "127.0.0.1:0");
+    net::conn c = net::dial("tcp", ln.addr());
+    net::conn s = ln.accept();  // never reads
+    auto ids = goro::make_chan<std::int64_t>(1);
+    auto result = goro::make_chan<std::error_code>(1);
+    goro::go([c, ids, result]() mutable {
+      ids.send(goro::this_goroutine::id());
+      std::string chunk(1 << 20, 'w');
+      std::error_code ec;
+      for (int i = 0; i < 1024 && !ec; ++i) c.write(chunk, ec);
+      result.send(ec);
+    });
+    ASSERT_TRUE(goro_test::wait_until_parked(*ids.recv(), "IO wait"));
+    c.set_write_deadline(clk::now() + 10ms);
+    auto ec = recv_within(result);
+    ASSERT_TRUE(ec);
+    EXPECT_EQ(*ec, goro::errc::deadline_exceeded) << ec->message();
+    c.close();
+    s.close();
+    ln.close();
+  });
+}
+
+// Go's dialer and listener set TCP_NODELAY on every TCP connection.
+TEST(Net, TcpNoDelayIsOnByDefault) {
+  goro::run([] {
+    net::listener ln = net::listen("tcp", "127.0.0.1:0");
+    net::conn c = net::dial("tcp", ln.addr());
+    net::conn s = ln.accept();
+    for (net::conn* x : {&c, &s}) {
+      int on = 0;
+      socklen_t len = sizeof on;
+      ASSERT_EQ(::getsockopt(x->native_handle(), IPPROTO_TCP, TCP_NODELAY, &on, &len), 0);
+      EXPECT_NE(on, 0) << (x == &c ? "dialled" : "accepted");
+    }
+    c.close();
+    s.close();
+    ln.close();
+  });
+}
+
 TEST(Net, CloseUnblocksABlockedAccept) {
   goro::run([] {
     net::listener ln = net::listen("tcp", "127.0.0.1:0");
     auto result = goro::make_chan<std::error_code>(1);
-    goro::go([&ln, result] {
+    auto ids = goro::make_chan<std::int64_t>(1);
+    goro::go([&ln, result, ids] {
+      ids.send(goro::this_goroutine::id());
       std::error_code ec;
       net::conn c = ln.accept(ec);
       result.send(ec);
     });
-    goro::sleep(10ms);
-    EXPECT_EQ(result.size(), 0u);
+    ASSERT_TRUE(goro_test::wait_until_parked(*ids.recv(), "IO wait"));
     ln.close();
     auto ec = recv_within(result);
     ASSERT_TRUE(ec);
@@ -736,11 +853,11 @@ TEST(Net, DialCancelledWhileConnecting) {
     // Cancelled.
     {
       auto r = goro::with_cancel(goro::background());
+      auto t0 = clk::now();  // (before the canceller starts its 30 ms)
       goro::go([cancel = r.cancel] {
         goro::sleep(30ms);
         cancel();
       });
-      auto t0 = clk::now();
       std::error_code ec;
       net::conn c = net::dial(r.ctx, "tcp", fb.addr, ec);
       EXPECT_FALSE(c);
@@ -835,14 +952,16 @@ TEST(NetDeathTest, CancellingTheContextAfterDialAndCloseDoesNotCrash) {
 TEST(Net, AListenerMadeBeforeRunServesInsideIt) {
   net::listener ln = net::listen("tcp", "127.0.0.1:0");
   goro::run([&ln] {
-    goro::go([&ln] {
+    auto ids = goro::make_chan<std::int64_t>(1);
+    goro::go([&ln, ids] {
+      ids.send(goro::this_goroutine::id());
       net::conn s = ln.accept();
       char buf[5];
       std::size_t got = net::read_full(s, std::as_writable_bytes(std::span<char>(buf)));
       s.write(std::string_view(buf, got));
       s.close();
     });
-    goro::sleep(10ms);  // the accept parks first, on the poller
+    ASSERT_TRUE(goro_test::wait_until_parked(*ids.recv(), "IO wait"));  // the accept parks first, on the poller
     net::conn c = net::dial("tcp", ln.addr());
     c.write("hello");
     std::string back(5, '\0');
@@ -860,11 +979,13 @@ TEST(Net, ClosingASocketWhoseWaiterWasDiscardedIsHarmless) {
   net::listener ln;
   goro::run([&ln] {
     ln = net::listen("tcp", "127.0.0.1:0");
-    goro::go([&ln] {
+    auto ids = goro::make_chan<std::int64_t>(1);
+    goro::go([&ln, ids] {
+      ids.send(goro::this_goroutine::id());
       std::error_code ec;
       ln.accept(ec);  // parked on the poller when run() ends
     });
-    goro::sleep(10ms);
+    ASSERT_TRUE(goro_test::wait_until_parked(*ids.recv(), "IO wait"));
   });
   std::atomic<int> ran{0};
   goro::run([&] {
@@ -969,7 +1090,7 @@ TEST(Net, ManyGoroutinesWaitOnTheirOwnPipes) {
         if (!net::wait_readable(r[i], clk::now() + 20s)) woke.fetch_add(1);
         wg.done();
       });
-    goro::sleep(5ms);
+    ASSERT_TRUE(goro_test::wait_until_count_parked(kPipes, "IO wait"));
     for (int i = kPipes - 1; i >= 0; --i) ASSERT_EQ(::write(w[i], "!", 1), 1);
     wg.wait();
     EXPECT_EQ(woke.load(), kPipes);
@@ -977,6 +1098,39 @@ TEST(Net, ManyGoroutinesWaitOnTheirOwnPipes) {
       ::close(r[i]);
       ::close(w[i]);
     }
+  });
+}
+
+// A name that cannot resolve (RFC 6761 reserves .invalid) throws
+// std::system_error naming it; the goroutine and the runtime carry on.
+TEST(Net, LookupHostOfAnUnknownNameThrows) {
+  goro::run([] {
+    try {
+      (void)net::lookup_host("no-such-host.invalid");
+      ADD_FAILURE() << "no-such-host.invalid resolved";
+    } catch (const std::system_error& e) {
+      EXPECT_NE(std::string(e.what()).find("no-such-host.invalid"), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(net::lookup_host("127.0.0.1").empty());
+  });
+}
+
+// wait_writable on a pipe whose buffer is full: the deadline passes.
+TEST(Net, WaitWritableTimesOutOnAFullPipe) {
+  goro::run([] {
+    int p[2];
+    ASSERT_EQ(::pipe2(p, O_NONBLOCK | O_CLOEXEC), 0);
+    char block[4096] = {};
+    while (::write(p[1], block, sizeof block) > 0) {
+    }
+    ASSERT_EQ(errno, EAGAIN);
+    EXPECT_EQ(net::wait_writable(p[1], clk::now() + 20ms), goro::errc::deadline_exceeded);
+    // Drained, it is writable again.
+    while (::read(p[0], block, sizeof block) > 0) {
+    }
+    EXPECT_EQ(net::wait_writable(p[1], clk::now() + 10s), std::error_code());
+    ::close(p[0]);
+    ::close(p[1]);
   });
 }
 
@@ -1004,12 +1158,27 @@ int accept_under_emfile() {
     net::listener ln = net::listen("tcp", "127.0.0.1:0");
     std::string addr = ln.addr();
     auto accepted = goro::make_chan<std::pair<net::conn, std::error_code>>(1);
-    goro::go([&ln, accepted] {
+    auto ids = goro::make_chan<std::int64_t>(1);
+    goro::go([&ln, accepted, ids] {
+      ids.send(goro::this_goroutine::id());
       std::error_code ec;
       net::conn c = ln.accept(ec);
       accepted.send({c, ec});
     });
-    goro::sleep(10ms);  // parked in the poller
+    const std::int64_t acceptor = *ids.recv();
+    // (In a child: the state is polled here, not asserted with gtest.)
+    auto reaches = [acceptor](std::string_view state) {
+      goro_test::bailout limit;
+      while (!limit.expired()) {
+        if (goro_test::goroutine_state(acceptor) == state) return true;
+        goro::sleep(1ms);
+      }
+      return false;
+    };
+    if (!reaches("IO wait")) {
+      std::fprintf(stderr, "accept never parked in the poller\n");
+      return 19;
+    }
 
     // The client's socket is made before the table fills; connect needs no descriptor.
     int cfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -1039,18 +1208,13 @@ int accept_under_emfile() {
       std::fprintf(stderr, "connect: %s\n", std::strerror(errno));
       return 12;
     }
-    // accept now sees the connection and gets EMFILE.
-    rusage ru0{}, ru1{};
-    getrusage(RUSAGE_SELF, &ru0);
-    auto t0 = clk::now();
-    goro::sleep(300ms);
-    getrusage(RUSAGE_SELF, &ru1);
-    auto wall = clk::now() - t0;
-    auto cpu = [](const rusage& r) {
-      return std::chrono::seconds(r.ru_utime.tv_sec + r.ru_stime.tv_sec) +
-             std::chrono::microseconds(r.ru_utime.tv_usec + r.ru_stime.tv_usec);
-    };
-    auto burnt = cpu(ru1) - cpu(ru0);
+    // accept now sees the connection and gets EMFILE: it backs off, asleep
+    // between attempts (Go: 5 ms, doubling up to 1 s), rather than spinning.
+    if (!reaches("sleep")) {
+      std::fprintf(stderr, "accept did not back off (asleep) while out of descriptors\n");
+      return 18;
+    }
+    goro::sleep(100ms);  // several attempts, all failing
     if (accepted.size() != 0) {
       auto [c, ec] = accepted.recv().value();
       std::fprintf(stderr, "accept returned while out of descriptors: %s\n", ec ? ec.message().c_str() : "a conn");
@@ -1076,14 +1240,7 @@ int accept_under_emfile() {
     std::string buf(4, '\0');
     net::read_full(c, std::as_writable_bytes(std::span<char>(buf)));
     if (buf != "ping") return 17;
-    std::fprintf(stderr, "accept survived EMFILE; cpu %lld us over %lld us\n",
-                 static_cast<long long>(std::chrono::duration_cast<std::chrono::microseconds>(burnt).count()),
-                 static_cast<long long>(std::chrono::duration_cast<std::chrono::microseconds>(wall).count()));
-    // Backing off, not spinning: far less CPU than the time that passed.
-    if (burnt > wall / 2) {
-      std::fprintf(stderr, "accept burnt CPU while out of descriptors\n");
-      return 18;
-    }
+    std::fprintf(stderr, "accept survived EMFILE\n");
     for (int fd : fillers) ::close(fd);
     ::close(cfd);
     c.close();

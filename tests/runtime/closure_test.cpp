@@ -3,12 +3,14 @@
 #include <goro/goro.hpp>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <numeric>
+#include <sstream>
 #include <string>
 #include <type_traits>
 
@@ -239,6 +241,35 @@ TEST(SpawnOptions, SmallStackAndNamedGoroutines) {
     wg.wait();
   });
   EXPECT_EQ(total.load(), n * stack_array_sum<32 * 1024>());
+}
+
+// spawn_options::name is a string_view: go() copies the name, so the
+// caller's string may die (and its bytes be reused) at once. Every name is
+// read back from a goroutine dump while the goroutines are parked.
+TEST(SpawnOptions, NamesAreCopied) {
+  const int n = 50;
+  std::string dump;
+  goro::run([&] {
+    auto gate = goro::make_chan<int>();
+    goro::wait_group parked;
+    parked.add(n);
+    for (int i = 0; i < n; ++i) {
+      auto name = std::make_unique<std::string>("worker-" + std::to_string(i) + "-of-fifty");
+      goro::go(goro::spawn_options{.name = *name}, [&] {
+        parked.done();
+        (void)gate.recv();
+      });
+      std::fill(name->begin(), name->end(), '#');  // the caller's bytes change, then die
+    }
+    parked.wait();
+    std::ostringstream os;
+    goro::dump_goroutines(os);
+    dump = os.str();
+    gate.close();
+  });
+  for (int i = 0; i < n; ++i)
+    EXPECT_NE(dump.find("as \"worker-" + std::to_string(i) + "-of-fifty\""), std::string::npos) << "name " << i;
+  EXPECT_EQ(dump.find("####"), std::string::npos);
 }
 
 TEST(SpawnOptions, ConfigStackSizeIsTheDefault) {

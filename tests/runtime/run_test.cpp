@@ -157,21 +157,25 @@ TEST(Gomaxprocs, QueriesAndSets) {
 // Goroutines sleep on timers armed on several processors; gomaxprocs then
 // shrinks to 1 while those processors are idle. Their timers must still
 // fire (a stranded timer leaves its goroutine asleep for ever, and the
-// deadlock detector would then report a false deadlock).
+// deadlock detector would then report a false deadlock). A round whose
+// timers all landed on one processor proves nothing; rounds go on until
+// five have spread (at most 40).
 TEST(Gomaxprocs, TimersOfRetiredProcessorsStillFire) {
-  for (int round = 0; round < 5; ++round) {
+  int spread_rounds = 0;
+  for (int round = 0; round < 40 && spread_rounds < 5; ++round) {
     goro::run(
-        [] {
+        [&] {
           constexpr int kSleepers = 32;
           goro::wait_group armed, woke;
           armed.add(kSleepers);
           woke.add(kSleepers);
-          std::atomic<int> spread{0};
+          std::array<std::atomic<int>, 4> on{};
           for (int i = 0; i < kSleepers; ++i) {
             goro::go([&] {
               // Spin a little so that idle processors steal some of us.
               for (int k = 0; k < 20000; ++k) std::atomic_signal_fence(std::memory_order_seq_cst);
-              spread.fetch_add(1);
+              // A timer goes into the heap of the processor that arms it.
+              on[static_cast<std::size_t>(goro::introspect::current_processor()) % on.size()].fetch_add(1);
               goro::timer t(std::chrono::milliseconds(40));
               armed.done();
               t.c().recv();
@@ -181,10 +185,13 @@ TEST(Gomaxprocs, TimersOfRetiredProcessorsStillFire) {
           armed.wait();
           goro::gomaxprocs(1);
           woke.wait();
-          EXPECT_EQ(spread.load(), kSleepers);
+          int used = 0;
+          for (auto& n : on) used += n.load() > 0;
+          spread_rounds += used >= 2;
         },
         goro::config{.procs = 4});
   }
+  EXPECT_EQ(spread_rounds, 5) << "the premise: timers armed on several processors";
 }
 
 TEST(Gomaxprocs, ConfigProcsIsHonoured) {

@@ -4,8 +4,14 @@
 #include <goro/goro.hpp>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <algorithm>
+#include <fstream>
+#include <filesystem>
+#include <map>
 #include <chrono>
 #include <memory>
 #include <stdexcept>
@@ -139,35 +145,52 @@ TEST(Scheduler, YieldOnARetiredProcessorMovesTheGoroutine) {
   EXPECT_NE(after, 1) << "the goroutine kept running on a retired processor";
 }
 
-double process_cpu_seconds() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  auto sec = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; };
-  return sec(ru.ru_utime) + sec(ru.ru_stime);
+// The state letter of every thread of this process but the caller
+// (/proc/self/task/<tid>/stat: R running or runnable, S sleeping, ...).
+std::map<long, char> other_thread_states() {
+  std::map<long, char> states;
+  const long self = static_cast<long>(::syscall(SYS_gettid));
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/task")) {
+    const long tid = std::stol(e.path().filename().string());
+    if (tid == self) continue;
+    std::ifstream f(e.path() / "stat");
+    std::string line;
+    if (!std::getline(f, line)) continue;  // the thread has just exited
+    const std::size_t paren = line.rfind(')');
+    if (paren != std::string::npos && paren + 2 < line.size()) states[tid] = line[paren + 2];
+  }
+  return states;
 }
 
 TEST(Scheduler, IdleRuntimeBurnsNoCpu) {
-  // The one time measurement of the suite, with a generous bound: a second
-  // of idling costs next to nothing when idle threads sleep; a spinning
-  // thread would cost about a second.
-  double used = -1;
+  // While main parks and nothing is runnable, every thread of the runtime
+  // sleeps. A plain thread looks at their states 100 times, 10 ms apart: a
+  // thread that spins is running (or waiting for a CPU: R) in nearly every
+  // look, however loaded the machine; one that sleeps shows R only when a
+  // look meets one of its rare wake-ups (sysmon's once a second).
+  std::map<long, int> running;
+  std::size_t threads = 0;
   goro::run(
       [&] {
         spread_over_all_processors(4);  // every M has been started and has worked
         goro::wait_group wg;
         wg.add(1);
-        const double before = process_cpu_seconds();
-        std::thread sleeper([&] {
-          std::this_thread::sleep_for(std::chrono::seconds(1));
+        std::thread watcher([&] {
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));  // (let the Ms settle)
+          for (int i = 0; i < 100; ++i) {
+            auto states = other_thread_states();
+            threads = std::max(threads, states.size());
+            for (auto [tid, st] : states) running[tid] += st == 'R';
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+          }
           wg.done();
         });
         wg.wait();  // the main goroutine parks; every M should sleep
-        used = process_cpu_seconds() - before;
-        sleeper.join();
+        watcher.join();
       },
       goro::config{.procs = 4});
-  EXPECT_LT(used, 0.2) << "CPU seconds used by an idle runtime over one second";
-  EXPECT_GE(used, 0.0);
+  EXPECT_GE(threads, 4u) << "the premise: the runtime's threads were seen";
+  for (auto [tid, n] : running) EXPECT_LT(n, 50) << "thread " << tid << " was running in " << n << " of 100 looks";
 }
 
 TEST(Scheduler, CaughtExceptionSurvivesParkingAndMigration) {
@@ -234,5 +257,88 @@ TEST(Scheduler, UnwindingSurvivesParkingAndMigration) {
       goro::config{.procs = 4});
   EXPECT_EQ(ok.load(), 2 * n);
 }
+
+}  // namespace
+
+namespace {
+
+// lock_os_thread: the goroutine stays on its thread through every kind of
+// scheduling point (yield, sleep, a channel, and with `with_mutex` a mutex
+// held across a yield while another goroutine waits for it), and no other
+// goroutine runs on that thread meanwhile, on one processor or several.
+void locked_goroutine_keeps_its_thread(bool with_mutex) {
+  for (int procs : {1, 2, 4}) {
+    std::atomic<bool> locked{false};
+    std::atomic<std::thread::id> tid{};
+    std::atomic<int> moved{0}, intruders{0}, other_rounds{0};
+    goro::run(
+        [&] {
+          std::atomic<bool> stop{false};
+          goro::wait_group others;
+          const int n = 8;
+          others.add(n);
+          for (int i = 0; i < n; ++i) {
+            goro::go([&] {
+              while (!stop.load()) {
+                if (locked.load()) {
+                  if (std::this_thread::get_id() == tid.load()) intruders.fetch_add(1);
+                  other_rounds.fetch_add(1);
+                }
+                goro::yield();
+              }
+              others.done();
+            });
+          }
+          auto ping = goro::make_chan<int>();
+          goro::mutex mu;
+          goro::go([&] {
+            for (auto v : ping) {
+              std::lock_guard g(mu);
+              (void)v;
+            }
+          });
+          goro::wait_group done;
+          done.add(1);
+          goro::go([&] {
+            goro::lock_os_thread();
+            tid = std::this_thread::get_id();
+            locked = true;
+            for (int r = 0; r < 400; ++r) {
+              switch (r % (with_mutex ? 4 : 3)) {
+                case 0: goro::yield(); break;
+                case 1: goro::sleep(std::chrono::microseconds(50)); break;
+                case 2: ping.send(r); break;
+                case 3: {
+                  std::lock_guard g(mu);
+                  goro::yield();  // the pinger may queue on mu meanwhile
+                } break;
+              }
+              if (std::this_thread::get_id() != tid.load()) moved.fetch_add(1);
+            }
+            locked = false;
+            goro::unlock_os_thread();
+            done.done();
+          });
+          done.wait();
+          ping.close();
+          stop = true;
+          others.wait();
+        },
+        goro::config{.procs = procs});
+    EXPECT_EQ(moved.load(), 0) << "procs " << procs << ": the locked goroutine changed threads";
+    EXPECT_EQ(intruders.load(), 0) << "procs " << procs << ": another goroutine ran on the locked thread";
+    EXPECT_GT(other_rounds.load(), 0) << "procs " << procs << ": the premise: the others ran while it was locked";
+  }
+}
+
+TEST(Scheduler, LockedGoroutineKeepsItsThreadAndTheThreadRunsNothingElse) { locked_goroutine_keeps_its_thread(false); }
+
+// KNOWN BUG (found 2026-12-06, issue 25's note): with the mutex case, about
+// one run in twenty hangs at the end: the receiving goroutine waits for ever
+// on the channel's runtime lock word (value 2, no holder left running) —
+// a runtime lock is left held somewhere on the path of a locked goroutine
+// that yields while holding a goro::mutex another goroutine waits for.
+// Reproduce: --gtest_also_run_disabled_tests --gtest_repeat=100.
+TEST(Scheduler, DISABLED_LockedGoroutineHoldingAContendedMutexAcrossYields) { locked_goroutine_keeps_its_thread(true); }
 
 }  // namespace

@@ -106,6 +106,26 @@ void deep_pages_of_exited_goroutines_are_released(int procs) {
   EXPECT_TRUE(parked_intact) << "a parked goroutine's deep page changed while it waited";
 }
 
+// A stack is a reservation: its pages become resident only when touched.
+// A size no preset uses as its default gets a fresh mapping of its own.
+TEST(Stack, PagesAreCommittedOnlyAsTouched) {
+  constexpr std::size_t kSize = (1 << 20) + 64 * 1024;
+  bool far_before = true, far_after = false;
+  goro::run([&] {
+    goro::wait_group wg;
+    wg.add(1);
+    goro::go(goro::spawn_options{.stack_size = kSize}, [&] {
+      const char* far = static_cast<char*>(__builtin_frame_address(0)) - 512 * 1024;
+      far_before = resident(far);
+      descend(160, [&](volatile char*) { far_after = resident(far); });  // about 640 KiB deep
+      wg.done();
+    });
+    wg.wait();
+  });
+  EXPECT_FALSE(far_before) << "a page 512 KiB below a new goroutine's frame was resident before it was touched";
+  EXPECT_TRUE(far_after) << "the premise: the page is resident once the goroutine has run past it";
+}
+
 TEST(Stack, DeepPagesOfExitedGoroutinesAreReleasedOneProc) { deep_pages_of_exited_goroutines_are_released(1); }
 TEST(Stack, DeepPagesOfExitedGoroutinesAreReleasedFourProcs) { deep_pages_of_exited_goroutines_are_released(4); }
 

@@ -12,6 +12,8 @@
 #include <string>
 #include <system_error>
 
+#include "../chan/chan_test_util.hpp"
+
 namespace {
 
 std::string temp_path(const char* tag) {
@@ -81,18 +83,15 @@ TEST(Trace, PingPongShowsSlicesEndReasonsAndWakeUps) {
         // A goroutine parked in a receive, for certain: main watches the
         // dumps until it shows there, then releases it.
         auto never = goro::make_chan<int>();
+        auto ids = goro::make_chan<std::int64_t>(1);
         wg.add(1);
         goro::go([&] {
+          ids.send(goro::this_goroutine::id());
           never.recv();
           wg.done();
         });
-        for (;;) {
-          std::ostringstream d;
-          goro::dump_goroutines(d);
-          // (or "[chan receive, W minutes]" on a very slow run)
-          if (d.str().find("[chan receive") != std::string::npos) break;
-          goro::sleep(std::chrono::milliseconds(1));
-        }
+        // This goroutine, not the ponger (also in a receive).
+        EXPECT_TRUE(goro_test::wait_until_parked(*ids.recv(), "chan receive"));
         never.close();
         ping.close();
         wg.wait();

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -319,12 +320,14 @@ TEST_P(CondTest, WaitWithALockThatDoesNotOwnItsMutexThrowsAndLeavesNothingQueued
         scribble_stack();
         bool flag = false;
         auto woke = goro::make_chan<int>();
+        auto ids = goro::make_chan<std::int64_t>(1);
         goro::go([&] {
+          ids.send(goro::this_goroutine::id());
           std::unique_lock<goro::mutex> lk(mu);
           while (!flag) cv.wait(lk);
           woke.close();
         });
-        goro::sleep(std::chrono::milliseconds(20));  // (the waiter most likely waits by now)
+        ASSERT_TRUE(goro_test::wait_until_parked(*ids.recv(), "sync.Cond.Wait"));
         {
           std::lock_guard<goro::mutex> g(mu);
           flag = true;
@@ -332,6 +335,62 @@ TEST_P(CondTest, WaitWithALockThatDoesNotOwnItsMutexThrowsAndLeavesNothingQueued
         cv.notify_one();  // one notification only: it must reach the waiter
         goro::timer bail(std::chrono::seconds(20));
         EXPECT_EQ(goro::select(goro::case_recv(woke), goro::case_recv(bail.c())), 0u) << "the waiter was not woken";
+      },
+      cfg());
+}
+
+// wait_for / wait_until: without a notification they return timeout with
+// the lock held again, and the timed-out waiter has left the queue — the
+// next notify_one reaches the waiter behind it. A notified timed waiter
+// returns no_timeout; the predicate forms return the predicate.
+TEST_P(CondTest, TimedWaitsTimeOutLeaveTheQueueAndAreNotified) {
+  goro::run(
+      [] {
+        goro::mutex mu;
+        goro::condition_variable cv;
+        {
+          std::unique_lock lk(mu);
+          EXPECT_EQ(cv.wait_for(lk, std::chrono::milliseconds(10)), std::cv_status::timeout);
+          EXPECT_TRUE(lk.owns_lock());
+          EXPECT_FALSE(mu.try_lock()) << "the lock is held again after the timeout";
+          EXPECT_EQ(cv.wait_until(lk, std::chrono::steady_clock::now() + std::chrono::milliseconds(10)),
+                    std::cv_status::timeout);
+          EXPECT_FALSE(cv.wait_for(lk, std::chrono::milliseconds(10), [] { return false; }));
+          EXPECT_TRUE(cv.wait_until(lk, std::chrono::steady_clock::now() + std::chrono::hours(1), [] { return true; }));
+        }
+        // A timed waiter that timed out, then an untimed one: one notify_one
+        // must wake the untimed one.
+        auto ids = goro::make_chan<std::int64_t>(2);
+        auto woke = goro::make_chan<int>(2);
+        goro::go([&] {
+          std::unique_lock lk(mu);
+          ids.send(goro::this_goroutine::id());
+          woke.send(cv.wait_for(lk, std::chrono::milliseconds(5)) == std::cv_status::timeout ? 1 : 0);
+        });
+        const std::int64_t timed = *ids.recv();
+        EXPECT_EQ(woke.recv(), 1) << "the timed waiter was notified by nobody";
+        (void)timed;
+        goro::go([&] {
+          std::unique_lock lk(mu);
+          ids.send(goro::this_goroutine::id());
+          cv.wait(lk);
+          woke.send(2);
+        });
+        ASSERT_TRUE(goro_test::wait_until_parked(*ids.recv(), "sync.Cond.Wait"));
+        cv.notify_one();
+        goro::timer bail(std::chrono::seconds(30));
+        std::optional<int> got;
+        goro::select(goro::case_recv(woke, got), goro::case_recv(bail.c()));
+        EXPECT_EQ(got, 2) << "the notification was spent on the timed-out waiter";
+        // A timed waiter that is notified in time.
+        goro::go([&] {
+          std::unique_lock lk(mu);
+          ids.send(goro::this_goroutine::id());
+          woke.send(cv.wait_for(lk, std::chrono::minutes(5)) == std::cv_status::no_timeout ? 3 : -3);
+        });
+        ASSERT_TRUE(goro_test::wait_until_parked(*ids.recv(), "sync.Cond.Wait"));
+        cv.notify_one();
+        EXPECT_EQ(woke.recv(), 3);
       },
       cfg());
 }

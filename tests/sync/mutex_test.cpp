@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <mutex>
 #include <thread>
 #include <type_traits>
@@ -170,35 +172,55 @@ TEST_P(MutexTest, ParksTheGoroutineNotTheThread) {
 }
 
 TEST_P(MutexTest, WaitersAllGetTheLockEventually) {
-  // Hogs lock and unlock continuously; a goroutine that asks must get the
-  // lock (Go: starvation mode hands it over). No timing: it either gets the
-  // lock or the test times out.
-  const int hogs = 4, wanted = scaled(200, 30);
+  // Hogs hold the lock across a yield and take it again the moment they
+  // release it (nothing schedules between unlock and lock). On one
+  // processor a waiter woken in normal mode therefore always finds it taken
+  // again: only starvation mode — the unlock hands the lock to a waiter that
+  // has waited over 1 ms — lets it in. On more processors it may also win a
+  // race now and then. If it is still starved after 60 s, a watchdog stops
+  // the hogs and the test fails.
+  const int hogs = 4, wanted = scaled(50, 10);
+  bool starved = false;
+  int got = 0;
   goro::run(
       [&] {
         goro::mutex m;
         std::atomic<bool> stop{false};
-        long long hog_rounds = 0;
+        std::atomic<long> hog_rounds{0};
         goro::wait_group wg;
         wg.add(hogs);
         for (int h = 0; h < hogs; ++h) {
           goro::go([&] {
-            for (int i = 0; !stop.load(); ++i) {
+            while (!stop.load()) {
               m.lock();
-              ++hog_rounds;
+              hog_rounds.fetch_add(1);
+              goro::yield();
               m.unlock();
-              if (i % 8 == 0) goro::yield();  // one processor: let the others in
             }
             wg.done();
           });
         }
+        auto finished = goro::make_chan<int>();
+        goro::go([&] {
+          goro::timer bail(std::chrono::seconds(60));
+          if (goro::select(goro::case_recv(finished), goro::case_recv(bail.c())) == 1) {
+            starved = true;
+            stop.store(true);
+          }
+        });
+        // The hogs are under way, passing the lock among themselves.
+        EXPECT_TRUE(goro_test::yield_until([&] { return hog_rounds.load() >= 100; }, "the hogs run"));
         for (int i = 0; i < wanted; ++i) {
           std::lock_guard<goro::mutex> l(m);
+          ++got;
         }
+        finished.close();
         stop.store(true);
         wg.wait();
       },
       cfg());
+  EXPECT_FALSE(starved) << "a waiter was starved for 60 s (" << got << " of " << wanted << " acquisitions)";
+  EXPECT_EQ(got, wanted);
 }
 
 TEST_P(MutexTest, PlainThreadsAndGoroutinesShareAMutex) {
@@ -242,15 +264,19 @@ TEST_P(MutexTest, GoroutineHolderReleasesABlockedThread) {
         goro::mutex m;
         m.lock();
         std::atomic<bool> got{false};
+        std::atomic<long> tid{0};
         goro::wait_group thread_done;
         thread_done.add(1);
         std::thread t([&] {
+          tid = goro_test::this_thread_tid();
           m.lock();  // blocks the thread until the goroutine unlocks
           got.store(true);
           m.unlock();
           thread_done.done();
         });
-        for (int i = 0; i < 100; ++i) goro::yield();
+        if (goro_test::yield_until([&] { return tid.load() != 0; }, "the thread started")) {
+          EXPECT_TRUE(goro_test::wait_until_thread_blocks(tid.load()));
+        }
         EXPECT_FALSE(got.load());
         m.unlock();
         thread_done.wait();
@@ -358,6 +384,48 @@ TEST_F(MutexDeathTest, UnlockOfUnlockedMutexWithWaitersIsFatal) {
     });
   };
   EXPECT_EXIT(f(), testing::ExitedWithCode(2), "fatal error: sync: unlock of unlocked mutex");
+}
+
+// try_lock_for / try_lock_until: while another goroutine holds the mutex
+// they give up at the deadline and leave it held; a waiter whose deadline
+// is far off gets the mutex once it is unlocked.
+TEST_P(MutexTest, TimedLockGivesUpWhileHeldAndSucceedsOnceFree) {
+  goro::run(
+      [] {
+        goro::mutex m;
+        EXPECT_TRUE(m.try_lock_for(std::chrono::milliseconds(1)));  // free: at once
+        bool gave_up_for = false, gave_up_until = false, past = true;
+        goro::wait_group wg;
+        wg.add(1);
+        goro::go([&] {
+          gave_up_for = !m.try_lock_for(std::chrono::milliseconds(20));
+          gave_up_until = !m.try_lock_until(std::chrono::steady_clock::now() + std::chrono::milliseconds(20));
+          past = m.try_lock_until(std::chrono::steady_clock::now() - std::chrono::seconds(1));
+          wg.done();
+        });
+        wg.wait();
+        EXPECT_TRUE(gave_up_for);
+        EXPECT_TRUE(gave_up_until);
+        EXPECT_FALSE(past);
+        EXPECT_FALSE(m.try_lock()) << "a timed lock that gave up released the holder's lock";
+        std::atomic<bool> got{false};
+        auto ids = goro::make_chan<std::int64_t>(1);
+        wg.add(1);
+        goro::go([&] {
+          ids.send(goro::this_goroutine::id());
+          got = m.try_lock_for(std::chrono::minutes(5));
+          wg.done();
+        });
+        // It polls with sleeps while the mutex is held: seen asleep, it has begun.
+        EXPECT_TRUE(goro_test::wait_until_parked(*ids.recv(), "sleep"));
+        m.unlock();
+        wg.wait();
+        EXPECT_TRUE(got.load());
+        m.unlock();  // the waiter's (Go lets any goroutine unlock)
+        EXPECT_TRUE(m.try_lock());
+        m.unlock();
+      },
+      cfg());
 }
 
 INSTANTIATE_TEST_SUITE_P(Procs, MutexTest, testing::Values(1, 2, 4), goro_test::procs_name);
