@@ -323,7 +323,7 @@ TEST_P(CtxSyncTest, ErrgroupSetLimitBoundsConcurrency) {
           ran.fetch_add(1);
         };
         auto spawner_done = goro::make_chan<int>();
-        goro::go([&] {
+        goro::go([&g, &task, spawner_done] {  // (the channel by value: main may go on once it is closed)
           for (int i = 0; i < 20; ++i) g.go(task);  // blocks at the limit
           spawner_done.close();
         });

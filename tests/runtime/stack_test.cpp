@@ -57,7 +57,7 @@ void deep_pages_of_exited_goroutines_are_released(int procs) {
     // The parked one: its deep page holds a pattern it checks when woken.
     auto wake = goro::make_chan<int>();
     auto intact = goro::make_chan<bool>(1);
-    goro::go([&] {
+    goro::go([wake, intact] {  // (by value: main may return once it has the answer)
       descend(kFrames, [&](volatile char* page) {
         for (std::size_t i = 0; i < kPage; ++i) page[i] = static_cast<char>(i * 7);
         wake.recv();

@@ -362,7 +362,7 @@ TEST_P(CondTest, TimedWaitsTimeOutLeaveTheQueueAndAreNotified) {
         // must wake the untimed one.
         auto ids = goro::make_chan<std::int64_t>(2);
         auto woke = goro::make_chan<int>(2);
-        goro::go([&] {
+        goro::go([&mu, &cv, ids, woke] {  // (channels by value: main may return once it has the answer)
           std::unique_lock lk(mu);
           ids.send(goro::this_goroutine::id());
           woke.send(cv.wait_for(lk, std::chrono::milliseconds(5)) == std::cv_status::timeout ? 1 : 0);
@@ -370,7 +370,7 @@ TEST_P(CondTest, TimedWaitsTimeOutLeaveTheQueueAndAreNotified) {
         const std::int64_t timed = *ids.recv();
         EXPECT_EQ(woke.recv(), 1) << "the timed waiter was notified by nobody";
         (void)timed;
-        goro::go([&] {
+        goro::go([&mu, &cv, ids, woke] {
           std::unique_lock lk(mu);
           ids.send(goro::this_goroutine::id());
           cv.wait(lk);
@@ -383,7 +383,7 @@ TEST_P(CondTest, TimedWaitsTimeOutLeaveTheQueueAndAreNotified) {
         goro::select(goro::case_recv(woke, got), goro::case_recv(bail.c()));
         EXPECT_EQ(got, 2) << "the notification was spent on the timed-out waiter";
         // A timed waiter that is notified in time.
-        goro::go([&] {
+        goro::go([&mu, &cv, ids, woke] {
           std::unique_lock lk(mu);
           ids.send(goro::this_goroutine::id());
           woke.send(cv.wait_for(lk, std::chrono::minutes(5)) == std::cv_status::no_timeout ? 3 : -3);

@@ -58,7 +58,7 @@ TEST(Preemption, TickerRunsWhileAGoroutineSpinsWithProcs1) {
         ticking.recv();  // the ticker goroutine is under way
 
         auto result = goro::make_chan<bool>(1);
-        goro::go([&] {
+        goro::go([&ticks, result] {  // (the channel by value: main may return once it has the result)
           const int before = ticks.load();
           result.send(spin_until_done([&] { return ticks.load() - before >= 20; }));
         });
@@ -78,7 +78,7 @@ TEST(Preemption, QueuedGoroutinesRunWhileAGoroutineSpinsWithProcs1) {
         std::atomic<int> ran{0};
         auto started = goro::make_chan<int>(1);
         auto done = goro::make_chan<bool>(1);
-        goro::go([&] {
+        goro::go([&ran, started, done] {  // (channels by value: main may return once it has the result)
           started.send(1);  // buffered: readies main, which waits behind this loop
           done.send(spin_until_done([&] { return ran.load() == 10; }));
         });
