@@ -186,6 +186,7 @@ struct alignas(64) P {
   char* stacks[64];
   int nstacks = 0;
   std::uint32_t stacks_gen = 0;       // the scavenge generation its cache was trimmed in
+  bool stacks_clean = false;          // trimmed, and nothing cached since (holder, or sched.lock while idle)
   std::int64_t goid_next = 0, goid_end = 0;
   // Counters read by others.
   std::atomic<std::int64_t> created{0}, exited{0};

@@ -232,6 +232,7 @@ void stack_free(P* p, G* g) noexcept {
     return;
   }
   p->stacks[p->nstacks++] = lo;
+  p->stacks_clean = false;
   stacks_scavenge_local(p);
   if (p->nstacks < kLocalMax) return;
   LockGuard l(pool.lock);
@@ -262,18 +263,41 @@ void stacks_trim_idle() noexcept {
   if (pool.size == size) pool.cold.insert(pool.cold.end(), batch.begin(), batch.end());
 }
 
-// The P's own cache, once per scavenge generation (the P is held).
-void stacks_scavenge_local(P* p) noexcept {
-  std::uint32_t gen = scavenge_gen.load(std::memory_order_relaxed);
-  if (p->stacks_gen == gen) [[likely]] return;
+namespace {
+
+// Trims p's cache for generation gen (by its holder, or by the scavenger
+// under sched.lock while p is idle: nobody can take it meanwhile).
+void trim_cache(P* p, std::uint32_t gen) noexcept {
   p->stacks_gen = gen;
+  if (p->stacks_clean) return;
+  p->stacks_clean = true;
   std::size_t size = sched.stack_size;
   if (size != pool.size) return;  // the cache is refilled from a pool of this size only
   for (int i = 0; i < p->nstacks; ++i) trim_deep(p->stacks[i], size);
 }
 
+}  // namespace
+
+// The P's own cache, once per scavenge generation (the P is held).
+void stacks_scavenge_local(P* p) noexcept {
+  std::uint32_t gen = scavenge_gen.load(std::memory_order_relaxed);
+  if (p->stacks_gen == gen) [[likely]] return;
+  trim_cache(p, gen);
+}
+
 void scavenge() noexcept {
-  scavenge_gen.fetch_add(1, std::memory_order_relaxed);
+  const std::uint32_t gen = scavenge_gen.fetch_add(1, std::memory_order_relaxed) + 1;
+  {
+    // Idle Ps (on the idle list, retired by a gomaxprocs shrink, or spare
+    // ones waiting to be lent) do not run to trim their own caches; under
+    // sched.lock nobody can take them.
+    // A cache trimmed before and untouched since costs nothing here.
+    LockGuard l(sched.lock);
+    for (P* p : sched.allp)
+      if (p && (p->listed.load(std::memory_order_relaxed) || p->retired) && p->stacks_gen != gen) trim_cache(p, gen);
+    for (P* p = sched.spare_free; p; p = p->link)  // spare Ps waiting to be lent
+      if (p->stacks_gen != gen) trim_cache(p, gen);
+  }
   std::vector<char*> unused;
   std::size_t size;
   {
