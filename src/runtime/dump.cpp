@@ -26,12 +26,13 @@ void append_dump(std::string& s, bool all) {
   G* self = current_g();
   std::int64_t now = coarse_now();
   LockGuard l(sched.allg_lock);
+  Traceback tb;  // one symbolization session for every stack
   bool first = true;
   // The caller first, as Go prints the current goroutine first.
   if (self) {
     first = false;
     append_goroutine_header(s, self, "running");
-    append_current_stack(s);
+    tb.current(s);
     append_created_by(s, self);
   }
   if (!all) return;
@@ -55,7 +56,7 @@ void append_dump(std::string& s, bool all) {
     if (!first) s += '\n';
     first = false;
     append_goroutine_header(s, g, state.c_str());
-    if (st == GStatus::waiting || (st == GStatus::runnable && g->started)) append_parked_stack(s, g);
+    if (st == GStatus::waiting || (st == GStatus::runnable && g->started)) tb.parked(s, g);
     append_created_by(s, g);
   }
 }

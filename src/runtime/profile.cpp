@@ -101,15 +101,16 @@ std::map<Stack, std::int64_t> collect_stacks() {
   std::size_t mine = 0;  // texts[mine - 1]: the caller's stack (0: none)
   {
     LockGuard l(sched.allg_lock);
+    Traceback tb;  // one symbolization session for every stack
     for (G* g = sched.allg; g; g = g->allnext) {
       GStatus st = g->status.load(std::memory_order_acquire);
       if (st == GStatus::dead || st == GStatus::idle) continue;
       std::string& s = texts.emplace_back();
       if (g == self) {
-        append_current_stack(s);
+        tb.current(s);
         mine = texts.size();
       } else if (st == GStatus::waiting || (st == GStatus::runnable && g->started)) {
-        append_parked_stack(s, g);
+        tb.parked(s, g);
       }
     }
   }

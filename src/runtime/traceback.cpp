@@ -19,6 +19,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <unordered_map>
 
 #if defined(GORO_HAVE_LIBDW)
 #include <elfutils/libdwfl.h>
@@ -51,12 +53,6 @@ constexpr int kMaxFrames = 64;
 
 #if defined(GORO_HAVE_LIBDW)
 
-struct Session {
-  Dwfl* dwfl = nullptr;
-  G* target = nullptr;
-  bool attached = false;
-};
-
 char* debuginfo_path = nullptr;
 const Dwfl_Callbacks kCallbacks = {
     dwfl_linux_proc_find_elf,
@@ -82,10 +78,10 @@ bool memory_read(Dwfl*, Dwarf_Addr addr, Dwarf_Word* result, void*) {
   return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(sizeof *result);
 }
 
-Session* g_session = nullptr;  // the session being unwound (dumps are serialized by the caller)
+G* g_target = nullptr;  // the goroutine being unwound (session_lock)
 
 bool set_regs(Dwfl_Thread* thread, void*) {
-  G* g = g_session->target;
+  G* g = g_target;
   auto* w = static_cast<const Dwarf_Word*>(g->sp);
 #if defined(__x86_64__)
   // DWARF numbering: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip.
@@ -125,32 +121,56 @@ Dwfl* open_self() {
   return d;
 }
 
-void append_frame(std::string& out, Dwfl* d, Dwarf_Addr pc, bool* seen_user) {
-  Dwarf_Addr lookup = pc - 1;  // a return address: look up the call
-  Dwfl_Module* mod = d ? dwfl_addrmodule(d, lookup) : nullptr;
-  std::string fn = demangle(mod ? dwfl_module_addrname(mod, lookup) : nullptr);
-  if (!*seen_user && is_runtime_internal(fn)) return;
-  *seen_user = true;
-  out += fn;
-  out += "\n\t";
-  Dwfl_Line* line = mod ? dwfl_module_getsrc(mod, lookup) : nullptr;
-  int lineno = 0;
-  const char* file = line ? dwfl_lineinfo(line, nullptr, &lineno, nullptr, nullptr, nullptr) : nullptr;
-  char buf[64];
-  if (file) {
-    out += file;
-    std::snprintf(buf, sizeof buf, ":%d\n", lineno);
-  } else {
-    const char* modname = mod ? dwfl_module_info(mod, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr) : nullptr;
-    out += modname ? modname : "?";
-    std::snprintf(buf, sizeof buf, " pc=%#lx\n", static_cast<unsigned long>(pc));
+// A return address, symbolized: the function and where the call is.
+struct Frame {
+  std::string fn;     // demangled ("?" when unknown)
+  std::string where;  // "file:line", or "module pc=0x..." without line info
+};
+
+// A session's modules, and the addresses it has symbolized: the goroutines
+// of a dump mostly wait at the same few call sites, and libdw finds a
+// symbol by a linear search of its module's symbol table.
+struct Symbols {
+  Dwfl* d = nullptr;
+  std::unordered_map<Dwarf_Addr, Frame> cache;
+
+  const Frame& at(Dwarf_Addr pc) {
+    auto it = cache.find(pc);
+    if (it != cache.end()) return it->second;
+    Frame f;
+    Dwarf_Addr lookup = pc - 1;  // a return address: look up the call
+    Dwfl_Module* mod = d ? dwfl_addrmodule(d, lookup) : nullptr;
+    f.fn = demangle(mod ? dwfl_module_addrname(mod, lookup) : nullptr);
+    Dwfl_Line* line = mod ? dwfl_module_getsrc(mod, lookup) : nullptr;
+    int lineno = 0;
+    const char* file = line ? dwfl_lineinfo(line, nullptr, &lineno, nullptr, nullptr, nullptr) : nullptr;
+    char buf[64];
+    if (file) {
+      f.where = file;
+      std::snprintf(buf, sizeof buf, ":%d", lineno);
+    } else {
+      const char* modname = mod ? dwfl_module_info(mod, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr) : nullptr;
+      f.where = modname ? modname : "?";
+      std::snprintf(buf, sizeof buf, " pc=%#lx", static_cast<unsigned long>(pc));
+    }
+    f.where += buf;
+    return cache.emplace(pc, std::move(f)).first->second;
   }
-  out += buf;
+};
+
+// Appends "fn\n\twhere\n", skipping the runtime's own frames above the first user frame.
+void append_frame(std::string& out, const Frame& f, bool* seen_user) {
+  if (!*seen_user && is_runtime_internal(f.fn)) return;
+  *seen_user = true;
+  out += f.fn;
+  out += "\n\t";
+  out += f.where;
+  out += '\n';
 }
 
 struct FrameWalk {
   std::string* out;
-  Dwfl* d;
+  Symbols* sym;
   int n = 0;
   bool seen_user = false;
 };
@@ -160,10 +180,9 @@ int on_frame(Dwfl_Frame* f, void* arg) {
   Dwarf_Addr pc;
   bool act;
   if (!dwfl_frame_pc(f, &pc, &act)) return DWARF_CB_ABORT;
-  Dwfl_Module* mod = dwfl_addrmodule(fw->d, pc - 1);
-  std::string fn = demangle(mod ? dwfl_module_addrname(mod, pc - 1) : nullptr);
-  if (is_entry(fn) || ++fw->n > kMaxFrames) return DWARF_CB_ABORT;
-  append_frame(*fw->out, fw->d, pc, &fw->seen_user);
+  const Frame& fr = fw->sym->at(pc);
+  if (is_entry(fr.fn) || ++fw->n > kMaxFrames) return DWARF_CB_ABORT;
+  append_frame(*fw->out, fr, &fw->seen_user);
   return DWARF_CB_OK;
 }
 
@@ -183,22 +202,45 @@ _Unwind_Reason_Code collect(struct _Unwind_Context* ctx, void* arg) {
 
 }  // namespace
 
-void append_parked_stack(std::string& out, G* g) {
+#if defined(GORO_HAVE_LIBDW)
+struct Traceback::State {
+  Symbols sym;
+  bool opened = false;
+  bool attached = false;
+
+  Dwfl* dwfl() {
+    if (!opened) {
+      opened = true;
+      sym.d = open_self();
+    }
+    return sym.d;
+  }
+  ~State() {
+    if (sym.d) dwfl_end(sym.d);
+  }
+};
+#else
+struct Traceback::State {};
+#endif
+
+Traceback::Traceback() : st_(std::make_unique<State>()) {}
+Traceback::~Traceback() = default;
+
+void Traceback::parked(std::string& out, G* g) {
   if (!g->sp || !g->stack_lo) return;
 #if defined(GORO_HAVE_LIBDW)
+  Dwfl* d = st_->dwfl();
+  if (!d) return;
   static Lock session_lock{LockRank::session};
-  LockGuard l(session_lock);
-  Session s;
-  s.dwfl = open_self();
-  if (!s.dwfl) return;
-  s.target = g;
-  g_session = &s;
-  if (dwfl_attach_state(s.dwfl, nullptr, getpid(), &kThreadCallbacks, &s)) {
-    FrameWalk fw{&out, s.dwfl};
-    dwfl_getthread_frames(s.dwfl, 1, on_frame, &fw);
+  LockGuard l(session_lock);  // g_target, and libdw's process state
+  if (!st_->attached) {
+    st_->attached = dwfl_attach_state(d, nullptr, getpid(), &kThreadCallbacks, nullptr);
+    if (!st_->attached) return;
   }
-  g_session = nullptr;
-  dwfl_end(s.dwfl);
+  g_target = g;
+  FrameWalk fw{&out, &st_->sym};
+  dwfl_getthread_frames(d, 1, on_frame, &fw);
+  g_target = nullptr;
 #else
   char buf[64];
   std::snprintf(buf, sizeof buf, "\t(stack at sp=%p; build with libdw for frames)\n", g->sp);
@@ -206,25 +248,22 @@ void append_parked_stack(std::string& out, G* g) {
 #endif
 }
 
-void append_current_stack(std::string& out) {
+void Traceback::current(std::string& out) {
   PcList l;
   _Unwind_Backtrace(collect, &l);
 #if defined(GORO_HAVE_LIBDW)
-  Dwfl* d = open_self();
+  st_->dwfl();
   bool seen_user = false;
   bool past_self = false;
   for (int i = 0; i < l.n; ++i) {
-    auto pc = reinterpret_cast<Dwarf_Addr>(l.pcs[i]);
-    Dwfl_Module* mod = d ? dwfl_addrmodule(d, pc - 1) : nullptr;
-    std::string fn = demangle(mod ? dwfl_module_addrname(mod, pc - 1) : nullptr);
+    const Frame& f = st_->sym.at(reinterpret_cast<Dwarf_Addr>(l.pcs[i]));
     if (!past_self) {  // skip the dumping machinery itself
-      if (fn.find("goro::rt::") == 0 || fn.find("goro::dump_goroutines") == 0) continue;
+      if (f.fn.find("goro::rt::") == 0 || f.fn.find("goro::dump_goroutines") == 0) continue;
       past_self = true;
     }
-    if (is_entry(fn)) break;
-    append_frame(out, d, pc, &seen_user);
+    if (is_entry(f.fn)) break;
+    append_frame(out, f, &seen_user);
   }
-  if (d) dwfl_end(d);
 #else
   for (int i = 0; i < l.n; ++i) {
     char buf[64];
@@ -233,5 +272,9 @@ void append_current_stack(std::string& out) {
   }
 #endif
 }
+
+void append_parked_stack(std::string& out, G* g) { Traceback().parked(out, g); }
+
+void append_current_stack(std::string& out) { Traceback().current(out); }
 
 }  // namespace goro::rt
