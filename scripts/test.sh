@@ -145,15 +145,30 @@ step_clang() {
 
 scripts/deps.sh
 
+# Every step's output is also kept in build/logs/STEP.log; a failed step's
+# digest (ctest's list of failed tests, the first assertion failures and
+# sanitizer reports) is printed again just above the summary, so the end of
+# the output alone says what failed.
+logs=$root/build/logs
+mkdir -p "$logs"
+
+digest() {
+  local log=$1
+  echo "-- $(basename "$log" .log): what failed (full output in $log)"
+  grep -E -A30 '^The following tests (FAILED|did not run)' "$log" | grep -E '^\s+[0-9]+ - ' | head -40
+  grep -E -B2 -A10 ': Failure$|ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer|runtime error:|error: |Assertion .* failed|fatal: |\*\*\*Timeout|^== .*: FAILED' "$log" | head -100
+}
+
 results=()
 failed=0
+failed_steps=()
 for s in "${steps[@]}"; do
   echo
   echo "== $s =="
   start=$(date +%s)
   set +e
-  (set -euo pipefail; "step_$s")
-  rc=$?
+  (set -euo pipefail; "step_$s") 2>&1 | tee "$logs/$s.log"
+  rc=${PIPESTATUS[0]}
   set -e
   secs=$(($(date +%s) - start))
   if [[ $rc -eq 0 ]]; then
@@ -163,12 +178,20 @@ for s in "${steps[@]}"; do
     results+=("$(printf '%-17s FAILED  %4ds  (exit %d)' "$s" "$secs" "$rc")")
     echo "== $s: FAILED with exit status $rc (${secs}s) =="
     failed=1
+    failed_steps+=("$s")
     if [[ "${GORO_TEST_FAIL_FAST:-0}" == 1 ]]; then
       break
     fi
   fi
 done
 
+if ((${#failed_steps[@]})); then
+  echo
+  echo "== failures =="
+  for s in "${failed_steps[@]}"; do
+    digest "$logs/$s.log" || true
+  done
+fi
 echo
 echo "== summary =="
 printf '  %s\n' "${results[@]}"

@@ -4,8 +4,11 @@
 // wake-up, a deadlocked M that run() then joins forever) would otherwise
 // only end at ctest's 120 s timeout. Each test arms alarm(2); if it is
 // still running when SIGALRM arrives, the handler prints its name and
-// exits with status 3. No thread of its own: an extra plain thread would
-// make the runtime's deadlock detector give up.
+// sends the process SIGQUIT, whose handler (the runtime's signal thread,
+// while a run is active) prints every goroutine's dump and exits with
+// status 2; if the process is still there 10 s later, it exits with
+// status 3. No thread of its own: an extra plain thread would make the
+// runtime's deadlock detector give up.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -37,10 +40,14 @@ class watchdog : public testing::EmptyTestEventListener {
 
  private:
   static void on_alarm(int) {
+    if (fired_) _exit(3);
+    fired_ = 1;
     ssize_t r = ::write(2, msg_, std::strlen(msg_));
     (void)r;
-    _exit(3);
+    alarm(10);
+    ::kill(::getpid(), SIGQUIT);  // the goroutine dump
   }
+  static inline volatile sig_atomic_t fired_ = 0;
   static inline char msg_[512] = "";
 };
 
