@@ -4,6 +4,10 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
+#include <bit>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <thread>
@@ -158,8 +162,10 @@ TEST(Gomaxprocs, QueriesAndSets) {
 // shrinks to 1 while those processors are idle. Their timers must still
 // fire (a stranded timer leaves its goroutine asleep for ever, and the
 // deadlock detector would then report a false deadlock). A round whose
-// timers all landed on one processor proves nothing; rounds go on until
-// five have spread (at most 40).
+// timers all landed on one processor proves nothing, so the sleepers
+// compute until goroutines have run on two processors (idle ones steal
+// from the first; on a loaded machine their threads may start late), and
+// rounds go on until five have spread (at most 40).
 TEST(Gomaxprocs, TimersOfRetiredProcessorsStillFire) {
   int spread_rounds = 0;
   for (int round = 0; round < 40 && spread_rounds < 5; ++round) {
@@ -170,10 +176,16 @@ TEST(Gomaxprocs, TimersOfRetiredProcessorsStillFire) {
           armed.add(kSleepers);
           woke.add(kSleepers);
           std::array<std::atomic<int>, 4> on{};
+          std::atomic<unsigned> seen{0};  // a bit per processor a sleeper ran on
           for (int i = 0; i < kSleepers; ++i) {
             goro::go([&] {
-              // Spin a little so that idle processors steal some of us.
-              for (int k = 0; k < 20000; ++k) std::atomic_signal_fence(std::memory_order_seq_cst);
+              // Compute until idle processors have stolen some of us (at most 1 s).
+              const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+              for (;;) {
+                const unsigned me = 1u << (goro::introspect::current_processor() % 4);
+                if (std::popcount(seen.fetch_or(me) | me) >= 2 || std::chrono::steady_clock::now() > give_up) break;
+                for (int k = 0; k < 1000; ++k) std::atomic_signal_fence(std::memory_order_seq_cst);
+              }
               // A timer goes into the heap of the processor that arms it.
               on[static_cast<std::size_t>(goro::introspect::current_processor()) % on.size()].fetch_add(1);
               goro::timer t(std::chrono::milliseconds(40));
