@@ -426,7 +426,6 @@ top:
   }
 
 stop:
-  stacks_scavenge_local(p);  // it may stay idle for long
   sched.lock.lock();
   if (sched.stopping.load(std::memory_order_relaxed)) {
     sched.lock.unlock();

@@ -335,7 +335,6 @@ void stack_free(P* p, G* g) noexcept;
 void stacks_trim() noexcept;
 void stacks_trim_idle() noexcept;
 void scavenge() noexcept;  // sysmon, every kScavengeNs (stack.cpp)
-void stacks_scavenge_local(P* p) noexcept;  // p's cache, once per scavenge (p held)
 bool stack_guard_fault(G* g, const void* addr) noexcept;
 
 // Timers (timers.cpp). timer_add puts t in the current P's heap (P 0's on a

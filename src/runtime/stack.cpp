@@ -34,7 +34,9 @@
 // everything below the top kWarmTop bytes of the others (under the pool's
 // lock: no goroutine runs on a pooled stack), and it advances
 // scavenge_gen; a P trims its own cache the same way the next time it
-// frees a stack in a new generation (only the P touches its cache). A
+// frees a stack in a new generation (only the P touches its cache), and
+// the scavenger itself trims the caches of idle Ps (under sched.lock, which
+// keeps any M from taking them). A
 // madvise over pages that are not resident unmaps nothing and sends no
 // TLB shoot-down, so a pass over shallow stacks costs a few microseconds
 // per stack; a workload that runs deep all the time faults its deep pages
@@ -178,6 +180,24 @@ void reset_locked(std::size_t def) {
   }
 }
 
+// Trims p's cache for generation gen (by its holder, or by the scavenger
+// under sched.lock while p is idle: nobody can take it meanwhile).
+void trim_cache(P* p, std::uint32_t gen) noexcept {
+  p->stacks_gen = gen;
+  if (p->stacks_clean) return;
+  p->stacks_clean = true;
+  std::size_t size = sched.stack_size;
+  if (size != pool.size) return;  // the cache is refilled from a pool of this size only
+  for (int i = 0; i < p->nstacks; ++i) trim_deep(p->stacks[i], size);
+}
+
+// The P's own cache, once per scavenge generation (the P is held).
+void stacks_scavenge_local(P* p) noexcept {
+  std::uint32_t gen = scavenge_gen.load(std::memory_order_relaxed);
+  if (p->stacks_gen == gen) [[likely]] return;
+  trim_cache(p, gen);
+}
+
 }  // namespace
 
 void stack_alloc(P* p, G* g) {
@@ -244,6 +264,29 @@ void stack_free(P* p, G* g) noexcept {
   p->nstacks = kLocalKeep;
 }
 
+namespace {
+
+// Takes the n least recently freed warm stacks (the bottom of the list)
+// out of the pool (pool.lock held); release() gives them back trimmed.
+std::vector<char*> take_bottom_locked(std::size_t n) {
+  auto end = pool.free.begin() + static_cast<std::ptrdiff_t>(std::min(n, pool.free.size()));
+  std::vector<char*> batch(pool.free.begin(), end);
+  pool.free.erase(pool.free.begin(), end);
+  pool.free_low = std::min(pool.free_low, pool.free.size());
+  return batch;
+}
+
+// Releases the pages of a batch taken from a pool of `size` stacks (the
+// madvise outside pool.lock) and files it on the cold list.
+void release(std::vector<char*>& batch, std::size_t size) noexcept {
+  if (batch.empty()) return;
+  trim(batch, size);
+  LockGuard l(pool.lock);
+  if (pool.size == size) pool.cold.insert(pool.cold.end(), batch.begin(), batch.end());
+}
+
+}  // namespace
+
 // An M about to sleep: trims warm stacks beyond kPoolWarmMax, a batch at a time.
 void stacks_trim_idle() noexcept {
   std::vector<char*> batch;
@@ -251,38 +294,10 @@ void stacks_trim_idle() noexcept {
   {
     LockGuard l(pool.lock);
     if (pool.free.size() <= kPoolWarmMax) return;
-    // The least recently freed first: the bottom of the list.
-    auto n = static_cast<std::ptrdiff_t>(std::min(pool.free.size() - kPoolWarmMax, kTrimBatch));
-    batch.assign(pool.free.begin(), pool.free.begin() + n);
-    pool.free.erase(pool.free.begin(), pool.free.begin() + n);
-    pool.free_low = std::min(pool.free_low, pool.free.size());
+    batch = take_bottom_locked(std::min(pool.free.size() - kPoolWarmMax, kTrimBatch));
     size = pool.size;
   }
-  trim(batch, size);
-  LockGuard l(pool.lock);
-  if (pool.size == size) pool.cold.insert(pool.cold.end(), batch.begin(), batch.end());
-}
-
-namespace {
-
-// Trims p's cache for generation gen (by its holder, or by the scavenger
-// under sched.lock while p is idle: nobody can take it meanwhile).
-void trim_cache(P* p, std::uint32_t gen) noexcept {
-  p->stacks_gen = gen;
-  if (p->stacks_clean) return;
-  p->stacks_clean = true;
-  std::size_t size = sched.stack_size;
-  if (size != pool.size) return;  // the cache is refilled from a pool of this size only
-  for (int i = 0; i < p->nstacks; ++i) trim_deep(p->stacks[i], size);
-}
-
-}  // namespace
-
-// The P's own cache, once per scavenge generation (the P is held).
-void stacks_scavenge_local(P* p) noexcept {
-  std::uint32_t gen = scavenge_gen.load(std::memory_order_relaxed);
-  if (p->stacks_gen == gen) [[likely]] return;
-  trim_cache(p, gen);
+  release(batch, size);
 }
 
 void scavenge() noexcept {
@@ -304,18 +319,12 @@ void scavenge() noexcept {
     LockGuard l(pool.lock);
     // The bottom free_low stacks of the warm list were not taken during
     // the whole interval: they go whole, the rest keep their tops.
-    auto n = static_cast<std::ptrdiff_t>(std::min(pool.free_low, pool.free.size()));
-    unused.assign(pool.free.begin(), pool.free.begin() + n);
-    pool.free.erase(pool.free.begin(), pool.free.begin() + n);
+    unused = take_bottom_locked(pool.free_low);
     for (char* lo : pool.free) trim_deep(lo, pool.size);
     pool.free_low = pool.free.size();
     size = pool.size;
   }
-  if (!unused.empty()) {
-    trim(unused, size);
-    LockGuard l(pool.lock);
-    if (pool.size == size) pool.cold.insert(pool.cold.end(), unused.begin(), unused.end());
-  }
+  release(unused, size);
 #if defined(GORO_TSAN)
   // Exited goroutines wait in TSan's quarantine with their stacks (256
   // exits), and a spawn-and-exit loop cycles every stack through it.

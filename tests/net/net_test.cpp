@@ -61,6 +61,39 @@ auto recv_within(const Ch& c, std::chrono::seconds limit = std::chrono::seconds(
   return out;
 }
 
+// Starts a goroutine that reads once from c, and returns once it is parked
+// in the poller; the read's error arrives on the returned channel.
+goro::chan<std::error_code> start_blocked_read(net::conn c) {
+  auto ids = goro::make_chan<std::int64_t>(1);
+  auto result = goro::make_chan<std::error_code>(1);
+  goro::go([c, ids, result]() mutable {
+    ids.send(goro::this_goroutine::id());
+    char b[4];
+    std::error_code ec;
+    c.read(std::as_writable_bytes(std::span<char>(b)), ec);
+    result.send(ec);
+  });
+  EXPECT_TRUE(goro_test::wait_until_parked(*ids.recv(), "IO wait")) << "the read did not block";
+  return result;
+}
+
+// Starts a goroutine that writes to c (whose peer never reads) until a
+// write fails, and returns once it is parked in the poller (the socket
+// buffers full); the failing write's error arrives on the returned channel.
+goro::chan<std::error_code> start_blocked_write(net::conn c) {
+  auto ids = goro::make_chan<std::int64_t>(1);
+  auto result = goro::make_chan<std::error_code>(1);
+  goro::go([c, ids, result]() mutable {
+    ids.send(goro::this_goroutine::id());
+    std::string chunk(1 << 20, 'w');
+    std::error_code ec;
+    for (int i = 0; i < 1024 && !ec; ++i) c.write(chunk, ec);
+    result.send(ec);
+  });
+  EXPECT_TRUE(goro_test::wait_until_parked(*ids.recv(), "IO wait")) << "the write did not block";
+  return result;
+}
+
 // Accepts connections on ln and echoes each one (until EOF) in a goroutine
 // of its own. Returns when the listener is closed and every connection's
 // goroutine has finished.
@@ -508,16 +541,7 @@ TEST(Net, DeadlineExtendedWhileAReadIsBlocked) {
     for (auto d : {300ms, 2000ms, 8000ms}) {
       const auto deadline = clk::now() + d;
       c.set_read_deadline(deadline);
-      auto ids = goro::make_chan<std::int64_t>(1);
-      auto result = goro::make_chan<std::error_code>(1);
-      goro::go([c, ids, result]() mutable {
-        ids.send(goro::this_goroutine::id());
-        char b[4];
-        std::error_code ec;
-        c.read(std::as_writable_bytes(std::span<char>(b)), ec);
-        result.send(ec);
-      });
-      ASSERT_TRUE(goro_test::wait_until_parked(*ids.recv(), "IO wait"));
+      auto result = start_blocked_read(c);
       c.set_read_deadline(goro::no_deadline);
       const bool in_time = clk::now() < deadline;
       goro::sleep(deadline - clk::now() + 50ms);  // the old deadline has passed
@@ -616,16 +640,7 @@ TEST(Net, CloseUnblocksABlockedRead) {
     net::listener ln = net::listen("tcp", "127.0.0.1:0");
     net::conn c = net::dial("tcp", ln.addr());
     net::conn s = ln.accept();
-    auto result = goro::make_chan<std::error_code>(1);
-    auto ids = goro::make_chan<std::int64_t>(1);
-    goro::go([c, result, ids]() mutable {
-      ids.send(goro::this_goroutine::id());
-      char b[4];
-      std::error_code ec;
-      c.read(std::as_writable_bytes(std::span<char>(b)), ec);
-      result.send(ec);
-    });
-    ASSERT_TRUE(goro_test::wait_until_parked(*ids.recv(), "IO wait"));
+    auto result = start_blocked_read(c);
     c.close();  // from another goroutine
     auto ec = recv_within(result);
     ASSERT_TRUE(ec);
@@ -652,16 +667,7 @@ TEST(Net, CloseUnblocksABlockedWrite) {
     net::listener ln = net::listen("tcp", "127.0.0.1:0");
     net::conn c = net::dial("tcp", ln.addr());
     net::conn s = ln.accept();  // never reads
-    auto result = goro::make_chan<std::error_code>(1);
-    auto ids = goro::make_chan<std::int64_t>(1);
-    goro::go([c, result, ids]() mutable {
-      ids.send(goro::this_goroutine::id());
-      std::string chunk(1 << 20, 'w');
-      std::error_code ec;
-      for (int i = 0; i < 1024 && !ec; ++i) c.write(chunk, ec);
-      result.send(ec);
-    });
-    ASSERT_TRUE(goro_test::wait_until_parked(*ids.recv(), "IO wait"));
+    auto result = start_blocked_write(c);
     c.close();
     auto ec = recv_within(result);
     ASSERT_TRUE(ec);
@@ -678,27 +684,10 @@ TEST(Net, CloseFailsABlockedReadAndABlockedWriteTogether) {
     net::listener ln = net::listen("tcp", "127.0.0.1:0");
     net::conn c = net::dial("tcp", ln.addr());
     net::conn s = ln.accept();  // never writes, never reads
-    auto ids = goro::make_chan<std::int64_t>(2);
-    auto result = goro::make_chan<std::error_code>(2);
-    goro::go([c, ids, result]() mutable {
-      ids.send(goro::this_goroutine::id());
-      char b[4];
-      std::error_code ec;
-      c.read(std::as_writable_bytes(std::span<char>(b)), ec);
-      result.send(ec);
-    });
-    goro::go([c, ids, result]() mutable {
-      ids.send(goro::this_goroutine::id());
-      std::string chunk(1 << 20, 'w');
-      std::error_code ec;
-      for (int i = 0; i < 1024 && !ec; ++i) c.write(chunk, ec);
-      result.send(ec);
-    });
-    const std::int64_t a = *ids.recv(), b = *ids.recv();
-    ASSERT_TRUE(goro_test::wait_until_parked(a, "IO wait"));
-    ASSERT_TRUE(goro_test::wait_until_parked(b, "IO wait"));
+    auto reader = start_blocked_read(c);
+    auto writer = start_blocked_write(c);
     c.close();
-    for (int i = 0; i < 2; ++i) {
+    for (const auto& result : {reader, writer}) {
       auto ec = recv_within(result);
       ASSERT_TRUE(ec);
       EXPECT_EQ(*ec, goro::errc::closed) << ec->message();
@@ -715,16 +704,7 @@ TEST(Net, AWriteDeadlineSetDuringABlockedWriteEndsIt) {
     net::listener ln = net::listen("tcp", "127.0.0.1:0");
     net::conn c = net::dial("tcp", ln.addr());
     net::conn s = ln.accept();  // never reads
-    auto ids = goro::make_chan<std::int64_t>(1);
-    auto result = goro::make_chan<std::error_code>(1);
-    goro::go([c, ids, result]() mutable {
-      ids.send(goro::this_goroutine::id());
-      std::string chunk(1 << 20, 'w');
-      std::error_code ec;
-      for (int i = 0; i < 1024 && !ec; ++i) c.write(chunk, ec);
-      result.send(ec);
-    });
-    ASSERT_TRUE(goro_test::wait_until_parked(*ids.recv(), "IO wait"));
+    auto result = start_blocked_write(c);
     c.set_write_deadline(clk::now() + 10ms);
     auto ec = recv_within(result);
     ASSERT_TRUE(ec);

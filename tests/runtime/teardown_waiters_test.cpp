@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -22,9 +23,11 @@ class TeardownWaiters : public testing::TestWithParam<int> {
   int procs() const { return GetParam(); }
 
   // Runs a goroutine that calls `park` (which must block in `state`), then
-  // ends the run while it waits: the goroutine is discarded.
+  // `after` (given the goroutine's id), then ends the run while it waits:
+  // the goroutine is discarded.
   void leave_parked(const std::function<void()>& park, const std::string& state,
-                    const std::function<void()>& before = [] {}) {
+                    const std::function<void()>& before = [] {},
+                    const std::function<void(std::int64_t)>& after = [](std::int64_t) {}) {
     goro::run(
         [&] {
           before();
@@ -34,7 +37,9 @@ class TeardownWaiters : public testing::TestWithParam<int> {
             park();
             ADD_FAILURE() << "a goroutine parked in [" << state << "] resumed";
           });
-          ASSERT_TRUE(goro_test::wait_until_parked(*ids.recv(), state));
+          const std::int64_t id = *ids.recv();
+          ASSERT_TRUE(goro_test::wait_until_parked(id, state));
+          after(id);
         },
         goro::config{.procs = procs()});
   }
@@ -152,5 +157,30 @@ TEST_P(TeardownWaiters, Semaphore) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Procs, TeardownWaiters, testing::Values(1, 2, 4), goro_test::procs_name);
+
+// One processor only: main must win the race for the mutex.
+class TeardownWaitersProcs1 : public TeardownWaiters {};
+
+// A waiter that put the mutex in starvation mode (it waited over 1 ms and
+// lost to main) and is discarded while queued: nobody is left to take a
+// handed-off lock, so after the holder's unlock the mutex is free and
+// normal — try_lock takes it — rather than starving with a phantom waiter.
+TEST_P(TeardownWaitersProcs1, StarvingMutex) {
+  goro::mutex m;
+  leave_parked([&] { m.lock(); }, "sync.Mutex.Lock", [&] { m.lock(); },
+               [&](std::int64_t id) {
+                 goro::sleep(std::chrono::milliseconds(2));  // its wait passes Go's 1 ms starvation threshold
+                 m.unlock();     // wakes it (normal mode), but on one processor main runs on
+                 m.lock();       // and takes the mutex again first
+                 goro::yield();  // the waiter loses, waited over 1 ms: starvation mode, queued again
+                 ASSERT_TRUE(goro_test::wait_until_parked(id, "sync.Mutex.Lock"));
+               });
+  m.unlock();
+  ASSERT_TRUE(m.try_lock()) << "the mutex stays in starvation mode for a discarded waiter";
+  EXPECT_TRUE(woken_after_parking([&] { m.lock(); }, "sync.Mutex.Lock", [&] { m.unlock(); }));
+  m.unlock();
+}
+
+INSTANTIATE_TEST_SUITE_P(Procs, TeardownWaitersProcs1, testing::Values(1), goro_test::procs_name);
 
 }  // namespace
