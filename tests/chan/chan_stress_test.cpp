@@ -253,7 +253,7 @@ TEST_P(SelectStressTest, MixedSendAndReceiveSelectsWithDefault) {
             relays.done();
           });
         }
-        goro::go([&] {
+        goro::go([=] {  // the channels by value: nobody waits for the feeder
           for (int v = 0; v < values; ++v) inbox[v % ring].send({v, hops});
         });
         for (int i = 0; i < values; ++i) seen.mark(*out.recv());

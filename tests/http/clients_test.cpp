@@ -250,7 +250,7 @@ TEST(Wrk, ShutdownUnderLoadAnswersEveryRequestInFlight) {
       http::server_config{.addr = {}, .handler = h},
       [&](http::server& srv, const std::string& addr) {
         auto wrk_done = goro::make_chan<proc_result>(1);
-        goro::go([&] { wrk_done.send(run_cmd("wrk -t1 -c32 -d2s " + url(addr, "/"))); });
+        goro::go([&addr, wrk_done] { wrk_done.send(run_cmd("wrk -t1 -c32 -d2s " + url(addr, "/"))); });
         const int checkers = 16;
         std::atomic<int> full{0}, partial{0};
         std::atomic<bool> stop{false};

@@ -69,7 +69,7 @@ TEST_P(CondTest, NotifyOneWakesTheLongestWaiting) {
         auto order = goro::make_chan<int>(waiters);
         for (int i = 0; i < waiters; ++i) {
           auto ids = goro::make_chan<std::int64_t>(1);
-          goro::go([&, i, ids] {
+          goro::go([&m, &cv, order, i, ids] {  // order by value: main returns after the last receive
             std::unique_lock<goro::mutex> l(m);
             ids.send(goro::this_goroutine::id());
             cv.wait(l);
@@ -321,7 +321,7 @@ TEST_P(CondTest, WaitWithALockThatDoesNotOwnItsMutexThrowsAndLeavesNothingQueued
         bool flag = false;
         auto woke = goro::make_chan<int>();
         auto ids = goro::make_chan<std::int64_t>(1);
-        goro::go([&] {
+        goro::go([&mu, &cv, &flag, ids, woke] {  // woke by value: main returns once it is closed
           ids.send(goro::this_goroutine::id());
           std::unique_lock<goro::mutex> lk(mu);
           while (!flag) cv.wait(lk);

@@ -162,7 +162,7 @@ TEST_P(MutexTest, ParksTheGoroutineNotTheThread) {
         ASSERT_TRUE(goro_test::wait_until_parked(*ids.recv(), "sync.Mutex.Lock"));
         EXPECT_FALSE(acquired.load());
         // This goroutine still runs, and other goroutines too.
-        goro::go([&] { release.send(1); });
+        goro::go([release] { release.send(1); });  // by value: nobody waits for this goroutine
         EXPECT_EQ(release.recv(), 1);
         m.unlock();
         wg.wait();

@@ -160,7 +160,7 @@ TEST(Preemption, PingPongPairDoesNotStarveAThirdGoroutine) {
         // The third goroutine: needs the P a hundred times.
         auto third_done = goro::make_chan<int>(1);
         std::atomic<int> third{0};
-        goro::go([&] {
+        goro::go([&third, third_done] {  // the channel by value: nobody waits for this goroutine
           for (int i = 0; i < 100; ++i, third.fetch_add(1)) goro::yield();
           third_done.send(1);
         });

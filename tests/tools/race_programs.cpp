@@ -194,7 +194,9 @@ void chan_handoff(std::size_t cap) {
   std::vector<payload> data(64);
   auto to = goro::make_chan<int>(cap);
   auto back = goro::make_chan<int>(cap);
-  goro::go([&] {
+  // (Channels by value: main may return while a sender is still inside
+  // its last send or close.)
+  goro::go([&data, to, back] {
     for (int v : to) {
       auto& p = data[static_cast<std::size_t>(v)];
       int sum = 0;
@@ -204,7 +206,7 @@ void chan_handoff(std::size_t cap) {
     }
     back.close();
   });
-  goro::go([&] {
+  goro::go([&data, to] {
     for (int i = 0; i < 64; ++i) {
       for (int& x : data[static_cast<std::size_t>(i)].values) x = i;  // write before send
       to.send(i);
@@ -319,7 +321,7 @@ void go_statement() {
   int before = 7;  // written before the go statement
   int after = 0;
   auto done = goro::make_chan<int>();
-  goro::go([&] {
+  goro::go([&before, &after, done] {
     after = before * 2;
     done.send(1);
   });
@@ -357,7 +359,7 @@ void cond_handoff() {
   int value = 0;
   bool ready = false;
   auto done = goro::make_chan<int>();
-  goro::go([&] {
+  goro::go([&mu, &cv, &value, &ready, done] {
     std::unique_lock<goro::mutex> l(mu);
     cv.wait(l, [&] { return ready; });
     int v = value;
@@ -465,7 +467,7 @@ void race_with_finished(int churn_first) {
   while (!a_done.load(std::memory_order_relaxed)) goro::yield();
   for (int i = 0; i < 10; ++i) goro::yield();  // let A's exit finish on its thread
   auto done = goro::make_chan<int>();
-  goro::go([&] { done.send(x + 1); });
+  goro::go([done] { done.send(x + 1); });
   done.recv();
   print_line(line.load());
 }
