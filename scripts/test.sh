@@ -156,7 +156,7 @@ digest() {
   local log=$1
   echo "-- $(basename "$log" .log): what failed (full output in $log)"
   grep -E -A30 '^The following tests (FAILED|did not run)' "$log" | grep -E '^\s+[0-9]+ - ' | head -40
-  grep -E -B2 -A10 ': Failure$|ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer|runtime error:|error: |Assertion .* failed|fatal: |\*\*\*Timeout|^== .*: FAILED' "$log" | head -100
+  grep -E -B2 -A10 ': Failure$|ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer|runtime error:|error: |Assertion .* failed|fatal( error)?: |\*\*\*Timeout|^== .*: FAILED' "$log" | head -100
 }
 
 results=()

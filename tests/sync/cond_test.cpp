@@ -69,10 +69,13 @@ TEST_P(CondTest, NotifyOneWakesTheLongestWaiting) {
         auto order = goro::make_chan<int>(waiters);
         for (int i = 0; i < waiters; ++i) {
           auto ids = goro::make_chan<std::int64_t>(1);
-          goro::go([&m, &cv, order, i, ids] {  // order by value: main returns after the last receive
+          // order by value, and m unlocked before the send: main returns
+          // (destroying m and cv) once it has received the last one.
+          goro::go([&m, &cv, order, i, ids] {
             std::unique_lock<goro::mutex> l(m);
             ids.send(goro::this_goroutine::id());
             cv.wait(l);
+            l.unlock();
             order.send(i);
           });
           // The next waiter starts only once this one is parked.
@@ -321,10 +324,13 @@ TEST_P(CondTest, WaitWithALockThatDoesNotOwnItsMutexThrowsAndLeavesNothingQueued
         bool flag = false;
         auto woke = goro::make_chan<int>();
         auto ids = goro::make_chan<std::int64_t>(1);
-        goro::go([&mu, &cv, &flag, ids, woke] {  // woke by value: main returns once it is closed
+        // woke by value, and mu unlocked before the close: main returns
+        // (destroying mu and cv) once it sees the close.
+        goro::go([&mu, &cv, &flag, ids, woke] {
           ids.send(goro::this_goroutine::id());
           std::unique_lock<goro::mutex> lk(mu);
           while (!flag) cv.wait(lk);
+          lk.unlock();
           woke.close();
         });
         ASSERT_TRUE(goro_test::wait_until_parked(*ids.recv(), "sync.Cond.Wait"));
@@ -362,10 +368,14 @@ TEST_P(CondTest, TimedWaitsTimeOutLeaveTheQueueAndAreNotified) {
         // must wake the untimed one.
         auto ids = goro::make_chan<std::int64_t>(2);
         auto woke = goro::make_chan<int>(2);
-        goro::go([&mu, &cv, ids, woke] {  // (channels by value: main may return once it has the answer)
+        // Channels by value, and mu unlocked before the last send: main may
+        // return (destroying mu and cv) once it has the answer.
+        goro::go([&mu, &cv, ids, woke] {
           std::unique_lock lk(mu);
           ids.send(goro::this_goroutine::id());
-          woke.send(cv.wait_for(lk, std::chrono::milliseconds(5)) == std::cv_status::timeout ? 1 : 0);
+          const int r = cv.wait_for(lk, std::chrono::milliseconds(5)) == std::cv_status::timeout ? 1 : 0;
+          lk.unlock();
+          woke.send(r);
         });
         const std::int64_t timed = *ids.recv();
         EXPECT_EQ(woke.recv(), 1) << "the timed waiter was notified by nobody";
@@ -374,6 +384,7 @@ TEST_P(CondTest, TimedWaitsTimeOutLeaveTheQueueAndAreNotified) {
           std::unique_lock lk(mu);
           ids.send(goro::this_goroutine::id());
           cv.wait(lk);
+          lk.unlock();
           woke.send(2);
         });
         ASSERT_TRUE(goro_test::wait_until_parked(*ids.recv(), "sync.Cond.Wait"));
@@ -386,7 +397,9 @@ TEST_P(CondTest, TimedWaitsTimeOutLeaveTheQueueAndAreNotified) {
         goro::go([&mu, &cv, ids, woke] {
           std::unique_lock lk(mu);
           ids.send(goro::this_goroutine::id());
-          woke.send(cv.wait_for(lk, std::chrono::minutes(5)) == std::cv_status::no_timeout ? 3 : -3);
+          const int r = cv.wait_for(lk, std::chrono::minutes(5)) == std::cv_status::no_timeout ? 3 : -3;
+          lk.unlock();
+          woke.send(r);
         });
         ASSERT_TRUE(goro_test::wait_until_parked(*ids.recv(), "sync.Cond.Wait"));
         cv.notify_one();
