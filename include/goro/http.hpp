@@ -302,6 +302,9 @@ struct server_config {
   std::chrono::nanoseconds idle_timeout{0};
   // Largest request head, in bytes; 0: 1 MiB. Over it: 431.
   std::size_t max_header_bytes = 0;
+  // Go's DisableGeneralOptionsHandler: when false, "OPTIONS *" requests are
+  // answered by the server itself (200, Content-Length: 0), not the handler.
+  bool disable_general_options_handler = false;
 };
 
 class server {

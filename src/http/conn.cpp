@@ -18,6 +18,25 @@ namespace {
 // handler left unread, to keep the connection; more than this closes it.
 constexpr std::size_t kMaxPostHandlerRead = 256 << 10;
 
+// Go's globalOptionsHandler. "OPTIONS *" asks about the server, not a
+// resource: 200 with an empty body. A body sent with it is read, at most
+// 4 KiB (reserved for future use, says the spec); a longer one is a waste
+// of the server's time, and the connection closes after the answer.
+void global_options(response_writer& w, request& r) {
+  w.header().set("Content-Length", "0");
+  if (r.content_length == 0) return;
+  constexpr std::size_t kMaxOptionsBody = 4 << 10;
+  std::byte buf[1024];
+  std::size_t total = 0;
+  std::error_code ec;
+  while (total <= kMaxOptionsBody) {
+    std::size_t n = r.body.read(buf, ec);
+    if (ec || n == 0) return;
+    total += n;
+  }
+  w.header().set("Connection", "close");
+}
+
 std::chrono::nanoseconds pick(std::chrono::nanoseconds a, std::chrono::nanoseconds b) noexcept {
   return a.count() > 0 ? a : b;
 }
@@ -300,8 +319,12 @@ void serve_conn(std::unique_ptr<conn_state> owned) {
       // 5. The handler.
       bool threw = false;
       try {
-        if (cfg.handler) cfg.handler(c.writer, req);
-        else not_found(c.writer, req);
+        if (!cfg.disable_general_options_handler && req.method == "OPTIONS" && req.target == "*")
+          global_options(c.writer, req);
+        else if (cfg.handler)
+          cfg.handler(c.writer, req);
+        else
+          not_found(c.writer, req);
       } catch (const std::exception& e) {
         threw = true;
         std::fprintf(stderr, "http: panic serving %s (%s %s %s): %s\n", c.remote.c_str(), req.method.c_str(),

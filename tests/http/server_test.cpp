@@ -824,6 +824,52 @@ TEST(Server, MaxBytesHandlerAnswers413) {
   EXPECT_EQ(too_large.load(), 1);
 }
 
+// Go's serverHandler: "OPTIONS *" asks about the server, so the server
+// answers it (200, an empty body) without the handler, unless
+// disable_general_options_handler. A body of up to 4 KiB is read and the
+// connection kept; a longer one is answered, then the connection closes.
+TEST(Server, OptionsStarIsAnsweredByTheServer) {
+  std::atomic<int> handled{0};
+  http::handler h = [&handled](http::response_writer& w, http::request&) {
+    ++handled;
+    w.write("handler");
+  };
+  with_server(config(h), [](http::server&, const std::string& addr) {
+    client c(addr);
+    c.send("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto r = c.next();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->get("Content-Length"), "0");
+    EXPECT_EQ(r->body, "");
+    EXPECT_FALSE(r->has("Connection"));
+    c.send("OPTIONS * HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
+    r = c.next();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_FALSE(r->has("Connection"));
+    c.send("OPTIONS /x HTTP/1.1\r\nHost: x\r\n\r\n");  // a resource's options: the handler's
+    r = c.next();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->body, "handler");
+    c.send("OPTIONS * HTTP/1.1\r\nHost: x\r\nContent-Length: 8192\r\n\r\n" + std::string(8192, 'b'));
+    r = c.next();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->get("Connection"), "close");
+    EXPECT_TRUE(c.closed_by_server());
+  });
+  EXPECT_EQ(handled.load(), 1);
+  http::server_config cfg = config(h);
+  cfg.disable_general_options_handler = true;
+  with_server(std::move(cfg), [](http::server&, const std::string& addr) {
+    auto r = roundtrip(addr, "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->body, "handler");
+  });
+  EXPECT_EQ(handled.load(), 2);
+}
+
 TEST(Server, DefaultHandlerlessServerAnswers404) {
   with_server(http::server_config{}, [](http::server&, const std::string& addr) {
     auto r = roundtrip(addr, get_request("/"));
