@@ -273,8 +273,4 @@ void Traceback::current(std::string& out) {
 #endif
 }
 
-void append_parked_stack(std::string& out, G* g) { Traceback().parked(out, g); }
-
-void append_current_stack(std::string& out) { Traceback().current(out); }
-
 }  // namespace goro::rt

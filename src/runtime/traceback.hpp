@@ -32,8 +32,4 @@ class Traceback {
   std::unique_ptr<State> st_;
 };
 
-// One-stack sessions.
-void append_parked_stack(std::string& out, G* g);
-void append_current_stack(std::string& out);
-
 }  // namespace goro::rt
