@@ -27,11 +27,13 @@
 // context that the caller cancels when it is done. Instead of one sleep of
 // 100ms, the check polls goro::num_goroutine() every millisecond for up to
 // 100ms, so it is quick when the goroutines do exit. The leaked goroutine is
-// discarded when main returns, as in Go when a program exits.
+// discarded when main returns, as in Go when a program exits. Then the same
+// with goro::find_leaks, which names the goroutine and its creation line.
 #include <goro/goro.hpp>
 
 #include <chrono>
 #include <cstdio>
+#include <string>
 
 #include "demo.hpp"
 
@@ -89,5 +91,20 @@ bool demo::leak_detection_main() {
 
   bool ok = check(leaked, "the check caught leak()'s goroutine, blocked forever on ch");
   ok &= check(!fixed_leaked, "noLeak()'s goroutine exited once its context was cancelled");
+
+  // goro names the leaked goroutine and the line that started it (Go's
+  // goleak): goro::find_leaks waits up to its grace for the goroutines
+  // started since the snapshot to exit and reports those that did not.
+  auto before = goro::current_goroutines();
+  leak();
+  const std::string report = goro::find_leaks(before, 100ms);
+  std::printf("goro::find_leaks after leak():\n%s", report.c_str());
+  ok &= check(report.find(" [chan receive") != std::string::npos && report.find("leak_detection.cpp:") != std::string::npos,
+              "find_leaks named leak()'s goroutine, its state and the line that started it");
+  before = goro::current_goroutines();
+  auto r = goro::with_cancel(goro::background());
+  noLeak(r.ctx);
+  r.cancel();
+  ok &= check(goro::find_leaks(before).empty(), "find_leaks found nothing after noLeak()");
   return ok;
 }

@@ -7,6 +7,7 @@
 #include <goro/errc.hpp>
 #include <goro/errgroup.hpp>
 #include <goro/introspect.hpp>
+#include <goro/leak.hpp>
 #include <goro/net.hpp>
 #include <goro/panic.hpp>
 #include <goro/runtime.hpp>

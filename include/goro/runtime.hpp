@@ -32,6 +32,11 @@ struct config {
   // Stack reservation of every goroutine, in bytes (0: 256 KiB). Physical
   // pages are committed only as they are touched.
   std::size_t stack_size = 0;
+  // When the run's function returns while other goroutines are still alive
+  // (after a short grace for those about to exit): their report (the format
+  // of goro::find_leaks) goes to stderr, headed "goro: N goroutine(s)
+  // leaked", and run returns 1 if it would have returned 0.
+  bool fail_on_leak = false;
 };
 
 // Options of one goroutine: goro::go(goro::spawn_options{.name = "x"}, f).
@@ -241,7 +246,8 @@ void go(const spawn_options& opts, F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4
 
 // Runs fn as goroutine 1 of a fresh runtime and returns when it returns: its
 // int result if it has one, else 0. Goroutines still alive then are
-// discarded. May be called again later; never two at once.
+// discarded (reported first with config::fail_on_leak, which makes a result
+// of 0 into 1). May be called again later; never two at once.
 template <class F>
 int run(F&& fn, const config& cfg = {}) {
   struct call {
@@ -257,8 +263,8 @@ int run(F&& fn, const config& cfg = {}) {
     }
   };
   call c{std::forward<F>(fn)};
-  int rc = detail::run_main(&call::invoke, &c, cfg);
-  return rc != 0 ? rc : c.result;
+  int rc = detail::run_main(&call::invoke, &c, cfg);  // 1 when fail_on_leak found leaks
+  return c.result != 0 ? c.result : rc;
 }
 
 namespace detail {

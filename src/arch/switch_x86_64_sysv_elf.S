@@ -43,6 +43,12 @@ goro_switch:
         popq    %rcx
         movq    %rdx, %rax
         jmpq    *%rcx
+        // The end of the switch, for the CPU profiler's signal handler: a
+        // sample taken between the two labels is not unwound (the frame
+        // is half-built and has no CFI describing it).
+        .globl  goro_switch_end
+        .hidden goro_switch_end
+goro_switch_end:
         .cfi_endproc
         .size   goro_switch, .-goro_switch
 

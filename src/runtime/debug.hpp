@@ -17,9 +17,17 @@ void teardown_thread_signals(M* m) noexcept;
 // "goroutine 7 [chan receive]:" plus the creation site, in Go's format.
 void append_goroutine_header(std::string& out, G* g, const char* state);
 void append_created_by(std::string& out, G* g);
+class Traceback;
+// Appends one goroutine as the dump shows it (header with state and wait
+// time, stack, creation site); false (nothing appended) when g is dead or
+// idle. Called with sched.allg_lock held.
+bool append_goroutine(std::string& out, Traceback& tb, G* g, std::int64_t now) GORO_REQUIRES(sched.allg_lock);
 // Appends the goroutine dump (the caller's goroutine first; all: every one).
 void append_dump(std::string& out, bool all);
 std::int64_t coarse_now() noexcept;  // CLOCK_MONOTONIC_COARSE, a few ns per call
+// Goroutine 1 after the run's function returned: config::fail_on_leak and
+// goro/testing.hpp's hook (leak.cpp).
+void check_leaks_at_exit();
 // Checks for a deadlock (sched.cpp, the last M going idle): reports and
 // exits when nothing can ever wake any goroutine.
 void check_deadlock();

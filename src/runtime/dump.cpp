@@ -22,6 +22,28 @@ std::int64_t coarse_now() noexcept {
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
+bool append_goroutine(std::string& s, Traceback& tb, G* g, std::int64_t now) GORO_REQUIRES(sched.allg_lock) {
+  GStatus st = g->status.load(std::memory_order_acquire);
+  std::string state;
+  switch (st) {
+    case GStatus::dead:
+    case GStatus::idle: return false;
+    case GStatus::runnable: state = "runnable"; break;
+    case GStatus::running: state = "running"; break;
+    case GStatus::syscall: state = "syscall"; break;
+    case GStatus::waiting: {
+      state = wait_reason_string(g->reason);
+      std::int64_t mins = g->wait_since ? (now - g->wait_since) / 60'000'000'000 : 0;
+      if (mins >= 1) state += ", " + std::to_string(mins) + (mins == 1 ? " minute" : " minutes");
+      break;
+    }
+  }
+  append_goroutine_header(s, g, state.c_str());
+  if (st == GStatus::waiting || (st == GStatus::runnable && g->started)) tb.parked(s, g);
+  append_created_by(s, g);
+  return true;
+}
+
 void append_dump(std::string& s, bool all) {
   G* self = current_g();
   std::int64_t now = coarse_now();
@@ -38,26 +60,12 @@ void append_dump(std::string& s, bool all) {
   if (!all) return;
   for (G* g = sched.allg; g; g = g->allnext) {
     if (g == self) continue;
-    GStatus st = g->status.load(std::memory_order_acquire);
-    std::string state;
-    switch (st) {
-      case GStatus::dead:
-      case GStatus::idle: continue;
-      case GStatus::runnable: state = "runnable"; break;
-      case GStatus::running: state = "running"; break;
-      case GStatus::syscall: state = "syscall"; break;
-      case GStatus::waiting: {
-        state = wait_reason_string(g->reason);
-        std::int64_t mins = g->wait_since ? (now - g->wait_since) / 60'000'000'000 : 0;
-        if (mins >= 1) state += ", " + std::to_string(mins) + (mins == 1 ? " minute" : " minutes");
-        break;
-      }
-    }
+    std::size_t mark = s.size();
     if (!first) s += '\n';
-    first = false;
-    append_goroutine_header(s, g, state.c_str());
-    if (st == GStatus::waiting || (st == GStatus::runnable && g->started)) tb.parked(s, g);
-    append_created_by(s, g);
+    if (append_goroutine(s, tb, g, now))
+      first = false;
+    else
+      s.resize(mark);
   }
 }
 

@@ -79,6 +79,7 @@ void thread_init(M* m) {
     }
     pthread_attr_destroy(&attr);
   }
+  cpuprof_thread_start(m);
 }
 
 // Runs g on m's g0 until g (or a goroutine it switched to) comes back.
@@ -278,6 +279,7 @@ struct MainArgs {
 void main_goroutine(void* a) {
   auto* ma = static_cast<MainArgs*>(a);
   ma->fn(ma->arg);
+  check_leaks_at_exit();
   san::release(&sched);  // the main function's effects, for run()'s caller
   sched.stopping.store(true, std::memory_order_seq_cst);
   start_ms_for_stop();
@@ -511,6 +513,7 @@ int run_main(void (*fn)(void*), void* arg, const config& cfg) {
   sched.stack_size = cfg.stack_size ? ((cfg.stack_size + 4095) & ~std::size_t{4095}) : kDefaultStack;
   sched.stopping.store(false);
   sched.exit_code = 0;
+  sched.fail_on_leak = cfg.fail_on_leak;
   sched.allp.assign(kMaxProcs + kMaxSpare, nullptr);
   for (int i = 0; i < procs; ++i) sched.allp[i] = make_p(i);
   sched.nprocs.store(procs, std::memory_order_release);
@@ -551,6 +554,7 @@ int run_main(void (*fn)(void*), void* arg, const config& cfg) {
     if (m != m0 && m->thread.joinable()) m->thread.join();
   san::acquire(&sched);
   signals_stop();
+  cpuprof_thread_exit(m0);
   teardown_thread_signals(m0);
   set_current_m(nullptr);
   int code = sched.exit_code;

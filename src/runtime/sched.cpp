@@ -489,6 +489,7 @@ void mstart(M* m) {
   acquirep(m, m->nextp);
   m->nextp = nullptr;
   schedule_loop(m);
+  cpuprof_thread_exit(m);
   teardown_thread_signals(m);
   set_current_m(nullptr);
 }

@@ -21,6 +21,9 @@
 // runs after the switch, on the next context's stack: see M::after.
 #pragma once
 
+#include <pthread.h>
+#include <sys/types.h>
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -36,6 +39,7 @@ struct G;
 struct M;
 struct P;
 struct TraceBuf;
+struct CpuRing;
 
 // A runtime timer (time.go's timer): lives in one P's heap while pending.
 struct Timer {
@@ -225,6 +229,11 @@ struct M {
   const void* g0_stack_lo = nullptr;  // the thread's own stack (ASan)
   std::size_t g0_stack_size = 0;
   TraceBuf* trace_buf = nullptr;  // tracer: this thread's events (trace.cpp)
+  pid_t tid = 0;                  // the kernel's thread id (thread_init)
+  pthread_t pthread{};            // (thread_init)
+  // CPU profiler: the ring this thread's SIGPROF handler writes samples
+  // to while profiling (cpuprof.cpp); null otherwise.
+  std::atomic<CpuRing*> prof_ring{nullptr};
   std::int64_t trace_since = 0;          // tracer: when curg's slice began
 
   void run_after() {
@@ -276,6 +285,7 @@ struct Sched {
   std::atomic<std::int64_t> extra_created{0}, extra_exited{0};  // spawns from plain threads
   std::size_t stack_size = 0;
   int exit_code = 0;
+  bool fail_on_leak = false;  // config::fail_on_leak of this run (leak.cpp)
   // Free G descriptors shared by Ps (lock).
   Lock gfree_lock{LockRank::gfree};
   G* gfree GORO_GUARDED_BY(gfree_lock) = nullptr;
@@ -312,6 +322,11 @@ inline void restore_eh(M* m, G* g) noexcept {
   }
 }
 void thread_init(M* m);
+// The CPU profiler's per-thread hooks (cpuprof.cpp): thread_init records the
+// thread's ids and arms its timer while a profile runs; an M's thread calls
+// the exit hook before it ends.
+void cpuprof_thread_start(M* m);
+void cpuprof_thread_exit(M* m);
 std::uint32_t fastrand(M* m) noexcept;
 
 std::int64_t nanotime() noexcept;

@@ -248,6 +248,20 @@ void Traceback::parked(std::string& out, G* g) {
 #endif
 }
 
+void Traceback::symbolize(std::uintptr_t pc, std::string* function, std::string* where) {
+#if defined(GORO_HAVE_LIBDW)
+  st_->dwfl();
+  const Frame& f = st_->sym.at(static_cast<Dwarf_Addr>(pc));
+  *function = f.fn;
+  *where = f.where;
+#else
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "pc=%#lx", static_cast<unsigned long>(pc));
+  *function = "?";
+  *where = buf;
+#endif
+}
+
 void Traceback::current(std::string& out) {
   PcList l;
   _Unwind_Backtrace(collect, &l);

@@ -1,6 +1,7 @@
 // traceback.hpp — goroutine stack traces for dumps, panics and fatal errors.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -26,6 +27,11 @@ class Traceback {
   void parked(std::string& out, G* g);
   // Appends the calling thread's own stack (the running goroutine).
   void current(std::string& out);
+  // A return address's function and "file:line" of its call ("module
+  // pc=0x..." without line information; "?" and the bare address without
+  // libdw). For an address that is no return address (a signal's
+  // interrupted pc), pass it plus one.
+  void symbolize(std::uintptr_t pc, std::string* function, std::string* where);
 
  private:
   struct State;  // libdw's session (opened on first use) and the symbolized addresses

@@ -3,6 +3,7 @@
 // doubleselect and zerosize. Where Go sleeps or polls with a ticker, these
 // wait on goroutine states or yield; nothing is timed.
 #include <goro/goro.hpp>
+#include <goro/testing.hpp>
 #include <gtest/gtest.h>
 
 #include <array>
@@ -77,6 +78,7 @@ void sieve(chan_registry* reg, const goro::chan<int>* primes) {
 }
 
 TEST_P(GoChanTest, Sieve1) {
+  goro::testing::allow_leaks leaks;  // as in Go's test, left blocked
   const std::vector<int> want = first_primes(100);
   chan_registry reg;
   auto primes = goro::make_chan<int>();
@@ -325,6 +327,7 @@ void never_panics(const char* name, const std::function<void()>& f) {
 }
 
 TEST_P(GoChanTest, Select3BlockingRules) {
+  goro::testing::allow_leaks leaks;  // as in Go's test, left blocked
   Select3 t;  // outlives run: the blocked goroutines are discarded, not unwound
   auto& nilch = t.nilch;
   auto& closedch = t.closedch;

@@ -2,6 +2,7 @@
 // default, nil cases, case_recv into an optional, case_send moving only when
 // chosen, runtime-sized case lists (reflect.Select), select {} and panics.
 #include <goro/goro.hpp>
+#include <goro/testing.hpp>
 #include <gtest/gtest.h>
 
 #include <array>
@@ -545,6 +546,7 @@ TEST_P(SelectTest, RuntimeSizedMixedCasesWithDefaultAndSpan) {
 // ------------------------------------------------------ blocking forever
 
 TEST_P(SelectTest, EmptySelectBlocksForever) {
+  goro::testing::allow_leaks leaks;  // blocked for ever, by design
   std::atomic<int> passed{0};
   auto ids = goro::make_chan<std::int64_t>(2);
   goro::run(
@@ -570,6 +572,7 @@ TEST_P(SelectTest, EmptySelectBlocksForever) {
 }
 
 TEST_P(SelectTest, SelectOnlyOnNilChannelsBlocksForever) {
+  goro::testing::allow_leaks leaks;  // blocked for ever, by design
   std::atomic<int> passed{0};
   auto ids = goro::make_chan<std::int64_t>(1);
   goro::chan<int> nil_ch;

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 
 #include "../time/watchdog.hpp"
@@ -225,8 +226,26 @@ TEST(Pprof, GoToolPprofReadsALiveServersGoroutines) {
     auto trace = run_cmd("curl -s '" + url(addr, "/debug/pprof/trace?seconds=1") +
                          "' | python3 -c 'import json,sys; print(len(json.load(sys.stdin)[\"traceEvents\"]) > 0)'");
     EXPECT_EQ(trace.out, "True\n");
-    auto cpu = run_cmd("curl -s -o /dev/null -w '%{http_code}' " + url(addr, "/debug/pprof/profile?seconds=1"));
-    EXPECT_EQ(cpu.out, "501");
+    // A CPU profile of a goroutine that computes, read by go tool pprof.
+    auto stop = std::make_shared<std::atomic<bool>>(false);
+    auto stopped = goro::make_chan<std::monostate>();
+    goro::go(goro::spawn_options{.name = "busy-for-pprof"}, [stop, stopped] {
+      std::uint64_t x = 1;
+      while (!stop->load()) {
+        for (int i = 0; i < 1'000'000; ++i) x = x * 6364136223846793005ULL + 1;
+        void* volatile p = std::malloc(16);  // tsan delivers signals at intercepted calls only
+        std::free(p);
+        goro::yield();
+      }
+      stopped.close();
+      (void)x;
+    });
+    auto cpu = run_cmd("HOME=/tmp PPROF_TMPDIR=/tmp go tool pprof -raw -seconds 2 " + url(addr, "/debug/pprof/profile"));
+    stop->store(true);
+    stopped.recv();
+    EXPECT_EQ(cpu.status, 0) << cpu.out;
+    EXPECT_NE(cpu.out.find("PeriodType: cpu nanoseconds"), std::string::npos) << cpu.out;
+    EXPECT_NE(cpu.out.find("name:[busy-for-pprof]"), std::string::npos) << cpu.out;
     park.close();
   });
 }

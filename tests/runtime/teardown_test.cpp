@@ -1,6 +1,7 @@
 // teardown_test.cpp — goroutines still alive when main returns are
 // discarded, run still returns, and the next run starts clean.
 #include <goro/goro.hpp>
+#include <goro/testing.hpp>
 #include <gtest/gtest.h>
 
 #include <sys/mman.h>
@@ -20,6 +21,7 @@
 namespace {
 
 TEST(Teardown, GoroutinesBlockedForeverAreDiscarded) {
+  goro::testing::allow_leaks leaks;  // what run discards is the subject
   const int n = goro_test::scaled(1000, 100);
   for (int procs : {1, 2, 4}) {
     // What a goroutine uses must outlive run: a goroutine still running on
@@ -48,6 +50,7 @@ TEST(Teardown, GoroutinesBlockedForeverAreDiscarded) {
 }
 
 TEST(Teardown, RunningGoroutinesStopAtTheirNextSchedulingPoint) {
+  goro::testing::allow_leaks leaks;  // what run discards is the subject
   // Goroutines that yield forever on every processor: run returns once each
   // reaches its next yield.
   const int n = 16;
@@ -165,6 +168,7 @@ TEST(Teardown, GoroutinesThatNeverStartedAreDestroyedNotRun) {
 const int kScribblers = goro_test::scaled(600, 300);
 
 TEST(Teardown, WaitGroupThatOutlivesRunIsUsableAgain) {
+  goro::testing::allow_leaks leaks;  // what run discards is the subject
   // Discarded goroutines leave the wait queues of objects that outlive run.
   goro::wait_group wg;
   wg.add(1);
@@ -257,6 +261,7 @@ TEST(TeardownDeathTest, ReleasedWaitersDoNotTouchTheGroupAtTeardown) {
 }
 
 TEST(Teardown, NextRunStartsClean) {
+  goro::testing::allow_leaks leaks;  // what run discards is the subject
   for (int round = 0; round < goro_test::scaled(20, 5); ++round) {
     goro::wait_group never;  // outlives run, as the goroutines may use it until then
     never.add(1);

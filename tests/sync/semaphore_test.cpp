@@ -3,6 +3,7 @@
 // overtaken by small ones, try_acquire, releasing more than is held panics,
 // plain threads.
 #include <goro/goro.hpp>
+#include <goro/testing.hpp>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -203,6 +204,7 @@ TEST_P(SemaphoreTest, OneReleaseAdmitsSeveralWaiters) {
 }
 
 TEST_P(SemaphoreTest, RequestLargerThanTheSizeBlocksForever) {
+  goro::testing::allow_leaks leaks;  // blocked for ever, by design
   // Go's Acquire(ctx, n > size) waits for ctx; without a context it never returns.
   goro::semaphore s(2);
   std::atomic<bool> passed{false};
@@ -250,6 +252,7 @@ TEST_P(SemaphoreTest, PlainThreadsAndGoroutines) {
 }
 
 TEST_P(SemaphoreTest, ADiscardedContextWaiterLeavesNoRecord) {
+  goro::testing::allow_leaks leaks;  // the waiter is discarded on purpose
   // The contract's teardown rule: a goroutine discarded by run() while it
   // waits in acquire(ctx) leaves no record in the semaphore, so a later
   // release() does not hand its units to a goroutine that is gone.

@@ -72,11 +72,14 @@ TEST(Blocking, TimersRunWhileTheOnlyProcessorsGoroutineBlocks) {
       [] {
         std::atomic<int> ticks{0};
         std::atomic<int> ticks_seen{-1};
-        goro::go([&] {
-          for (;;) {
+        std::atomic<bool> stop{false};
+        auto stopped = goro::make_chan<std::monostate>();
+        goro::go([&, stopped] {
+          while (!stop.load()) {
             goro::sleep(2ms);
             ticks.fetch_add(1);
           }
+          stopped.close();
         });
         // The blocking call waits (on its thread) for the sleeper to tick a
         // few times; a stalled P would leave it waiting for the whole bail-out.
@@ -86,6 +89,8 @@ TEST(Blocking, TimersRunWhileTheOnlyProcessorsGoroutineBlocks) {
           ticks_seen = ticks.load();
         });
         EXPECT_GE(ticks_seen.load(), 3);
+        stop = true;
+        stopped.recv();  // the sleeper uses this frame's locals
       },
       goro::config{.procs = 1});
 }

@@ -7,6 +7,7 @@
 // has been blocked for a minute: not tested, but every check of a state
 // allows it (goro_tools::is_header), as a slow run may get there.
 #include <goro/goro.hpp>
+#include <goro/testing.hpp>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -180,6 +181,7 @@ TEST(DumpTest, NamedGoroutine) {
 }
 
 TEST(DumpTest, TheCallerComesFirstAsRunning) {
+  goro::testing::allow_leaks leaks;  // goroutines left parked to be dumped
   std::string d;
   goro::run([&] {
     auto ch = goro::make_chan<int>();
@@ -218,6 +220,7 @@ TEST(DumpTest, DumpFromAPlainThread) {
 }
 
 TEST(DumpTest, AssortedStates) {
+  goro::testing::allow_leaks leaks;  // goroutines left parked to be dumped
   // The objects outlive run(): the goroutines still parked on them are
   // discarded at its end.
   goro::mutex mu;

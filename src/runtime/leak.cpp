@@ -1,0 +1,125 @@
+// leak.cpp — goroutine leak detection (goro/leak.hpp).
+//
+// A look is one walk of the registry of G descriptors (sched.allg) under
+// allg_lock: a goroutine counts when its descriptor is neither dead nor
+// idle, its id is not in the baseline and it is not the caller. Ids are
+// handed out by one counter per run, so an id in the baseline never names a
+// later goroutine that reuses the same descriptor. find_leaks looks, and
+// while something is left and the grace lasts, sleeps (1 ms, doubling up to
+// 50 ms) and looks again; the report is written by the last look, in the
+// dump's format (dump.cpp's append_goroutine), so a goroutine that exits
+// between the looks is never reported.
+//
+// The end-of-run check (config::fail_on_leak, or goro/testing.hpp's hook)
+// runs on goroutine 1 right after the run's function returns, before the
+// runtime stops: the other goroutines are still scheduled, so those about
+// to exit do so within the grace.
+#include <atomic>
+#include <string>
+
+#include "goro/leak.hpp"
+#include "goro/time.hpp"
+#include "runtime/debug.hpp"
+#include "runtime/sched.hpp"
+#include "runtime/traceback.hpp"
+
+namespace goro::rt {
+
+namespace {
+
+std::atomic<detail::leak_hook> g_hook{nullptr};
+
+// How long the end-of-run check waits for goroutines about to exit.
+constexpr std::chrono::seconds kExitGrace{1};
+
+bool counts(G* g, G* self, const leak_snapshot& baseline) noexcept {
+  GStatus st = g->status.load(std::memory_order_acquire);
+  if (st == GStatus::dead || st == GStatus::idle || g == self) return false;
+  return !baseline.contains(g->id);
+}
+
+// One look: how many goroutines are left; with `report`, their dump.
+int look(G* self, const leak_snapshot& baseline, std::string* report) {
+  std::int64_t now = coarse_now();
+  LockGuard l(sched.allg_lock);
+  int n = 0;
+  if (!report) {
+    for (G* g = sched.allg; g; g = g->allnext) n += counts(g, self, baseline);
+    return n;
+  }
+  Traceback tb;
+  for (G* g = sched.allg; g; g = g->allnext) {
+    if (!counts(g, self, baseline)) continue;
+    std::size_t mark = report->size();
+    if (n != 0) *report += '\n';
+    if (append_goroutine(*report, tb, g, now))
+      ++n;
+    else
+      report->resize(mark);  // exited since counts() looked
+  }
+  return n;
+}
+
+}  // namespace
+
+// find_leaks with the count of goroutines reported.
+std::string find_leaks_counted(const leak_snapshot& baseline, std::chrono::nanoseconds grace, int* count) {
+  *count = 0;
+  if (!sched.running.load(std::memory_order_acquire)) return {};
+  G* self = current_g();
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  std::chrono::nanoseconds pause = std::chrono::milliseconds(1);
+  while (look(self, baseline, nullptr) != 0) {
+    auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::nanoseconds::zero()) {
+      std::string r;
+      *count = look(self, baseline, &r);
+      return r;
+    }
+    goro::sleep(pause < left ? pause : left);
+    if (pause < std::chrono::milliseconds(50)) pause *= 2;
+  }
+  return {};
+}
+
+// Goroutine 1, right after the run's function returned (proc.cpp).
+void check_leaks_at_exit() {
+  detail::leak_hook hook = g_hook.load(std::memory_order_acquire);
+  if (!sched.fail_on_leak && !hook) return;
+  int n = 0;
+  std::string r = find_leaks_counted({}, kExitGrace, &n);
+  if (n == 0) return;
+  std::string s = "goro: " + std::to_string(n) + " goroutine(s) leaked\n\n" + r;
+  if (hook) hook(s);
+  if (sched.fail_on_leak) {
+    write_stderr(s.data(), s.size());
+    sched.exit_code = 1;
+  }
+}
+
+}  // namespace goro::rt
+
+namespace goro {
+
+leak_snapshot current_goroutines() {
+  std::vector<std::int64_t> ids;
+  if (rt::sched.running.load(std::memory_order_acquire)) {
+    rt::LockGuard l(rt::sched.allg_lock);
+    for (rt::G* g = rt::sched.allg; g; g = g->allnext) {
+      rt::GStatus st = g->status.load(std::memory_order_acquire);
+      if (st != rt::GStatus::dead && st != rt::GStatus::idle) ids.push_back(g->id);
+    }
+  }
+  return leak_snapshot(std::move(ids));
+}
+
+std::string find_leaks(const leak_snapshot& baseline, std::chrono::nanoseconds grace) {
+  int n = 0;
+  return rt::find_leaks_counted(baseline, grace, &n);
+}
+
+namespace detail {
+leak_hook set_leak_hook(leak_hook hook) noexcept { return rt::g_hook.exchange(hook, std::memory_order_acq_rel); }
+}  // namespace detail
+
+}  // namespace goro
