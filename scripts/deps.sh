@@ -21,9 +21,10 @@ packages=(
   g++-aarch64-linux-gnu                # aarch64 cross-compile check
   qemu-user                            # runs the aarch64 consumer (qemu-aarch64)
   curl wrk python3                     # goro::http's tests drive the server with real clients
-  golang-go                            # go tool pprof reads the live goroutine profile; the Go peers
+  golang-go                            # go tool pprof reads the goroutine and CPU profiles; the Go peers
   node-llhttp python3-h11              # the HTTP parser's differential test (llhttp's C sources, h11)
   gnuplot-nox                          # bench/soak draws its samples (RSS, descriptors, goroutines) as a PNG
+  python3-prometheus-client            # parses metrics_handler's Prometheus exposition in a test
 )
 
 missing=()

@@ -434,10 +434,13 @@ client& default_client();
 // net/http/pprof: mux.handle("/debug/pprof/", pprof_handler()) serves
 // goroutine (the pprof protobuf of write_goroutine_profile; ?debug=1 or 2:
 // the text of dump_goroutines), trace?seconds=N (the tracer's JSON for N
-// seconds) and profile?seconds=N (a CPU profile; 501 until goro has a CPU
-// profiler), so `go tool pprof http://HOST/debug/pprof/goroutine` reads a
-// live server.
+// seconds) and profile?seconds=N (a CPU profile of N seconds, default 30),
+// so `go tool pprof http://HOST/debug/pprof/goroutine` reads a live server.
 handler pprof_handler();
+
+// The runtime's metrics (goro::read_metrics) in Prometheus' text exposition
+// format, for a scraper: mux.handle("/metrics", metrics_handler()).
+handler metrics_handler();
 
 // http.ListenAndServe / http.Serve with a fresh server.
 std::error_code listen_and_serve(std::string_view addr, handler h);

@@ -32,7 +32,7 @@ struct config {
   // Stack reservation of every goroutine, in bytes (0: 256 KiB). Physical
   // pages are committed only as they are touched.
   std::size_t stack_size = 0;
-  // When the run's function returns while other goroutines are still alive
+  // When the run's function returns while other goroutines are still blocked
   // (after a short grace for those about to exit): their report (the format
   // of goro::find_leaks) goes to stderr, headed "goro: N goroutine(s)
   // leaked", and run returns 1 if it would have returned 0.

@@ -8,10 +8,10 @@
 //   }
 //
 // While the environment is installed, every goro::run of the binary checks,
-// when its function returns, that no other goroutine is still alive (after
-// a grace of a second for those about to exit, so a clean run pays nothing)
-// and otherwise fails the running test with the report of goro::find_leaks,
-// headed "goro: N goroutine(s) leaked". A test that leaves goroutines on
+// when its function returns, that no other goroutine is still blocked (after
+// a grace of up to a second in which those about to be woken may exit; a
+// clean run pays nothing) and otherwise fails the running test with the
+// report, headed "goro: N goroutine(s) leaked". A test that leaves goroutines on
 // purpose — to check that run discards them — says so with allow_leaks.
 // Header-only: goro itself does not depend on GoogleTest.
 #pragma once

@@ -115,7 +115,7 @@ std::mutex prof_mu;
 bool prof_on = false;                    // (prof_mu)
 std::ostream* prof_out = nullptr;        // (prof_mu)
 std::vector<Armed> prof_armed;           // (prof_mu)
-std::vector<CpuRing*> ring_pool;         // (prof_mu) detached rings
+std::vector<CpuRing*>& ring_pool = *new std::vector<CpuRing*>;  // (prof_mu) detached rings; never destroyed (LSan: reachable)
 std::map<Key, std::int64_t> prof_counts; // (prof_mu)
 std::uint64_t prof_lost = 0;             // (prof_mu)
 std::int64_t prof_start_ns = 0;          // (prof_mu) wall clock
@@ -369,6 +369,7 @@ void cpuprof_thread_start(M* m) {
 
 void cpuprof_thread_exit(M* m) {
   std::lock_guard<std::mutex> l(prof_mu);
+  m->tid = 0;  // start_cpu_profile must not arm it again
   for (std::size_t i = 0; i < prof_armed.size(); ++i)
     if (prof_armed[i].m == m) {
       disarm(i);
@@ -391,11 +392,16 @@ void start_cpu_profile(std::ostream& out) {
   prof_lost = 0;
   prof_start_ns = wall_ns();
   prof_start_mono = nanotime();
+  std::vector<M*> ms;
   {
     LockGuard sl(sched.lock);
-    for (M* m : sched.allm)
-      if (m->tid != 0) arm(m);  // one that has not reached thread_init arms itself there
+    ms = sched.allm;
   }
+  // An M is deleted only after its thread passed cpuprof_thread_exit, which
+  // waits for prof_mu; tid 0: not started yet (it arms itself in
+  // thread_init) or already past the exit hook.
+  for (M* m : ms)
+    if (m->tid != 0) arm(m);
   prof_drainer_stop = false;
   prof_drainer = std::thread(drainer_loop);
 }

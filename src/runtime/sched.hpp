@@ -147,6 +147,10 @@ struct G {
   void* tsan_fiber = nullptr;         // ThreadSanitizer's fiber (tsan builds)
   void* asan_fake_stack = nullptr;    // AddressSanitizer's fake stack (asan builds)
   std::uint64_t trace_flow = 0;       // tracer: the wake-up flow to end when it next runs
+  // Scheduler latency (metrics.cpp): every kTrackPeriod-th transition to
+  // runnable is stamped; the next start of a run records the wait.
+  std::uint32_t track_seq = 0;
+  std::int64_t runnable_since = 0;
   alignas(16) unsigned char buf[kInlineClosure];
 };
 
@@ -155,6 +159,7 @@ struct G {
 using AfterFn = void (*)(M* m, G* g, void* arg);
 
 inline constexpr std::uint32_t kRunqSize = 256;
+inline constexpr int kLatBuckets = 22;  // goro::sched_latency_histogram::kBuckets
 inline constexpr int kMaxProcs = 256;   // gomaxprocs' ceiling
 inline constexpr int kMaxSpare = 64;    // spare Ps sysmon may lend at once
 
@@ -195,6 +200,9 @@ struct alignas(64) P {
   // Counters read by others.
   std::atomic<std::int64_t> created{0}, exited{0};
   std::atomic<std::uint64_t> ran{0};  // goroutines executed (tests, stuck-runnext check)
+  // Scheduler latency histogram (metrics.cpp): written by the holder only.
+  std::atomic<std::uint64_t> lat_counts[kLatBuckets] = {};
+  std::atomic<std::uint64_t> lat_sum_ns{0};
   P* link = nullptr;                  // idle list (sched.lock)
   M* m = nullptr;
   // Timers: a 4-ary min-heap on `when`, guarded by timers_lock; timer0_when
@@ -350,6 +358,8 @@ void stack_free(P* p, G* g) noexcept;
 void stacks_trim() noexcept;
 void stacks_trim_idle() noexcept;
 void scavenge() noexcept;  // sysmon, every kScavengeNs (stack.cpp)
+// Bytes of the shared pool's warm stacks and of its released (cold) ones (metrics).
+void stacks_pool_bytes(std::uint64_t* warm, std::uint64_t* released) noexcept;
 bool stack_guard_fault(G* g, const void* addr) noexcept;
 
 // Timers (timers.cpp). timer_add puts t in the current P's heap (P 0's on a
@@ -425,12 +435,23 @@ constexpr bool pstatus_valid(std::uint32_t from, std::uint32_t to) noexcept {
 [[noreturn]] void gstatus_bad(G* g, GStatus cur, GStatus from, GStatus to) noexcept;
 [[noreturn]] void pstatus_bad(P* p, std::uint32_t cur, std::uint32_t to) noexcept;
 
+// Scheduler latency sampling (metrics.cpp); from and to are constants at
+// every call site, so only one of the two tests is compiled into each.
+inline constexpr std::uint32_t kTrackPeriod = 32;
+void sched_latency_record(G* g) noexcept;
 inline void casgstatus(G* g, [[maybe_unused]] GStatus from, GStatus to) noexcept {
 #if defined(GORO_DCHECK)
   GStatus cur = g->status.load(std::memory_order_relaxed);
   if (cur != from || !gstatus_valid(from, to)) gstatus_bad(g, cur, from, to);
 #endif
   g->status.store(to, std::memory_order_relaxed);
+  if (to == GStatus::runnable) {
+    if ((++g->track_seq & (kTrackPeriod - 1)) == 0) [[unlikely]]
+      g->runnable_since = nanotime();
+  } else if (from == GStatus::runnable && to == GStatus::running) {
+    if (g->runnable_since != 0) [[unlikely]]
+      sched_latency_record(g);
+  }
 }
 // run()'s teardown only: a goroutine left in any state is discarded.
 inline void gstatus_discard(G* g) noexcept { g->status.store(GStatus::dead, std::memory_order_relaxed); }

@@ -218,6 +218,11 @@ void stack_alloc(P* p, G* g) {
     LockGuard l(pool.lock);
     reset_locked(def);
     while (p->nstacks < kLocalKeep) p->stacks[p->nstacks++] = take_locked();
+    // Warm stacks freed to the pool since the last scavenge still have
+    // their deep pages: the cache is no longer clean, or a P that only
+    // takes stacks from here on (its goroutines exit on other Ps) would
+    // keep them resident for good (the scavenger skips clean caches).
+    p->stacks_clean = false;
   }
   g->stack_lo = p->stacks[--p->nstacks];
   g->stack_size = def;
@@ -335,6 +340,12 @@ void scavenge() noexcept {
 #if defined(__GLIBC__) && !defined(GORO_ASAN) && !defined(GORO_TSAN)
   malloc_trim(0);
 #endif
+}
+
+void stacks_pool_bytes(std::uint64_t* warm, std::uint64_t* released) noexcept {
+  LockGuard l(pool.lock);
+  *warm = pool.free.size() * pool.size;
+  *released = pool.cold.size() * pool.size;
 }
 
 // Releases the memory of every pooled stack (run teardown).

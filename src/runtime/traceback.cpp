@@ -255,10 +255,11 @@ void Traceback::symbolize(std::uintptr_t pc, std::string* function, std::string*
   *function = f.fn;
   *where = f.where;
 #else
+  // Constructed, then moved: GCC 12 (aarch64) warns -Wrestrict on assigning a char*.
   char buf[32];
   std::snprintf(buf, sizeof buf, "pc=%#lx", static_cast<unsigned long>(pc));
-  *function = "?";
-  *where = buf;
+  *function = std::string(1, '?');
+  *where = std::string(buf);
 #endif
 }
 

@@ -250,6 +250,56 @@ TEST(Pprof, GoToolPprofReadsALiveServersGoroutines) {
   });
 }
 
+TEST(Prometheus, TheClientLibrarysParserReadsMetricsHandler) {
+  // Python's prometheus_client (Debian python3-prometheus-client), run by
+  // the system's interpreter, parses what metrics_handler serves.
+  const std::string script = R"PY(
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+fams = {f.name: f for f in text_string_to_metric_families(sys.stdin.read())}
+def one(name, kind):
+    f = fams[name]
+    assert f.type == kind, (name, f.type)
+    return f.samples
+assert one("goro_goroutines", "gauge")[0].value >= 3
+assert one("goro_goroutines_created", "counter")[0].value >= 3
+procs = int(one("goro_processors", "gauge")[0].value)
+assert procs >= 1
+assert one("goro_threads", "gauge")[0].value >= 1
+one("goro_runnable_goroutines", "gauge")
+queues = {s.labels["queue"] for s in one("goro_run_queue_length", "gauge")}
+assert queues == {"global"} | {"p%d" % i for i in range(procs)}, queues
+states = {s.labels["state"] for s in one("goro_stack_bytes", "gauge")}
+assert states == {"in_use", "pooled", "released"}, states
+assert one("goro_poller_waiters", "gauge")[0].value >= 1
+one("goro_timers_pending", "gauge")
+one("goro_blocking_calls", "gauge")
+h = one("goro_sched_latency_seconds", "histogram")
+buckets = [s for s in h if s.name.endswith("_bucket")]
+assert buckets[-1].labels["le"] == "+Inf"
+values = [s.value for s in buckets]
+assert values == sorted(values), values
+count = [s.value for s in h if s.name.endswith("_count")][0]
+assert count == values[-1] and count > 0, (count, values[-1])
+print("parsed", len(fams))
+)PY";
+  http::serve_mux mux;
+  mux.handle("/metrics", http::metrics_handler());
+  with_server(http::server_config{.addr = {}, .handler = std::ref(mux)}, [&](http::server&, const std::string& addr) {
+    // Enough scheduling for the sampled latency histogram to hold some (one
+    // spawn in 32 is timed).
+    goro::wait_group wg;
+    wg.add(200);
+    for (int i = 0; i < 200; ++i) goro::go([&wg] { wg.done(); });
+    wg.wait();
+    auto r = run_cmd("curl -s " + url(addr, "/metrics") + " | /usr/bin/python3 -c '" + script + "'");
+    EXPECT_EQ(r.status, 0) << r.out;
+    EXPECT_EQ(r.out.rfind("parsed ", 0), 0u) << r.out;
+    auto head = run_cmd("curl -s -D - -o /dev/null " + url(addr, "/metrics"));
+    EXPECT_NE(head.out.find("Content-Type: text/plain; version=0.0.4; charset=utf-8"), std::string::npos) << head.out;
+  });
+}
+
 TEST(Wrk, ShutdownUnderLoadAnswersEveryRequestInFlight) {
   // wrk loads the server while our own checking clients keep requests in
   // flight; shutdown comes in the middle. Every checking request either
