@@ -13,9 +13,10 @@
 
 namespace goro {
 
-// How long goroutines waited between becoming runnable (spawned, woken,
-// yielding, preempted) and starting to run — Go's /sched/latencies:seconds.
-// Sampled: about one transition in 32 of each goroutine is timed.
+// How long goroutines waited between becoming runnable (spawned or woken)
+// and starting to run — Go's /sched/latencies:seconds, without a running
+// goroutine's own yields and preemptions. Sampled: one wake-up or spawn in
+// 32 of each goroutine is timed.
 struct sched_latency_histogram {
   static constexpr int kBuckets = 22;
   // Bucket i counts waits of at most upper_bound(i) seconds and more than

@@ -2,9 +2,10 @@
 // scheduler latency.
 //
 // Scheduler latency, as Go's /sched/latencies:seconds: casgstatus stamps
-// every kTrackPeriod-th transition of a goroutine to runnable with
-// nanotime() (a per-G counter decides, so the hot path pays an increment
-// and a branch), and the transition runnable → running that follows records
+// every kTrackPeriod-th wake-up or spawn of a goroutine (not its own yields
+// or preemptions) with nanotime() (a per-G counter decides, so the hot path
+// pays an increment and a branch), and the transition runnable → running
+// that follows records
 // the wait in the running M's P: a histogram of power-of-two buckets from
 // 1 µs, written by the P's holder only (relaxed loads and stores, no
 // read-modify-write) and summed over every P by a reader. The P is reached

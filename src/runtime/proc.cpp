@@ -489,7 +489,7 @@ void spawn_commit(spawn_slot s, void (*run)(void*), void (*destroy)(void*) noexc
   g->unlink = nullptr;
   g->discard = nullptr;
   g->runnable_since = 0;  // a stamp a discarded goroutine left
-  g->track_seq = static_cast<std::uint32_t>(g->id);  // spreads the latency samples evenly
+  g->track_seq = static_cast<std::uint16_t>(g->id);  // spreads the latency samples evenly
   casgstatus(g, GStatus::dead, GStatus::runnable);
   san::release(g);
   if (p) {

@@ -116,9 +116,14 @@ struct G {
   std::atomic<GStatus> status{GStatus::dead};
   WaitReason reason = WaitReason::none;
   bool started = false;               // has run (its closure is being or was consumed)
+  // Scheduler latency (metrics.cpp): every kTrackPeriod-th wake-up or spawn
+  // is stamped; the next start of a run records the wait. In the first
+  // cache line with status, which every transition writes anyway.
+  std::uint16_t track_seq = 0;
   std::int64_t id = 0;
-  std::int64_t parent_id = 0;
   std::int64_t wait_since = 0;        // monotonic ns when it parked
+  std::int64_t runnable_since = 0;
+  std::int64_t parent_id = 0;
   std::size_t want_stack = 0;         // requested reservation (0: default)
   // creation site
   const char* create_file = "";
@@ -147,10 +152,6 @@ struct G {
   void* tsan_fiber = nullptr;         // ThreadSanitizer's fiber (tsan builds)
   void* asan_fake_stack = nullptr;    // AddressSanitizer's fake stack (asan builds)
   std::uint64_t trace_flow = 0;       // tracer: the wake-up flow to end when it next runs
-  // Scheduler latency (metrics.cpp): every kTrackPeriod-th transition to
-  // runnable is stamped; the next start of a run records the wait.
-  std::uint32_t track_seq = 0;
-  std::int64_t runnable_since = 0;
   alignas(16) unsigned char buf[kInlineClosure];
 };
 
@@ -435,8 +436,10 @@ constexpr bool pstatus_valid(std::uint32_t from, std::uint32_t to) noexcept {
 [[noreturn]] void gstatus_bad(G* g, GStatus cur, GStatus from, GStatus to) noexcept;
 [[noreturn]] void pstatus_bad(P* p, std::uint32_t cur, std::uint32_t to) noexcept;
 
-// Scheduler latency sampling (metrics.cpp); from and to are constants at
-// every call site, so only one of the two tests is compiled into each.
+// Scheduler latency sampling (metrics.cpp): wake-ups (waiting or syscall
+// to runnable) and spawns are sampled, not a running goroutine's own yield
+// or preemption, which cost a switch already; from and to are constants at
+// every call site, so at most one of the two tests is compiled into each.
 inline constexpr std::uint32_t kTrackPeriod = 32;
 void sched_latency_record(G* g) noexcept;
 inline void casgstatus(G* g, [[maybe_unused]] GStatus from, GStatus to) noexcept {
@@ -445,7 +448,7 @@ inline void casgstatus(G* g, [[maybe_unused]] GStatus from, GStatus to) noexcept
   if (cur != from || !gstatus_valid(from, to)) gstatus_bad(g, cur, from, to);
 #endif
   g->status.store(to, std::memory_order_relaxed);
-  if (to == GStatus::runnable) {
+  if (to == GStatus::runnable && from != GStatus::running) {
     if ((++g->track_seq & (kTrackPeriod - 1)) == 0) [[unlikely]]
       g->runnable_since = nanotime();
   } else if (from == GStatus::runnable && to == GStatus::running) {
