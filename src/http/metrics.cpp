@@ -5,11 +5,7 @@
 //   # TYPE goro_goroutines gauge
 //   goro_goroutines 12
 //   ...
-//   goro_sched_latency_seconds_bucket{le="1e-06"} 3
-//   ...
-//   goro_sched_latency_seconds_bucket{le="+Inf"} 40
-//   goro_sched_latency_seconds_sum 0.0021
-//   goro_sched_latency_seconds_count 40
+//   goro_run_queue_length{queue="p0"} 3
 #include <cstdio>
 #include <string>
 
@@ -19,12 +15,6 @@
 namespace goro::http {
 
 namespace {
-
-std::string number(double v) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
 
 template <class T>
 void metric(std::string& out, const char* name, const char* type, const char* help, T value) {
@@ -62,17 +52,6 @@ std::string exposition(const goro::metrics& m) {
   metric(out, "goro_timers_pending", "gauge", "Timers, sleeps and deadlines waiting to fire.", m.timers_pending);
   metric(out, "goro_poller_waiters", "gauge", "Goroutines parked on the network poller.", m.poller_waiters);
   metric(out, "goro_blocking_calls", "gauge", "goro::blocking calls in flight.", m.blocking_calls);
-  const auto& h = m.sched_latency;
-  out += "# HELP goro_sched_latency_seconds Time goroutines waited runnable before running (sampled).\n"
-         "# TYPE goro_sched_latency_seconds histogram\n";
-  std::uint64_t cumulative = 0;
-  for (int i = 0; i < goro::sched_latency_histogram::kBuckets; ++i) {
-    cumulative += h.counts[static_cast<std::size_t>(i)];
-    std::string le = i == goro::sched_latency_histogram::kBuckets - 1 ? "+Inf" : number(goro::sched_latency_histogram::upper_bound(i));
-    out += "goro_sched_latency_seconds_bucket{le=\"" + le + "\"} " + std::to_string(cumulative) + '\n';
-  }
-  out += "goro_sched_latency_seconds_sum " + number(h.sum_seconds) + '\n';
-  out += "goro_sched_latency_seconds_count " + std::to_string(h.count) + '\n';
   return out;
 }
 

@@ -488,8 +488,6 @@ void spawn_commit(spawn_slot s, void (*run)(void*), void (*destroy)(void*) noexc
   g->reason = WaitReason::none;
   g->unlink = nullptr;
   g->discard = nullptr;
-  g->runnable_since = 0;  // a stamp a discarded goroutine left
-  g->track_seq = static_cast<std::uint16_t>(g->id);  // spreads the latency samples evenly
   casgstatus(g, GStatus::dead, GStatus::runnable);
   san::release(g);
   if (p) {

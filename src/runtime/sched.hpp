@@ -116,14 +116,9 @@ struct G {
   std::atomic<GStatus> status{GStatus::dead};
   WaitReason reason = WaitReason::none;
   bool started = false;               // has run (its closure is being or was consumed)
-  // Scheduler latency (metrics.cpp): every kTrackPeriod-th wake-up or spawn
-  // is stamped; the next start of a run records the wait. In the first
-  // cache line with status, which every transition writes anyway.
-  std::uint16_t track_seq = 0;
   std::int64_t id = 0;
-  std::int64_t wait_since = 0;        // monotonic ns when it parked
-  std::int64_t runnable_since = 0;
   std::int64_t parent_id = 0;
+  std::int64_t wait_since = 0;        // monotonic ns when it parked
   std::size_t want_stack = 0;         // requested reservation (0: default)
   // creation site
   const char* create_file = "";
@@ -160,7 +155,6 @@ struct G {
 using AfterFn = void (*)(M* m, G* g, void* arg);
 
 inline constexpr std::uint32_t kRunqSize = 256;
-inline constexpr int kLatBuckets = 22;  // goro::sched_latency_histogram::kBuckets
 inline constexpr int kMaxProcs = 256;   // gomaxprocs' ceiling
 inline constexpr int kMaxSpare = 64;    // spare Ps sysmon may lend at once
 
@@ -201,9 +195,6 @@ struct alignas(64) P {
   // Counters read by others.
   std::atomic<std::int64_t> created{0}, exited{0};
   std::atomic<std::uint64_t> ran{0};  // goroutines executed (tests, stuck-runnext check)
-  // Scheduler latency histogram (metrics.cpp): written by the holder only.
-  std::atomic<std::uint64_t> lat_counts[kLatBuckets] = {};
-  std::atomic<std::uint64_t> lat_sum_ns{0};
   P* link = nullptr;                  // idle list (sched.lock)
   M* m = nullptr;
   // Timers: a 4-ary min-heap on `when`, guarded by timers_lock; timer0_when
@@ -436,25 +427,12 @@ constexpr bool pstatus_valid(std::uint32_t from, std::uint32_t to) noexcept {
 [[noreturn]] void gstatus_bad(G* g, GStatus cur, GStatus from, GStatus to) noexcept;
 [[noreturn]] void pstatus_bad(P* p, std::uint32_t cur, std::uint32_t to) noexcept;
 
-// Scheduler latency sampling (metrics.cpp): wake-ups (waiting or syscall
-// to runnable) and spawns are sampled, not a running goroutine's own yield
-// or preemption, which cost a switch already; from and to are constants at
-// every call site, so at most one of the two tests is compiled into each.
-inline constexpr std::uint32_t kTrackPeriod = 32;
-void sched_latency_record(G* g) noexcept;
 inline void casgstatus(G* g, [[maybe_unused]] GStatus from, GStatus to) noexcept {
 #if defined(GORO_DCHECK)
   GStatus cur = g->status.load(std::memory_order_relaxed);
   if (cur != from || !gstatus_valid(from, to)) gstatus_bad(g, cur, from, to);
 #endif
   g->status.store(to, std::memory_order_relaxed);
-  if (to == GStatus::runnable && from != GStatus::running) {
-    if ((++g->track_seq & (kTrackPeriod - 1)) == 0) [[unlikely]]
-      g->runnable_since = nanotime();
-  } else if (from == GStatus::runnable && to == GStatus::running) {
-    if (g->runnable_since != 0) [[unlikely]]
-      sched_latency_record(g);
-  }
 }
 // run()'s teardown only: a goroutine left in any state is discarded.
 inline void gstatus_discard(G* g) noexcept { g->status.store(GStatus::dead, std::memory_order_relaxed); }

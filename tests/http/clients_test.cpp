@@ -274,24 +274,11 @@ assert states == {"in_use", "pooled", "released"}, states
 assert one("goro_poller_waiters", "gauge")[0].value >= 1
 one("goro_timers_pending", "gauge")
 one("goro_blocking_calls", "gauge")
-h = one("goro_sched_latency_seconds", "histogram")
-buckets = [s for s in h if s.name.endswith("_bucket")]
-assert buckets[-1].labels["le"] == "+Inf"
-values = [s.value for s in buckets]
-assert values == sorted(values), values
-count = [s.value for s in h if s.name.endswith("_count")][0]
-assert count == values[-1] and count > 0, (count, values[-1])
 print("parsed", len(fams))
 )PY";
   http::serve_mux mux;
   mux.handle("/metrics", http::metrics_handler());
   with_server(http::server_config{.addr = {}, .handler = std::ref(mux)}, [&](http::server&, const std::string& addr) {
-    // Enough scheduling for the sampled latency histogram to hold some (one
-    // spawn in 32 is timed).
-    goro::wait_group wg;
-    wg.add(200);
-    for (int i = 0; i < 200; ++i) goro::go([&wg] { wg.done(); });
-    wg.wait();
     auto r = run_cmd("curl -s " + url(addr, "/metrics") + " | /usr/bin/python3 -c '" + script + "'");
     EXPECT_EQ(r.status, 0) << r.out;
     EXPECT_EQ(r.out.rfind("parsed ", 0), 0u) << r.out;
