@@ -28,6 +28,7 @@ std::int64_t coarse_now() noexcept;  // CLOCK_MONOTONIC_COARSE, a few ns per cal
 // Goroutine 1 after the run's function returned: config::fail_on_leak and
 // goro/testing.hpp's hook (leak.cpp).
 void check_leaks_at_exit();
+bool leak_check_at_exit_enabled() noexcept;
 // Checks for a deadlock (sched.cpp, the last M going idle): reports and
 // exits when nothing can ever wake any goroutine.
 void check_deadlock();

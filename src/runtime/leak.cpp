@@ -90,6 +90,10 @@ std::string find_leaks_counted(const leak_snapshot& baseline, std::chrono::nanos
   return {};
 }
 
+bool leak_check_at_exit_enabled() noexcept {
+  return sched.fail_on_leak || g_hook.load(std::memory_order_acquire) != nullptr;
+}
+
 // Goroutine 1, right after the run's function returned (proc.cpp).
 void check_leaks_at_exit() {
   detail::leak_hook hook = g_hook.load(std::memory_order_acquire);

@@ -201,12 +201,14 @@ TEST_P(MutexTest, WaitersAllGetTheLockEventually) {
           });
         }
         auto finished = goro::make_chan<int>();
-        goro::go([&] {
+        auto bail_done = goro::make_chan<int>();
+        goro::go([&, bail_done] {
           goro::timer bail(std::chrono::seconds(60));
           if (goro::select(goro::case_recv(finished), goro::case_recv(bail.c())) == 1) {
             starved = true;
             stop.store(true);
           }
+          bail_done.close();
         });
         // The hogs are under way, passing the lock among themselves.
         EXPECT_TRUE(goro_test::yield_until([&] { return hog_rounds.load() >= 100; }, "the hogs run"));
@@ -217,6 +219,7 @@ TEST_P(MutexTest, WaitersAllGetTheLockEventually) {
         finished.close();
         stop.store(true);
         wg.wait();
+        bail_done.recv();  // it uses this frame's locals
       },
       cfg());
   EXPECT_FALSE(starved) << "a waiter was starved for 60 s (" << got << " of " << wanted << " acquisitions)";
