@@ -270,88 +270,45 @@ void drainer_loop() {
 
 // --- encoding ------------------------------------------------------------------
 
+// Splits Traceback::symbolize's "file:line" (or "module pc=0x...") into a
+// file and a line (0 when there is none).
+void split_where(const std::string& where, std::string* file, std::uint64_t* line) {
+  *line = 0;
+  if (std::size_t pc = where.find("pc="); pc != std::string::npos) {
+    *file = where.substr(0, pc == 0 ? 0 : pc - 1);
+    return;
+  }
+  std::size_t colon = where.rfind(':');
+  *file = where.substr(0, colon);
+  if (colon != std::string::npos) *line = std::strtoull(where.c_str() + colon + 1, nullptr, 10);
+}
+
 std::string encode(const std::map<Key, std::int64_t>& counts, std::int64_t time_ns, std::int64_t duration_ns) {
-  std::vector<std::string> strings{""};
-  std::map<std::string, std::uint64_t, std::less<>> string_ids{{"", 0}};
-  auto intern = [&](const std::string& s) {
-    auto [it, added] = string_ids.try_emplace(s, strings.size());
-    if (added) strings.push_back(s);
-    return it->second;
-  };
-  ProtoWriter functions, locations, samples;
-  std::map<std::pair<std::string, std::string>, std::uint64_t> function_ids;
+  ProfileBuilder b;
   std::map<std::uintptr_t, std::uint64_t> location_ids;
   Traceback tb;
-  auto location_of = [&](std::uintptr_t pc) {
-    auto [loc, added] = location_ids.try_emplace(pc, location_ids.size() + 1);
-    if (!added) return loc->second;
-    std::string fn, where;
-    tb.symbolize(pc, &fn, &where);
-    std::string file = where;
-    std::uint64_t line = 0;
-    if (where.find(" pc=") == std::string::npos && where.rfind("pc=", 0) != 0) {
-      if (std::size_t colon = where.rfind(':'); colon != std::string::npos) {
-        file = where.substr(0, colon);
-        line = std::strtoull(where.c_str() + colon + 1, nullptr, 10);
-      }
-    } else if (std::size_t sp = where.find(" pc="); sp != std::string::npos) {
-      file = where.substr(0, sp);
-    }
-    auto [f, f_added] = function_ids.try_emplace({fn, file}, function_ids.size() + 1);
-    if (f_added) {
-      ProtoWriter w;
-      w.uint_field(kFunctionId, f->second);
-      w.uint_field(kFunctionName, intern(fn));
-      w.uint_field(kFunctionSystemName, intern(fn));
-      w.uint_field(kFunctionFilename, intern(file));
-      functions.bytes_field(kFunction, w.str());
-    }
-    ProtoWriter ln, w;
-    ln.uint_field(kLineFunctionId, f->second);
-    ln.uint_field(kLineLine, line);
-    w.uint_field(kLocationId, loc->second);
-    w.uint_field(kLocationAddress, pc - 1);
-    w.bytes_field(kLocationLine, ln.str());
-    locations.bytes_field(kLocation, w.str());
-    return loc->second;
-  };
-  const std::uint64_t goroutine_key = intern("goroutine"), name_key = intern("name");
   for (const auto& [key, count] : counts) {
     std::vector<std::uint64_t> ids;
-    for (std::uintptr_t pc : key.pcs) ids.push_back(location_of(pc));
+    for (std::uintptr_t pc : key.pcs) {
+      auto [loc, added] = location_ids.try_emplace(pc, 0);
+      if (added) {
+        std::string fn, where, file;
+        std::uint64_t line;
+        tb.symbolize(pc, &fn, &where);
+        split_where(where, &file, &line);
+        loc->second = b.location(fn, file, line, pc - 1);
+      }
+      ids.push_back(loc->second);
+    }
     ProtoWriter w;
     w.packed_field(kSampleLocationId, ids);
     w.packed_field(kSampleValue, {static_cast<std::uint64_t>(count), static_cast<std::uint64_t>(count * kPeriodNs)});
-    if (key.goid != 0) {
-      ProtoWriter l;
-      l.uint_field(kLabelKey, goroutine_key);
-      l.uint_field(kLabelStr, intern(std::to_string(key.goid)));
-      w.bytes_field(kSampleLabel, l.str());
-    }
-    if (!key.name.empty()) {
-      ProtoWriter l;
-      l.uint_field(kLabelKey, name_key);
-      l.uint_field(kLabelStr, intern(key.name));
-      w.bytes_field(kSampleLabel, l.str());
-    }
-    samples.bytes_field(kSample, w.str());
+    if (key.goid != 0) b.label(w, "goroutine", std::to_string(key.goid));
+    if (!key.name.empty()) b.label(w, "name", key.name);
+    b.sample(w);
   }
-  auto value_type = [&](const char* type, const char* unit) {
-    ProtoWriter w;
-    w.uint_field(kValueTypeType, intern(type));
-    w.uint_field(kValueTypeUnit, intern(unit));
-    return w.str();
-  };
-  ProtoWriter head, tail;
-  head.bytes_field(kSampleType, value_type("samples", "count"));
-  head.bytes_field(kSampleType, value_type("cpu", "nanoseconds"));
-  std::string period_type = value_type("cpu", "nanoseconds");
-  for (const std::string& s : strings) tail.bytes_field(kStringTable, s);
-  tail.uint_field(kTimeNanos, static_cast<std::uint64_t>(time_ns));
-  tail.uint_field(kDurationNanos, static_cast<std::uint64_t>(duration_ns));
-  tail.bytes_field(kPeriodType, period_type);
-  tail.uint_field(kPeriod, kPeriodNs);
-  return head.str() + samples.str() + locations.str() + functions.str() + tail.str();
+  const std::string cpu = b.value_type("cpu", "nanoseconds");
+  return b.finish({b.value_type("samples", "count"), cpu}, time_ns, duration_ns, cpu, kPeriodNs);
 }
 
 std::int64_t wall_ns() {

@@ -122,11 +122,10 @@ namespace goro {
 leak_snapshot current_goroutines() {
   std::vector<std::int64_t> ids;
   if (rt::sched.running.load(std::memory_order_acquire)) {
+    const leak_snapshot none;
     rt::LockGuard l(rt::sched.allg_lock);
-    for (rt::G* g = rt::sched.allg; g; g = g->allnext) {
-      rt::GStatus st = g->status.load(std::memory_order_acquire);
-      if (st != rt::GStatus::dead && st != rt::GStatus::idle) ids.push_back(g->id);
-    }
+    for (rt::G* g = rt::sched.allg; g; g = g->allnext)
+      if (rt::counts(g, nullptr, none, false)) ids.push_back(g->id);
   }
   return leak_snapshot(std::move(ids));
 }

@@ -10,9 +10,9 @@
 // world is not stopped: a goroutine woken during the walk is read as it was.
 //
 // Encoding: profile.proto (github.com/google/pprof/proto/profile.proto),
-// written by hand with a small varint / length-delimited writer. Every
-// distinct frame is a Location with one Line, every distinct (name, file)
-// a Function; names are indices into the string table, whose entry 0 is "".
+// through pprof.hpp's ProfileBuilder: every distinct frame is a Location
+// with one Line, every distinct (name, file) a Function; names are indices
+// into the string table, whose entry 0 is "".
 //
 // Compression: gzip_stored (pprof.hpp).
 #include <algorithm>
@@ -121,57 +121,22 @@ std::map<Stack, std::int64_t> collect_stacks() {
 }
 
 std::string encode_profile(const std::map<Stack, std::int64_t>& stacks, std::int64_t time_nanos) {
-  std::vector<std::string> strings{""};
-  std::map<std::string, std::uint64_t, std::less<>> string_ids{{"", 0}};
-  auto intern = [&](const std::string& s) {
-    auto [it, added] = string_ids.try_emplace(s, strings.size());
-    if (added) strings.push_back(s);
-    return it->second;
-  };
-  ProtoWriter functions, locations, samples;
-  std::map<std::pair<std::string, std::string>, std::uint64_t> function_ids;
+  ProfileBuilder b;
   std::map<Frame, std::uint64_t> location_ids;
-  auto location_of = [&](const Frame& f) {
-    auto [loc, added] = location_ids.try_emplace(f, location_ids.size() + 1);
-    if (!added) return loc->second;
-    auto [fn, fn_added] = function_ids.try_emplace({f.function, f.file}, function_ids.size() + 1);
-    if (fn_added) {
-      ProtoWriter w;
-      w.uint_field(kFunctionId, fn->second);
-      w.uint_field(kFunctionName, intern(f.function));
-      w.uint_field(kFunctionSystemName, intern(f.function));
-      w.uint_field(kFunctionFilename, intern(f.file));
-      functions.bytes_field(kFunction, w.str());
-    }
-    ProtoWriter line, w;
-    line.uint_field(kLineFunctionId, fn->second);
-    line.uint_field(kLineLine, static_cast<std::uint64_t>(f.line));
-    w.uint_field(kLocationId, loc->second);
-    if (f.address) w.uint_field(kLocationAddress, f.address);
-    w.bytes_field(kLocationLine, line.str());
-    locations.bytes_field(kLocation, w.str());
-    return loc->second;
-  };
   for (const auto& [stack, count] : stacks) {
     std::vector<std::uint64_t> ids;
-    for (const Frame& f : stack) ids.push_back(location_of(f));
+    for (const Frame& f : stack) {
+      auto [loc, added] = location_ids.try_emplace(f, 0);
+      if (added) loc->second = b.location(f.function, f.file, static_cast<std::uint64_t>(f.line), f.address);
+      ids.push_back(loc->second);
+    }
     ProtoWriter w;
     w.packed_field(kSampleLocationId, ids);
     w.packed_field(kSampleValue, {static_cast<std::uint64_t>(count)});
-    samples.bytes_field(kSample, w.str());
+    b.sample(w);
   }
-  ProtoWriter goroutine_count;  // ValueType{type: "goroutine", unit: "count"}
-  goroutine_count.uint_field(kValueTypeType, intern("goroutine"));
-  goroutine_count.uint_field(kValueTypeUnit, intern("count"));
-
-  // The fields in field-number order (protobuf accepts any order).
-  ProtoWriter head, tail;
-  head.bytes_field(kSampleType, goroutine_count.str());
-  for (const std::string& s : strings) tail.bytes_field(kStringTable, s);
-  tail.uint_field(kTimeNanos, static_cast<std::uint64_t>(time_nanos));
-  tail.bytes_field(kPeriodType, goroutine_count.str());
-  tail.uint_field(kPeriod, 1);
-  return head.str() + samples.str() + locations.str() + functions.str() + tail.str();
+  const std::string goroutine_count = b.value_type("goroutine", "count");
+  return b.finish({goroutine_count}, time_nanos, 0, goroutine_count, 1);
 }
 
 }  // namespace
