@@ -18,6 +18,7 @@ packages=(
   llvm                                 # llvm-symbolizer: Clang's TSan/ASan reports name functions and lines
                                        # (clang installed without its recommends lacks it)
   libdw-dev                            # stack symbolization in goroutine dumps
+  zlib1g-dev                           # gzips the pprof profiles
   g++-aarch64-linux-gnu                # aarch64 cross-compile check
   qemu-user                            # runs the aarch64 consumer (qemu-aarch64)
   curl wrk python3                     # goro::http's tests drive the server with real clients

@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "net/netpoll.hpp"
+#include "runtime/trace.hpp"
 
 namespace goro::rt {
 
@@ -127,6 +128,8 @@ G* netpoll(std::int64_t delay_ns, int* n) noexcept {
       }
     }
   }
+  if (trace_on.load(std::memory_order_relaxed)) [[unlikely]]
+    for (G* g = list; g; g = g->schedlink) trace_wake(g);  // (the callers queue them without ready())
   return list;
 }
 

@@ -385,7 +385,7 @@ void stop_cpu_profile() {
     start_ns = prof_start_ns;
     duration = nanotime() - prof_start_mono;
   }
-  std::string gz = gzip_stored(encode(counts, start_ns, duration));
+  std::string gz = gzip(encode(counts, start_ns, duration));
   out->write(gz.data(), static_cast<std::streamsize>(gz.size()));
   out->flush();
 }

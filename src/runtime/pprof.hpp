@@ -1,12 +1,7 @@
 // pprof.hpp — what the goroutine profile (profile.cpp) and the CPU profile
 // (cpuprof.cpp) share: protocol buffers' wire format, written by hand, the
 // builder of profile.proto's tables (ProfileBuilder), and the gzip member
-// pprof reads.
-//
-// Compression: pprof reads gzip, and the core library links no zlib, so the
-// gzip member carries a deflate stream of "stored" (uncompressed) blocks, at
-// most 65535 bytes each, followed by the CRC-32 and the length of the data.
-// That is valid gzip; a profile is only as large as its encoding.
+// pprof reads (zlib, in profile.cpp).
 #pragma once
 
 #include <algorithm>
@@ -129,43 +124,9 @@ class ProfileBuilder {
   ProtoWriter functions_, locations_, samples_;
 };
 
-inline std::uint32_t crc32(std::string_view data) {
-  static const std::array<std::uint32_t, 256> table = [] {
-    std::array<std::uint32_t, 256> t{};
-    for (std::uint32_t i = 0; i < 256; ++i) {
-      std::uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      t[i] = c;
-    }
-    return t;
-  }();
-  std::uint32_t c = 0xFFFFFFFFu;
-  for (unsigned char b : data) c = table[(c ^ b) & 0xff] ^ (c >> 8);
-  return c ^ 0xFFFFFFFFu;
-}
-
-inline void put_le(std::string& out, std::uint32_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) out += static_cast<char>(v >> (8 * i) & 0xff);
-}
-
-// A gzip member (RFC 1952) around a deflate stream of stored blocks (RFC 1951 3.2.4).
-inline std::string gzip_stored(std::string_view data) {
-  constexpr std::size_t kMaxBlock = 65535;
-  // ID1 ID2, CM=8 (deflate), FLG=0, MTIME=0, XFL=0, OS=255 (unknown).
-  std::string out("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff", 10);
-  std::size_t at = 0;
-  do {
-    std::size_t n = std::min(kMaxBlock, data.size() - at);
-    bool last = at + n == data.size();
-    out += static_cast<char>(last ? 1 : 0);  // BFINAL, BTYPE=00; the rest of the byte pads
-    put_le(out, static_cast<std::uint32_t>(n), 2);
-    put_le(out, static_cast<std::uint32_t>(~n & 0xffff), 2);
-    out += data.substr(at, n);
-    at += n;
-  } while (at < data.size());
-  put_le(out, crc32(data), 4);
-  put_le(out, static_cast<std::uint32_t>(data.size()), 4);  // ISIZE: the size mod 2^32
-  return out;
-}
+// The profile as pprof and Go's net/http/pprof serve it: a gzip member
+// (zlib's deflate at its default level) — or, where goro was built without
+// zlib, the encoded profile.proto itself, which pprof reads as well.
+std::string gzip(std::string_view data);
 
 }  // namespace goro::rt

@@ -195,15 +195,18 @@ void after_exit(M* m, G* g, void*) {
 // begins.
 void trace_switch(M* m, G* g, G* next, AfterFn after) noexcept {
   const char* why = "switch";
-  if (after == &after_exit)
+  bool io_wait = false;
+  if (after == &after_exit) {
     why = "exit";
-  else if (after == &after_yield)
+  } else if (after == &after_yield) {
     why = "yield";
-  else if (after == &after_requeue)
+  } else if (after == &after_requeue) {
     why = "preempted";
-  else if (after == &after_park)
+  } else if (after == &after_park) {
     why = wait_reason_string(g->reason);
-  trace_end(m, g, why);
+    io_wait = g->reason == WaitReason::io_wait;
+  }
+  trace_end(m, g, why, io_wait);
   if (next) trace_begin(m, next);
 }
 

@@ -14,7 +14,7 @@
 // with one Line, every distinct (name, file) a Function; names are indices
 // into the string table, whose entry 0 is "".
 //
-// Compression: gzip_stored (pprof.hpp).
+// Compression: zlib's gzip (gzip() below), or none in a build without zlib.
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -26,6 +26,10 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#if defined(GORO_HAVE_ZLIB)
+#include <zlib.h>
+#endif
 
 #include "goro/debug.hpp"
 #include "runtime/pprof.hpp"
@@ -141,6 +145,27 @@ std::string encode_profile(const std::map<Stack, std::int64_t>& stacks, std::int
 
 }  // namespace
 
+std::string gzip(std::string_view data) {
+#if defined(GORO_HAVE_ZLIB)
+  z_stream z{};
+  // windowBits 15 + 16: a gzip member (RFC 1952) rather than a zlib stream.
+  if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    fatal("pprof: zlib's deflateInit2 failed");
+  std::string out(deflateBound(&z, static_cast<uLong>(data.size())) + 32, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  int rc = deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  if (rc != Z_STREAM_END) fatal("pprof: zlib's deflate did not finish");
+  return out;
+#else
+  return std::string(data);
+#endif
+}
+
 }  // namespace goro::rt
 
 namespace goro {
@@ -148,7 +173,7 @@ namespace goro {
 void write_goroutine_profile(std::ostream& out) {
   auto stacks = rt::collect_stacks();
   auto now = std::chrono::system_clock::now().time_since_epoch();
-  std::string gz = rt::gzip_stored(rt::encode_profile(stacks, std::chrono::duration_cast<std::chrono::nanoseconds>(now).count()));
+  std::string gz = rt::gzip(rt::encode_profile(stacks, std::chrono::duration_cast<std::chrono::nanoseconds>(now).count()));
   out.write(gz.data(), static_cast<std::streamsize>(gz.size()));
 }
 

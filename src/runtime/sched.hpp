@@ -147,6 +147,7 @@ struct G {
   void* tsan_fiber = nullptr;         // ThreadSanitizer's fiber (tsan builds)
   void* asan_fake_stack = nullptr;    // AddressSanitizer's fake stack (asan builds)
   std::uint64_t trace_flow = 0;       // tracer: the wake-up flow to end when it next runs
+  std::int64_t trace_io_since = 0;    // tracer: when it parked in IO wait (0: not)
   alignas(16) unsigned char buf[kInlineClosure];
 };
 
@@ -234,7 +235,9 @@ struct M {
   // CPU profiler: the ring this thread's SIGPROF handler writes samples
   // to while profiling (cpuprof.cpp); null otherwise.
   std::atomic<CpuRing*> prof_ring{nullptr};
-  std::int64_t trace_since = 0;          // tracer: when curg's slice began
+  std::int64_t trace_since = 0;          // tracer: when curg's slice began (thread track)
+  std::int64_t trace_p_since = 0;        // tracer: when curg's slice began on the P's track
+  std::int64_t trace_block_since = 0;    // tracer: when curg entered blocking() (0: not in it)
 
   void run_after() {
     if (after) {
@@ -353,6 +356,9 @@ void scavenge() noexcept;  // sysmon, every kScavengeNs (stack.cpp)
 // Bytes of the shared pool's warm stacks and of its released (cold) ones (metrics).
 void stacks_pool_bytes(std::uint64_t* warm, std::uint64_t* released) noexcept;
 bool stack_guard_fault(G* g, const void* addr) noexcept;
+// Where the stack holding addr is now (a P's cache, the pool's warm or
+// cold list, a descriptor): a diagnostic for tests, racy by design.
+std::string stack_whereabouts(const void* addr);
 
 // Timers (timers.cpp). timer_add puts t in the current P's heap (P 0's on a
 // plain thread); timer_del/timer_mod return whether t was pending.

@@ -30,6 +30,7 @@
 #include "runtime/debug.hpp"
 #include "runtime/sanitizer.hpp"
 #include "runtime/sched.hpp"
+#include "runtime/trace.hpp"
 
 namespace goro::rt {
 
@@ -330,6 +331,8 @@ void blocking_run(void (*fn)(void*), void* arg) {
   casgstatus(g, GStatus::running, GStatus::syscall);
   sched.nexternal.fetch_add(1, std::memory_order_acq_rel);
   p->syscall_since.store(nanotime(), std::memory_order_relaxed);
+  if (trace_on.load(std::memory_order_relaxed)) [[unlikely]]
+    trace_block_begin(m, g, p);
   m->oldp = p;
   m->p = nullptr;
   set_pstatus(p, kPSyscall);
@@ -344,6 +347,8 @@ void blocking_run(void (*fn)(void*), void* arg) {
     m->p = p;
     p->m = m;
     casgstatus(g, GStatus::syscall, GStatus::running);
+    if (trace_on.load(std::memory_order_relaxed)) [[unlikely]]
+      trace_block_end(m, g);
   } else {
     P* np;
     {
@@ -355,9 +360,13 @@ void blocking_run(void (*fn)(void*), void* arg) {
       np->m = m;
       set_pstatus(np, kPRunning);
       casgstatus(g, GStatus::syscall, GStatus::running);
+      if (trace_on.load(std::memory_order_relaxed)) [[unlikely]]
+        trace_block_end(m, g);
     } else {
       // No P: queue the goroutine and let this thread go idle. The M that
       // runs it again makes it running (execute).
+      if (trace_on.load(std::memory_order_relaxed)) [[unlikely]]
+        trace_block_end(m, g);  // (m holds no P: g's slice ends here)
       casgstatus(g, GStatus::syscall, GStatus::runnable);
       m->after = &after_exitsyscall_park;
       m->after_g = g;

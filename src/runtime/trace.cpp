@@ -17,12 +17,24 @@
 // free list (its events stay until stop() collects them), and the next M
 // takes it.
 //
-// Output (stop()). Two processes: pid 1 "goro processors" with one track per
-// P ("P0", "P1", spare Ps "P1000"...), pid 2 "goro threads" with one track
-// per M. A run slice appears on both (an "X" event: name "G<id>" or
-// "G<id> <name>", args goroutine, end reason and creation site). A wake-up
-// is a flow: "s" at the waker's track when ready() was called, "f" (binding
-// to the enclosing slice) where the woken goroutine next starts.
+// Output (stop()). Three processes: pid 1 "goro processors" with one track
+// per P ("P0", "P1", spare Ps "P1000"...), pid 2 "goro threads" with one
+// track per M, pid 3 "goro network waits". A run slice appears on both of
+// the first two (an "X" event, category "goroutine": name "G<id>" or
+// "G<id> <name>", args goroutine, end reason and creation site). A
+// blocking() call is a slice of its own (category "blocking") nested in
+// the goroutine's slice on its thread's track; on the processor's track the
+// goroutine's slice ends where the call begins (the P is given up, maybe
+// retaken) and a new one begins where it returns, on whichever P the thread
+// then holds. A wake-up is a flow: "s" at the waker's track when the
+// goroutine was made runnable (ready(), or the poller), "f" (binding to the
+// enclosing slice) where it next starts. A goroutine parked on the network
+// poller gets an async slice "IO wait" (pid 3, category "network", "b"/"e"
+// with a unique id: waits overlap freely) from its park to its wake-up.
+// A counter track "goroutines" (pid 1) samples, at most every 100 us of
+// scheduling, the runnable goroutines (the Ps' queues, runnext and the
+// global queue) and the running threads (Ps held by an M, plus Ms inside
+// blocking() calls).
 // Timestamps are microseconds since start(), with nanosecond decimals.
 #include "goro/trace.hpp"
 
@@ -48,15 +60,16 @@ namespace goro::rt {
 std::atomic<bool> trace_on{false};
 
 struct TraceEvent {
-  char ph = 'X';       // X slice, s/f flow
-  char track = 'p';    // p: processor track (pid 1), m: thread track (pid 2)
+  char ph = 'X';       // X slice, s/f flow, b/e async IO wait, C counter
+  char track = 'p';    // p: processor track (pid 1), m: thread track (pid 2), n: network (pid 3)
+  bool blocking = false;  // an X event: a blocking() call, not a run slice
   int tid = 0;
   std::int64_t ts = 0;
-  std::int64_t dur = 0;
-  std::int64_t goid = 0;
+  std::int64_t dur = 0;   // X: duration; C: running threads
+  std::int64_t goid = 0;  // C: runnable goroutines
   const char* why = "";
   const char* created = "";
-  std::uint64_t flow = 0;
+  std::uint64_t flow = 0;  // s/f: the flow's id; b/e: the wait's id
   std::string name;    // the goroutine's name, if it has one
 };
 
@@ -78,6 +91,8 @@ std::vector<TraceBuf*>& free_bufs = *new std::vector<TraceBuf*>;
 TraceBuf plain_buf;
 std::atomic<std::uint64_t> gen{0};
 std::atomic<std::uint64_t> next_flow{0};
+std::atomic<std::int64_t> last_counter{0};  // when the last counter sample was taken
+constexpr std::int64_t kCounterEveryNs = 100'000;
 std::int64_t t0 = 0;
 int out_fd = -1;
 
@@ -130,29 +145,49 @@ void put_ts(std::string& out, std::int64_t ns) {
 }
 
 void put_event(std::string& out, const TraceEvent& e) {
-  char b[96];
-  std::snprintf(b, sizeof b, "{\"pid\":%d,\"tid\":%d,\"ph\":\"%c\",\"ts\":", e.track == 'p' ? 1 : 2, e.tid, e.ph);
+  char b[128];
+  std::snprintf(b, sizeof b, "{\"pid\":%d,\"tid\":%d,\"ph\":\"%c\",\"ts\":", e.track == 'p' ? 1 : e.track == 'm' ? 2 : 3,
+                e.tid, e.ph);
   out += b;
   put_ts(out, e.ts - t0);
-  if (e.ph == 'X') {
-    out += ",\"dur\":";
-    put_ts(out, e.dur);
-    std::snprintf(b, sizeof b, ",\"cat\":\"goroutine\",\"name\":\"G%" PRId64, e.goid);
-    out += b;
-    if (!e.name.empty()) {
-      out += ' ';
-      put(out, e.name.c_str());
-    }
-    std::snprintf(b, sizeof b, "\",\"args\":{\"goroutine\":%" PRId64 ",\"end\":\"", e.goid);
-    out += b;
-    put(out, e.why);
-    out += "\",\"created by\":\"";
-    put(out, e.created);
-    out += "\"}}";
-  } else {
-    std::snprintf(b, sizeof b, ",\"cat\":\"wake\",\"name\":\"wake\",\"id\":%" PRIu64 "%s}", e.flow,
-                  e.ph == 'f' ? ",\"bp\":\"e\"" : "");
-    out += b;
+  switch (e.ph) {
+    case 'X':
+      out += ",\"dur\":";
+      put_ts(out, e.dur);
+      if (e.blocking) {
+        std::snprintf(b, sizeof b, ",\"cat\":\"blocking\",\"name\":\"blocking\",\"args\":{\"goroutine\":%" PRId64 "}}",
+                      e.goid);
+        out += b;
+        return;
+      }
+      std::snprintf(b, sizeof b, ",\"cat\":\"goroutine\",\"name\":\"G%" PRId64, e.goid);
+      out += b;
+      if (!e.name.empty()) {
+        out += ' ';
+        put(out, e.name.c_str());
+      }
+      std::snprintf(b, sizeof b, "\",\"args\":{\"goroutine\":%" PRId64 ",\"end\":\"", e.goid);
+      out += b;
+      put(out, e.why);
+      out += "\",\"created by\":\"";
+      put(out, e.created);
+      out += "\"}}";
+      return;
+    case 'b':
+    case 'e':
+      std::snprintf(b, sizeof b, ",\"cat\":\"network\",\"name\":\"IO wait\",\"id\":%" PRIu64 ",\"args\":{\"goroutine\":%" PRId64 "}}",
+                    e.flow, e.goid);
+      out += b;
+      return;
+    case 'C':
+      std::snprintf(b, sizeof b, ",\"name\":\"goroutines\",\"args\":{\"runnable\":%" PRId64 ",\"running threads\":%" PRId64 "}}",
+                    e.goid, e.dur);
+      out += b;
+      return;
+    default:
+      std::snprintf(b, sizeof b, ",\"cat\":\"wake\",\"name\":\"wake\",\"id\":%" PRIu64 "%s}", e.flow,
+                    e.ph == 'f' ? ",\"bp\":\"e\"" : "");
+      out += b;
   }
 }
 
@@ -161,7 +196,7 @@ void put_event(std::string& out, const TraceEvent& e) {
 void put_meta(std::string& out, int pid, int tid, const char* what, char letter, int n) {
   char name[32];
   if (letter == 0)
-    std::snprintf(name, sizeof name, "%s", pid == 1 ? "goro processors" : "goro threads");
+    std::snprintf(name, sizeof name, "%s", pid == 1 ? "goro processors" : pid == 2 ? "goro threads" : "goro network waits");
   else if (letter == '-')
     std::snprintf(name, sizeof name, "plain threads");
   else
@@ -185,45 +220,118 @@ bool write_all(int fd, const std::string& s) {
 
 }  // namespace
 
+namespace {
+
+void append_quietly(M* m, TraceEvent&& e) noexcept {
+  try {
+    append(buf_of(m), std::move(e));
+  } catch (...) {  // out of memory: the trace loses an event, the program goes on
+  }
+}
+
+// g's run slice on P p's track, from since to now.
+void end_p_slice(M* m, G* g, P* p, std::int64_t since, std::int64_t now, const char* why) noexcept {
+  TraceEvent e;
+  e.tid = p->id;
+  e.ts = since > t0 ? since : t0;
+  e.dur = now - e.ts;
+  e.goid = g->id;
+  e.why = why;
+  e.created = g->create_func;
+  try {
+    e.name = g->name;
+  } catch (...) {
+  }
+  append_quietly(m, std::move(e));
+}
+
+// A sample of the counter track, at most every kCounterEveryNs.
+void maybe_sample_counters(M* m, std::int64_t now) noexcept {
+  std::int64_t last = last_counter.load(std::memory_order_relaxed);
+  if (now - last < kCounterEveryNs || !last_counter.compare_exchange_strong(last, now, std::memory_order_relaxed)) return;
+  int np = sched.nprocs.load(std::memory_order_acquire);
+  std::int64_t runnable = sched.runq_size.load(std::memory_order_relaxed), running = 0;
+  for (int i = 0, n = np + spare_count(); i < n; ++i) {
+    P* p = victim_at(i, np);
+    if (!p) continue;
+    if (p->status.load(std::memory_order_relaxed) == kPRunning) ++running;
+    if (i >= np) continue;  // spare Ps hold no queue of their own
+    auto q = static_cast<std::int32_t>(p->runq_tail.load(std::memory_order_acquire) -
+                                       p->runq_head.load(std::memory_order_acquire));
+    runnable += q > 0 ? q : 0;
+    if (p->runnext.load(std::memory_order_relaxed)) ++runnable;
+  }
+  running += sched.nexternal.load(std::memory_order_relaxed);
+  TraceEvent e;
+  e.ph = 'C';
+  e.ts = now;
+  e.goid = runnable;
+  e.dur = running;
+  append_quietly(m, std::move(e));
+}
+
+}  // namespace
+
 void trace_begin(M* m, G* g) noexcept {
   [[maybe_unused]] san::IgnoreAccesses quiet;  // (TSan: an exiting G's stack may already be handed on)
   std::int64_t now = nanotime();
-  m->trace_since = now;
+  m->trace_since = m->trace_p_since = now;
+  m->trace_block_since = 0;
   if (g->trace_flow && m->p) {
     TraceEvent e;
     e.ph = 'f';
     e.tid = m->p->id;
     e.ts = now;
     e.flow = std::exchange(g->trace_flow, 0);
-    try {
-      append(buf_of(m), std::move(e));
-    } catch (...) {  // out of memory: the trace loses an event, the program goes on
-    }
+    append_quietly(m, std::move(e));
   }
+  maybe_sample_counters(m, now);
 }
 
-void trace_end(M* m, G* g, const char* why) noexcept {
+void trace_end(M* m, G* g, const char* why, bool io_wait) noexcept {
   [[maybe_unused]] san::IgnoreAccesses quiet;  // (TSan: an exiting G's stack may already be handed on)
   std::int64_t now = nanotime();
-  std::int64_t since = m->trace_since > t0 ? m->trace_since : t0;
+  if (m->p) end_p_slice(m, g, m->p, m->trace_p_since, now, why);
+  TraceEvent e;
+  e.track = 'm';
+  e.tid = m->id;
+  e.ts = m->trace_since > t0 ? m->trace_since : t0;
+  e.dur = now - e.ts;
+  e.goid = g->id;
+  e.why = why;
+  e.created = g->create_func;
   try {
-    TraceBuf* b = buf_of(m);
-    TraceEvent e;
-    e.ts = since;
-    e.dur = now - since;
-    e.goid = g->id;
-    e.why = why;
-    e.created = g->create_func;
     e.name = g->name;
-    if (m->p) {
-      e.tid = m->p->id;
-      append(b, TraceEvent(e));
-    }
-    e.track = 'm';
-    e.tid = m->id;
-    append(b, std::move(e));
   } catch (...) {
   }
+  append_quietly(m, std::move(e));
+  g->trace_io_since = io_wait ? now : 0;
+  maybe_sample_counters(m, now);
+}
+
+void trace_block_begin(M* m, G* g, P* p) noexcept {
+  [[maybe_unused]] san::IgnoreAccesses quiet;
+  std::int64_t now = nanotime();
+  end_p_slice(m, g, p, m->trace_p_since, now, "blocking");
+  m->trace_block_since = now;
+}
+
+void trace_block_end(M* m, G* g) noexcept {
+  [[maybe_unused]] san::IgnoreAccesses quiet;
+  std::int64_t now = nanotime();
+  if (m->trace_block_since != 0) {
+    TraceEvent e;
+    e.track = 'm';
+    e.blocking = true;
+    e.tid = m->id;
+    e.ts = m->trace_block_since > t0 ? m->trace_block_since : t0;
+    e.dur = now - e.ts;
+    e.goid = g->id;
+    append_quietly(m, std::move(e));
+    m->trace_block_since = 0;
+  }
+  m->trace_p_since = now;
+  if (!m->p) trace_end(m, g, "blocking: no processor");  // it waits for one, queued
 }
 
 void trace_wake(G* g) noexcept {
@@ -239,8 +347,21 @@ void trace_wake(G* g) noexcept {
     e.track = 'm';
     e.tid = m ? m->id : kPlainThreads;
   }
+  if (std::int64_t since = std::exchange(g->trace_io_since, 0); since != 0) {
+    TraceEvent b;
+    b.ph = 'b';
+    b.track = 'n';
+    b.ts = since > t0 ? since : t0;
+    b.goid = g->id;
+    b.flow = e.flow;
+    TraceEvent end = b;
+    end.ph = 'e';
+    end.ts = e.ts;
+    append_quietly(m, std::move(b));
+    append_quietly(m, std::move(end));
+  }
   try {
-    append(buf_of(m), std::move(e));
+    append(buf_of(m), TraceEvent(e));
     g->trace_flow = e.flow;
   } catch (...) {
   }
@@ -294,10 +415,12 @@ void stop() noexcept {
   }
   try {
     std::set<int> ps, ms;
-    for (const TraceEvent& e : events) (e.track == 'p' ? ps : ms).insert(e.tid);
+    for (const TraceEvent& e : events)
+      if (e.track != 'n' && e.ph != 'C') (e.track == 'p' ? ps : ms).insert(e.tid);
     std::string out = "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
     put_meta(out, 1, 0, "process_name", 0, 0);
     put_meta(out, 2, 0, "process_name", 0, 0);
+    put_meta(out, 3, 0, "process_name", 0, 0);
     for (int p : ps) put_meta(out, 1, p, "thread_name", 'P', p);
     for (int m : ms) put_meta(out, 2, m, "thread_name", m == kPlainThreads ? '-' : 'M', m);
     for (const TraceEvent& e : events) {
