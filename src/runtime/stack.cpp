@@ -357,6 +357,58 @@ void stacks_trim() noexcept {
   pool.free_low = 0;
 }
 
+// Diagnostics: reads P caches without their owners' consent (a test
+// calls it after the fact, when nothing should move).
+std::string stack_whereabouts(const void* addr) {
+  auto a = reinterpret_cast<std::uintptr_t>(addr);
+  std::size_t size = sched.stack_size;
+  auto holds = [&](const char* lo, std::size_t sz) {
+    auto l = reinterpret_cast<std::uintptr_t>(lo);
+    return a >= l && a < l + sz;
+  };
+  std::string out;
+  char line[200];
+  std::uint32_t gen = scavenge_gen.load(std::memory_order_relaxed);
+  {
+    LockGuard l(sched.lock);
+    for (std::size_t i = 0; i < sched.allp.size(); ++i) {
+      P* p = sched.allp[i];
+      if (!p) continue;
+      for (int k = 0; k < p->nstacks; ++k)
+        if (holds(p->stacks[k], size)) {
+          std::snprintf(line, sizeof line, "P %d cache[%d/%d] status=%u listed=%d retired=%d spare=%d gen=%u/%u clean=%d; ",
+                        p->id, k, p->nstacks, p->status.load(std::memory_order_relaxed),
+                        int(p->listed.load(std::memory_order_relaxed)), int(p->retired), int(p->spare),
+                        p->stacks_gen, gen, int(p->stacks_clean));
+          out += line;
+        }
+    }
+  }
+  {
+    LockGuard l(pool.lock);
+    for (std::size_t k = 0; k < pool.free.size(); ++k)
+      if (holds(pool.free[k], pool.size)) {
+        std::snprintf(line, sizeof line, "pool warm[%zu/%zu] free_low=%zu; ", k, pool.free.size(), pool.free_low);
+        out += line;
+      }
+    for (std::size_t k = 0; k < pool.cold.size(); ++k)
+      if (holds(pool.cold[k], pool.size)) {
+        std::snprintf(line, sizeof line, "pool cold[%zu/%zu]; ", k, pool.cold.size());
+        out += line;
+      }
+  }
+  {
+    LockGuard l(sched.allg_lock);
+    for (G* g = sched.allg; g; g = g->allnext)
+      if (g->stack_lo && holds(g->stack_lo, g->stack_size)) {
+        std::snprintf(line, sizeof line, "G %lld status=%d started=%d; ", static_cast<long long>(g->id),
+                      static_cast<int>(g->status.load(std::memory_order_relaxed)), int(g->started));
+        out += line;
+      }
+  }
+  return out.empty() ? "nowhere (not a pooled stack)" : out;
+}
+
 // Is addr in the guard page (or just below the bottom) of g's stack?
 bool stack_guard_fault(G* g, const void* addr) noexcept {
   if (!g || !g->stack_lo) return false;

@@ -8,8 +8,10 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
+#include "runtime/sched.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -53,6 +55,7 @@ void deep_pages_of_exited_goroutines_are_released(int procs) {
   std::vector<const volatile char*> deep(static_cast<std::size_t>(n));
   std::atomic<int> resident_at_bottom{0};
   bool all_released = false, parked_intact = false;
+  std::string still;  // where each still-resident deep page's stack is, on failure
   goro::run([&] {
     // The parked one: its deep page holds a pattern it checks when woken.
     auto wake = goro::make_chan<int>();
@@ -68,18 +71,21 @@ void deep_pages_of_exited_goroutines_are_released(int procs) {
     });
     // The exited ones: all deep at once, so each has its own stack.
     auto release = goro::make_chan<int>();
-    goro::wait_group wg;
+    goro::wait_group wg, at_bottom;
     wg.add(n);
+    at_bottom.add(n);
     for (int i = 0; i < n; ++i) {
       goro::go([&, i] {
         descend(kFrames, [&](volatile char* page) {
           deep[static_cast<std::size_t>(i)] = page;
           if (resident(const_cast<char*>(page))) resident_at_bottom.fetch_add(1);
+          at_bottom.done();
           release.recv();
         });
         wg.done();
       });
     }
+    at_bottom.wait();
     release.close();
     wg.wait();
     // Goroutines keep exiting meanwhile (a P trims its own cache when it
@@ -98,11 +104,15 @@ void deep_pages_of_exited_goroutines_are_released(int procs) {
       one.wait();
       goro::sleep(std::chrono::milliseconds(20));
     }
+    if (!all_released)
+      for (std::size_t i = 0; i < deep.size(); ++i)
+        if (resident(const_cast<const char*>(deep[i])))
+          still += "deep page " + std::to_string(i) + ": " + goro::rt::stack_whereabouts(const_cast<const char*>(deep[i])) + "\n";
     wake.send(1);
     parked_intact = intact.recv().value_or(false);
   }, goro::config{.procs = procs});
   EXPECT_EQ(resident_at_bottom.load(), n) << "the premise: a page just written is resident";
-  EXPECT_TRUE(all_released) << "pooled stacks kept their deep pages for 60 s";
+  EXPECT_TRUE(all_released) << "pooled stacks kept their deep pages for 60 s:\n" << still;
   EXPECT_TRUE(parked_intact) << "a parked goroutine's deep page changed while it waited";
 }
 
