@@ -58,17 +58,23 @@ void deep_pages_of_exited_goroutines_are_released(int procs) {
   std::string still;  // where each still-resident deep page's stack is, on failure
   goro::run([&] {
     // The parked one: its deep page holds a pattern it checks when woken.
+    // It is at its bottom before the others start: had it started after
+    // some of them exited, it would have taken one of their stacks and kept
+    // that one's deep page resident for good (the flake of issue 25).
     auto wake = goro::make_chan<int>();
     auto intact = goro::make_chan<bool>(1);
-    goro::go([wake, intact] {  // (by value: main may return once it has the answer)
+    auto parked = goro::make_chan<int>(1);
+    goro::go([wake, intact, parked] {  // (by value: main may return once it has the answer)
       descend(kFrames, [&](volatile char* page) {
         for (std::size_t i = 0; i < kPage; ++i) page[i] = static_cast<char>(i * 7);
+        parked.send(1);
         wake.recv();
         bool ok = true;
         for (std::size_t i = 0; i < kPage; ++i) ok = ok && page[i] == static_cast<char>(i * 7);
         intact.send(ok);
       });
     });
+    parked.recv();
     // The exited ones: all deep at once, so each has its own stack.
     auto release = goro::make_chan<int>();
     goro::wait_group wg, at_bottom;
