@@ -12,6 +12,15 @@
 
 namespace goro {
 
+// A histogram: counts[i] samples fell in (bounds[i-1], bounds[i]]; the last
+// count, one more than there are bounds, is above every bound.
+struct metrics_histogram {
+  std::vector<double> bounds;          // upper bounds, seconds, increasing
+  std::vector<std::uint64_t> counts;   // bounds.size() + 1 buckets
+  std::uint64_t count = 0;             // samples
+  double sum = 0;                      // seconds, all samples together
+};
+
 struct metrics {
   std::int64_t goroutines = 0;              // alive now (goro::num_goroutine())
   std::uint64_t goroutines_created = 0;     // since run() began
@@ -26,10 +35,16 @@ struct metrics {
   std::int64_t timers_pending = 0;          // timers, sleeps and deadlines in the heaps
   std::int64_t poller_waiters = 0;          // goroutines parked on the network poller
   std::int64_t blocking_calls = 0;          // goro::blocking calls in flight
+  // Scheduler latency (Go's /sched/latencies:seconds): how long goroutines
+  // waited runnable before they ran. Sampled, as Go samples it (every 8th
+  // wait of each goroutine), from the first read_metrics() call of the
+  // process on, so a program that never reads metrics never pays for it.
+  metrics_histogram sched_latency;
 };
 
 // A snapshot; all zero when no runtime runs. Costs a walk of the goroutine
-// registry (stack bytes): milliseconds for a million goroutines.
+// registry (stack bytes): milliseconds for a million goroutines. The first
+// call starts the scheduler-latency sampling (its histogram is empty then).
 metrics read_metrics();
 
 }  // namespace goro

@@ -6,6 +6,7 @@
 //   goro_goroutines 12
 //   ...
 //   goro_run_queue_length{queue="p0"} 3
+//   goro_sched_latency_seconds_bucket{le="1e-06"} 410
 #include <cstdio>
 #include <string>
 
@@ -52,6 +53,26 @@ std::string exposition(const goro::metrics& m) {
   metric(out, "goro_timers_pending", "gauge", "Timers, sleeps and deadlines waiting to fire.", m.timers_pending);
   metric(out, "goro_poller_waiters", "gauge", "Goroutines parked on the network poller.", m.poller_waiters);
   metric(out, "goro_blocking_calls", "gauge", "goro::blocking calls in flight.", m.blocking_calls);
+  // A Prometheus histogram: cumulative buckets, then the sum and the count.
+  const metrics_histogram& h = m.sched_latency;
+  out += "# HELP goro_sched_latency_seconds Time goroutines waited runnable before running (sampled).\n"
+         "# TYPE goro_sched_latency_seconds histogram\n";
+  std::uint64_t cum = 0;
+  char num[64];
+  for (std::size_t i = 0; i < h.counts.size(); ++i) {
+    cum += h.counts[i];
+    if (i < h.bounds.size())
+      std::snprintf(num, sizeof num, "%g", h.bounds[i]);
+    else
+      std::snprintf(num, sizeof num, "+Inf");
+    out += "goro_sched_latency_seconds_bucket{le=\"";
+    out += num;
+    out += "\"} " + std::to_string(cum) + '\n';
+  }
+  std::snprintf(num, sizeof num, "%.9f", h.sum);
+  out += "goro_sched_latency_seconds_sum ";
+  out += num;
+  out += "\ngoro_sched_latency_seconds_count " + std::to_string(h.count) + '\n';
   return out;
 }
 

@@ -4,20 +4,58 @@
 // and exited counters, run-queue lengths from the rings (tail - head, plus
 // runnext) and the global queue's size, stack bytes from the registry of G
 // descriptors (under allg_lock) and the pool, timers from the heaps, poller
-// waiters and blocking calls from the scheduler's counters. Nothing is
-// added to the scheduler's paths. (A sampled scheduler-latency histogram,
-// stamped in casgstatus, cost pingpong_p1 2-4 ns of 117 and was left out:
-// DESIGN §15.)
+// waiters and blocking calls from the scheduler's counters.
+//
+// Scheduler latency, as Go's runtime measures it (casgstatus: trackingSeq,
+// runnableTime): every 8th transition of a G to runnable stamps
+// G::runnable_since; the transition to running that follows counts
+// now - runnable_since in the bucket array of the P that runs it (only its
+// holder writes it). Always on, this cost pingpong_p1 2-4 ns of 117
+// (DESIGN §15), so it starts with the first read_metrics() of the process
+// (latency_on); until then casgstatus pays one relaxed load, at the
+// transitions into and out of runnable only.
 #include "goro/introspect.hpp"
 #include "goro/metrics.hpp"
 #include "goro/runtime.hpp"
 #include "runtime/sched.hpp"
+
+namespace goro::rt {
+
+std::atomic<bool> latency_on{false};
+
+void latency_transition(G* g, GStatus to) noexcept {
+  if (to == GStatus::runnable) {
+    g->runnable_since = (++g->latency_seq & 7) == 0 ? nanotime() : 0;
+    return;
+  }
+  std::int64_t since = g->runnable_since;
+  if (since == 0) return;
+  g->runnable_since = 0;
+  M* m = current_m();
+  P* p = m ? m->p : nullptr;
+  if (!p) return;
+  std::int64_t d = nanotime() - since;
+  if (d < 0) d = 0;
+  int i = 0;
+  while (i < kLatencyBuckets - 1 && d > kLatencyBounds[i]) ++i;
+  auto bump = [](std::atomic<std::uint64_t>& c, std::uint64_t by) {
+    c.store(c.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
+  };
+  bump(p->latency_counts[i], 1);
+  bump(p->latency_sum_ns, static_cast<std::uint64_t>(d));
+}
+
+}  // namespace goro::rt
 
 namespace goro {
 
 metrics read_metrics() {
   using namespace rt;
   metrics m;
+  latency_on.store(true, std::memory_order_relaxed);
+  m.sched_latency.bounds.reserve(kLatencyBuckets - 1);
+  for (std::int64_t b : kLatencyBounds) m.sched_latency.bounds.push_back(static_cast<double>(b) / 1e9);
+  m.sched_latency.counts.assign(kLatencyBuckets, 0);
   if (!sched.running.load(std::memory_order_acquire)) return m;
   m.goroutines = num_goroutine();
   m.processors = sched.nprocs.load(std::memory_order_relaxed);
@@ -27,9 +65,16 @@ metrics read_metrics() {
   {
     LockGuard l(sched.lock);  // Ps are made under it
     m.threads = static_cast<std::int64_t>(sched.allm.size());
+    std::uint64_t sum_ns = 0;
     for (P* p : sched.allp) {
       if (!p) continue;
       created += static_cast<std::uint64_t>(p->created.load(std::memory_order_relaxed));
+      for (int i = 0; i < kLatencyBuckets; ++i) {
+        std::uint64_t c = p->latency_counts[i].load(std::memory_order_relaxed);
+        m.sched_latency.counts[static_cast<std::size_t>(i)] += c;
+        m.sched_latency.count += c;
+      }
+      sum_ns += p->latency_sum_ns.load(std::memory_order_relaxed);
       if (p->id >= m.processors) continue;  // spare and retired Ps hold no queue of their own
       std::uint32_t h = p->runq_head.load(std::memory_order_acquire);
       std::uint32_t t = p->runq_tail.load(std::memory_order_acquire);
@@ -39,6 +84,7 @@ metrics read_metrics() {
       m.run_queues.push_back(n);
       m.runnable += n;
     }
+    m.sched_latency.sum = static_cast<double>(sum_ns) / 1e9;
   }
   m.goroutines_created = created;
   {

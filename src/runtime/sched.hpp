@@ -116,6 +116,8 @@ struct G {
   std::atomic<GStatus> status{GStatus::dead};
   WaitReason reason = WaitReason::none;
   bool started = false;               // has run (its closure is being or was consumed)
+  std::uint8_t latency_seq = 0;       // scheduler latency: counts its transitions to runnable
+  std::int64_t runnable_since = 0;    // scheduler latency: when a sampled transition happened (0: none)
   std::int64_t id = 0;
   std::int64_t parent_id = 0;
   std::int64_t wait_since = 0;        // monotonic ns when it parked
@@ -158,6 +160,13 @@ using AfterFn = void (*)(M* m, G* g, void* arg);
 inline constexpr std::uint32_t kRunqSize = 256;
 inline constexpr int kMaxProcs = 256;   // gomaxprocs' ceiling
 inline constexpr int kMaxSpare = 64;    // spare Ps sysmon may lend at once
+// Scheduler latency histogram: upper bounds in ns of all but the last
+// (unbounded) bucket (metrics.cpp).
+inline constexpr int kLatencyBuckets = 20;
+inline constexpr std::int64_t kLatencyBounds[kLatencyBuckets - 1] = {
+    1'000,      2'000,      5'000,      10'000,      20'000,      50'000,     100'000,
+    200'000,    500'000,    1'000'000,  2'000'000,   5'000'000,   10'000'000, 20'000'000,
+    50'000'000, 100'000'000, 200'000'000, 500'000'000, 1'000'000'000};
 
 struct alignas(64) P {
   // P 0's heap lock has a rank of its own (timers_move nests it inside
@@ -196,6 +205,10 @@ struct alignas(64) P {
   // Counters read by others.
   std::atomic<std::int64_t> created{0}, exited{0};
   std::atomic<std::uint64_t> ran{0};  // goroutines executed (tests, stuck-runnext check)
+  // Scheduler latency (metrics.cpp): sampled runnable-to-running times,
+  // counted by the P's holder, read by read_metrics().
+  std::atomic<std::uint64_t> latency_counts[kLatencyBuckets] = {};
+  std::atomic<std::uint64_t> latency_sum_ns{0};
   P* link = nullptr;                  // idle list (sched.lock)
   M* m = nullptr;
   // Timers: a 4-ary min-heap on `when`, guarded by timers_lock; timer0_when
@@ -433,11 +446,22 @@ constexpr bool pstatus_valid(std::uint32_t from, std::uint32_t to) noexcept {
 [[noreturn]] void gstatus_bad(G* g, GStatus cur, GStatus from, GStatus to) noexcept;
 [[noreturn]] void pstatus_bad(P* p, std::uint32_t cur, std::uint32_t to) noexcept;
 
+// Scheduler latency sampling (metrics.cpp), on from the first read_metrics()
+// of a run: every 8th transition of a G to runnable is stamped, and the time
+// until it runs is counted on the P that runs it (Go's /sched/latencies).
+extern std::atomic<bool> latency_on;
+void latency_transition(G* g, GStatus to) noexcept;
+
 inline void casgstatus(G* g, [[maybe_unused]] GStatus from, GStatus to) noexcept {
 #if defined(GORO_DCHECK)
   GStatus cur = g->status.load(std::memory_order_relaxed);
   if (cur != from || !gstatus_valid(from, to)) gstatus_bad(g, cur, from, to);
 #endif
+  // (from and to are constants at nearly every call: the test folds away
+  // where neither end is runnable; elsewhere one relaxed load while off.)
+  if (to == GStatus::runnable || (from == GStatus::runnable && to == GStatus::running))
+    if (latency_on.load(std::memory_order_relaxed)) [[unlikely]]
+      latency_transition(g, to);
   g->status.store(to, std::memory_order_relaxed);
 }
 // run()'s teardown only: a goroutine left in any state is discarded.

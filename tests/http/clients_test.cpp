@@ -274,6 +274,15 @@ assert states == {"in_use", "pooled", "released"}, states
 assert one("goro_poller_waiters", "gauge")[0].value >= 1
 one("goro_timers_pending", "gauge")
 one("goro_blocking_calls", "gauge")
+lat = one("goro_sched_latency_seconds", "histogram")
+buckets = [s for s in lat if s.name.endswith("_bucket")]
+assert len(buckets) >= 2 and buckets[-1].labels["le"] == "+Inf", buckets
+les = [float(s.labels["le"]) for s in buckets]
+assert les == sorted(les), les
+counts = [s.value for s in buckets]
+assert counts == sorted(counts), counts
+count = [s.value for s in lat if s.name.endswith("_count")][0]
+assert counts[-1] == count, (counts, count)
 print("parsed", len(fams))
 )PY";
   http::serve_mux mux;

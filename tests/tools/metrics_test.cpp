@@ -1,6 +1,7 @@
 // metrics_test.cpp — goro::read_metrics (goro/metrics.hpp): each gauge
 // against a state the test builds (goroutines parked, queued, on the
-// poller, in blocking calls, timers pending).
+// poller, in blocking calls, timers pending), and the scheduler-latency
+// histogram against waits the test makes.
 #include <goro/goro.hpp>
 #include <gtest/gtest.h>
 
@@ -19,6 +20,64 @@ TEST(Metrics, AllZeroWithNoRuntime) {
   EXPECT_EQ(m.goroutines, 0);
   EXPECT_EQ(m.processors, 0);
   EXPECT_TRUE(m.run_queues.empty());
+  EXPECT_EQ(m.sched_latency.count, 0u);
+  EXPECT_EQ(m.sched_latency.counts.size(), m.sched_latency.bounds.size() + 1);
+}
+
+// Spins for d of wall-clock time without yielding.
+void busy_for(std::chrono::nanoseconds d) {
+  const auto end = std::chrono::steady_clock::now() + d;
+  while (std::chrono::steady_clock::now() < end) {
+  }
+}
+
+// On one processor, a goroutine that yields while main computes 2 ms
+// between its own yields waits at least 2 ms each time it is runnable: the
+// sampled waits (every 8th) land above 1 ms. Many quick hand-offs land low.
+TEST(Metrics, SchedulerLatencyHistogramCountsSampledWaits) {
+  goro::metrics after;
+  goro::run(
+      [&] {
+        const goro::metrics first = goro::read_metrics();  // starts the sampling
+        EXPECT_EQ(first.sched_latency.count, 0u) << "sampling starts with the first read";
+        goro::wait_group wg;
+        wg.add(2);
+        // Quick hand-offs: two goroutines yield to each other.
+        for (int k = 0; k < 2; ++k)
+          goro::go([&] {
+            for (int i = 0; i < 800; ++i) goro::yield();
+            wg.done();
+          });
+        wg.wait();
+        const goro::metrics quick = goro::read_metrics();
+        EXPECT_GE(quick.sched_latency.count, 100u) << "about 1 in 8 of 1,600 waits";
+        // Long waits: behind main's 2 ms spells.
+        std::atomic<bool> done{false};
+        wg.add(1);
+        goro::go([&] {
+          for (int i = 0; i < 64; ++i) goro::yield();
+          done = true;
+          wg.done();
+        });
+        while (!done) {
+          busy_for(2ms);
+          goro::yield();
+        }
+        wg.wait();
+        after = goro::read_metrics();
+      },
+      goro::config{.procs = 1});
+  const goro::metrics_histogram& h = after.sched_latency;
+  ASSERT_EQ(h.counts.size(), h.bounds.size() + 1);
+  for (std::size_t i = 1; i < h.bounds.size(); ++i) EXPECT_LT(h.bounds[i - 1], h.bounds[i]);
+  std::uint64_t total = 0, above_1ms = 0;
+  for (std::size_t i = 0; i < h.counts.size(); ++i) {
+    total += h.counts[i];
+    if (i > 0 && h.bounds[i - 1] >= 0.001) above_1ms += h.counts[i];
+  }
+  EXPECT_EQ(total, h.count);
+  EXPECT_GE(above_1ms, 4u) << "64 waits of 2 ms or more, every 8th sampled";
+  EXPECT_GE(h.sum, 0.002 * static_cast<double>(above_1ms)) << "the sum holds the long waits";
 }
 
 TEST(Metrics, GoroutinesThreadsProcessorsAndStacks) {

@@ -53,7 +53,9 @@ void gunzip(std::string_view gz, std::string* data) {
   inflateEnd(&z);
   ASSERT_EQ(rc, Z_STREAM_END) << "a bad gzip member (CRC-32 or length wrong, or truncated)";
   EXPECT_EQ(left, 0u) << "trailing bytes after the member";
-  if (data->size() > 1024) EXPECT_LT(gz.size(), data->size()) << "the profile was not compressed";
+  if (data->size() > 1024) {
+    EXPECT_LT(gz.size(), data->size()) << "the profile was not compressed";
+  }
 #else
   ASSERT_TRUE(gz.empty() || static_cast<unsigned char>(gz[0]) != 0x1f);
   data->assign(gz);
