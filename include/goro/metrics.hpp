@@ -36,9 +36,9 @@ struct metrics {
   std::int64_t poller_waiters = 0;          // goroutines parked on the network poller
   std::int64_t blocking_calls = 0;          // goro::blocking calls in flight
   // Scheduler latency (Go's /sched/latencies:seconds): how long goroutines
-  // waited runnable before they ran. Sampled, as Go samples it (every 8th
-  // wait of each goroutine), from the first read_metrics() call of the
-  // process on, so a program that never reads metrics never pays for it.
+  // waited runnable before they ran. Sampled (every 16th wait of each
+  // goroutine; Go times every 8th), from the first read_metrics() call of
+  // the process on, so a program that never reads metrics never pays for it.
   metrics_histogram sched_latency;
 };
 

@@ -7,13 +7,13 @@
 // waiters and blocking calls from the scheduler's counters.
 //
 // Scheduler latency, as Go's runtime measures it (casgstatus: trackingSeq,
-// runnableTime): every 8th transition of a G to runnable stamps
+// runnableTime): every 16th transition of a G to runnable (Go: 8th) stamps
 // G::runnable_since; the transition to running that follows counts
 // now - runnable_since in the bucket array of the P that runs it (only its
-// holder writes it). Always on, this cost pingpong_p1 2-4 ns of 117
-// (DESIGN §15), so it starts with the first read_metrics() of the process
-// (latency_on); until then casgstatus pays one relaxed load, at the
-// transitions into and out of runnable only.
+// holder writes it). On, it costs yield ~3.5 ns of 22 and pingpong_p1 ~8 of
+// 116 (the clock reads, mostly: DESIGN §15), so it starts with the first
+// read_metrics() of the process (latency_on); until then casgstatus pays
+// one relaxed load, at the transitions into and out of runnable only.
 #include "goro/introspect.hpp"
 #include "goro/metrics.hpp"
 #include "goro/runtime.hpp"
@@ -23,13 +23,10 @@ namespace goro::rt {
 
 std::atomic<bool> latency_on{false};
 
-void latency_transition(G* g, GStatus to) noexcept {
-  if (to == GStatus::runnable) {
-    g->runnable_since = (++g->latency_seq & 7) == 0 ? nanotime() : 0;
-    return;
-  }
+void latency_stamp(G* g) noexcept { g->runnable_since = nanotime(); }
+
+void latency_record(G* g) noexcept {
   std::int64_t since = g->runnable_since;
-  if (since == 0) return;
   g->runnable_since = 0;
   M* m = current_m();
   P* p = m ? m->p : nullptr;

@@ -506,6 +506,7 @@ void spawn_commit(spawn_slot s, void (*run)(void*), void (*destroy)(void*) noexc
   g->reason = WaitReason::none;
   g->unlink = nullptr;
   g->discard = nullptr;
+  g->runnable_since = 0;  // (a stamp of a life discarded at teardown)
   casgstatus(g, GStatus::dead, GStatus::runnable);
   san::release(g);
   if (p) {

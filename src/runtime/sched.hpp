@@ -163,6 +163,7 @@ inline constexpr int kMaxSpare = 64;    // spare Ps sysmon may lend at once
 // Scheduler latency histogram: upper bounds in ns of all but the last
 // (unbounded) bucket (metrics.cpp).
 inline constexpr int kLatencyBuckets = 20;
+inline constexpr unsigned kLatencyEvery = 16;  // one transition to runnable in 16 is timed (Go: 8)
 inline constexpr std::int64_t kLatencyBounds[kLatencyBuckets - 1] = {
     1'000,      2'000,      5'000,      10'000,      20'000,      50'000,     100'000,
     200'000,    500'000,    1'000'000,  2'000'000,   5'000'000,   10'000'000, 20'000'000,
@@ -447,10 +448,11 @@ constexpr bool pstatus_valid(std::uint32_t from, std::uint32_t to) noexcept {
 [[noreturn]] void pstatus_bad(P* p, std::uint32_t cur, std::uint32_t to) noexcept;
 
 // Scheduler latency sampling (metrics.cpp), on from the first read_metrics()
-// of a run: every 8th transition of a G to runnable is stamped, and the time
+// of the process: every 16th transition of a G to runnable is stamped, and the time
 // until it runs is counted on the P that runs it (Go's /sched/latencies).
 extern std::atomic<bool> latency_on;
-void latency_transition(G* g, GStatus to) noexcept;
+void latency_stamp(G* g) noexcept;   // G::runnable_since = now
+void latency_record(G* g) noexcept;  // counts now - G::runnable_since on the current P
 
 inline void casgstatus(G* g, [[maybe_unused]] GStatus from, GStatus to) noexcept {
 #if defined(GORO_DCHECK)
@@ -459,9 +461,16 @@ inline void casgstatus(G* g, [[maybe_unused]] GStatus from, GStatus to) noexcept
 #endif
   // (from and to are constants at nearly every call: the test folds away
   // where neither end is runnable; elsewhere one relaxed load while off.)
-  if (to == GStatus::runnable || (from == GStatus::runnable && to == GStatus::running))
-    if (latency_on.load(std::memory_order_relaxed)) [[unlikely]]
-      latency_transition(g, to);
+  if (to == GStatus::runnable) {
+    if (latency_on.load(std::memory_order_relaxed)) [[unlikely]] {
+      // (An unstamped transition leaves runnable_since 0: every stamp is
+      // consumed by the start that follows, and a new life clears it.)
+      if ((++g->latency_seq & (kLatencyEvery - 1)) == 0) latency_stamp(g);
+    }
+  } else if (from == GStatus::runnable && to == GStatus::running) {
+    if (latency_on.load(std::memory_order_relaxed) && g->runnable_since != 0) [[unlikely]]
+      latency_record(g);
+  }
   g->status.store(to, std::memory_order_relaxed);
 }
 // run()'s teardown only: a goroutine left in any state is discarded.
