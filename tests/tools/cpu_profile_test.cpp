@@ -183,6 +183,11 @@ TEST(CpuProfile, SamplesFollowEachGoroutinesCpuTimeAndCarryItsLabels) {
   ASSERT_EQ(focus.status, 0) << focus.out;
   EXPECT_NE(focus.out.find("burn_light"), std::string::npos) << focus.out;
   EXPECT_EQ(focus.out.find("burn_heavy"), std::string::npos) << focus.out;
+  // The mappings: pprof knows the program (the first mapping) and takes the
+  // profile as symbolized.
+  EXPECT_NE(focus.out.find("File: tools_cpu_profile_test"), std::string::npos) << focus.out;
+  EXPECT_EQ(focus.out.find("Main binary filename not available"), std::string::npos) << focus.out;
+  EXPECT_NE(r.out.find("tools_cpu_profile_test  [FN][FL][LN]"), std::string::npos) << r.out;
   std::remove(path.c_str());
 }
 
