@@ -26,7 +26,7 @@ struct metrics {
   std::uint64_t goroutines_created = 0;     // since run() began
   int processors = 0;                       // GOMAXPROCS
   std::int64_t threads = 0;                 // OS threads the runtime started (Ms), run()'s caller included
-  std::int64_t runnable = 0;                // goroutines waiting in run queues
+  std::int64_t runnable = 0;                // goroutines waiting in run queues (a lent spare processor's too)
   std::int64_t global_run_queue = 0;        // of which in the global queue
   std::vector<std::int64_t> run_queues;     // of which in each processor's queue
   std::uint64_t stack_bytes_in_use = 0;     // stack reservations of living goroutines

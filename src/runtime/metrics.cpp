@@ -72,13 +72,15 @@ metrics read_metrics() {
         m.sched_latency.count += c;
       }
       sum_ns += p->latency_sum_ns.load(std::memory_order_relaxed);
-      if (p->id >= m.processors) continue;  // spare and retired Ps hold no queue of their own
       std::uint32_t h = p->runq_head.load(std::memory_order_acquire);
       std::uint32_t t = p->runq_tail.load(std::memory_order_acquire);
       std::int64_t n = static_cast<std::int32_t>(t - h);
       if (n < 0) n = 0;
       if (p->runnext.load(std::memory_order_relaxed)) ++n;
-      m.run_queues.push_back(n);
+      // A spare P lent by sysmon holds what it stole from a busy P, and a P
+      // beyond a shrunk GOMAXPROCS what it had until it retires: runnable,
+      // but not one of the GOMAXPROCS queues.
+      if (!p->spare && p->id < m.processors) m.run_queues.push_back(n);
       m.runnable += n;
     }
     m.sched_latency.sum = static_cast<double>(sum_ns) / 1e9;

@@ -5,9 +5,12 @@
 #include <goro/goro.hpp>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <thread>
+#include <vector>
 
 #include "test_support.hpp"
 
@@ -36,26 +39,45 @@ void busy_for(std::chrono::nanoseconds d) {
 // sampled waits (every 16th) land above 1 ms. Many quick hand-offs land low.
 TEST(Metrics, SchedulerLatencyHistogramCountsSampledWaits) {
   goro::metrics after;
+  std::vector<std::chrono::nanoseconds> waited(160);
   goro::run(
       [&] {
         const goro::metrics first = goro::read_metrics();  // starts the sampling
         EXPECT_EQ(first.sched_latency.count, 0u) << "sampling starts with the first read";
         goro::wait_group wg;
         wg.add(2);
-        // Quick hand-offs: two goroutines yield to each other.
-        for (int k = 0; k < 2; ++k)
-          goro::go([&] {
-            for (int i = 0; i < 800; ++i) goro::yield();
-            wg.done();
-          });
+        // Quick hand-offs: 1,600 messages over unbuffered channels. Each
+        // one parks whichever side came first, wherever the two run, so
+        // there are at least 1,600 transitions to runnable, of which every
+        // 16th of each goroutine is timed.
+        auto ping = goro::make_chan<int>();
+        auto pong = goro::make_chan<int>();
+        goro::go([&] {
+          for (int i = 0; i < 800; ++i) {
+            ping.send(i);
+            pong.recv();
+          }
+          wg.done();
+        });
+        goro::go([&] {
+          for (int i = 0; i < 800; ++i) pong.send(*ping.recv());
+          wg.done();
+        });
         wg.wait();
         const goro::metrics quick = goro::read_metrics();
-        EXPECT_GE(quick.sched_latency.count, 80u) << "1 in 16 of 1,600 waits";
-        // Long waits: behind main's 2 ms spells.
+        EXPECT_GE(quick.sched_latency.count, 80u) << "1 in 16 of at least 1,600 waits";
+        // Long waits: behind main's 2 ms spells. The goroutine times each
+        // of its waits itself: sysmon may relieve a main that computes by
+        // lending a spare processor (slow machines), and then the wait is
+        // short, in the histogram as in this record.
         std::atomic<bool> done{false};
         wg.add(1);
         goro::go([&] {
-          for (int i = 0; i < 160; ++i) goro::yield();
+          for (int i = 0; i < 160; ++i) {
+            const auto t = std::chrono::steady_clock::now();
+            goro::yield();
+            waited[static_cast<std::size_t>(i)] = std::chrono::steady_clock::now() - t;
+          }
           done = true;
           wg.done();
         });
@@ -76,8 +98,20 @@ TEST(Metrics, SchedulerLatencyHistogramCountsSampledWaits) {
     if (i > 0 && h.bounds[i - 1] >= 0.001) above_1ms += h.counts[i];
   }
   EXPECT_EQ(total, h.count);
-  EXPECT_GE(above_1ms, 10u) << "160 waits of 2 ms or more, every 16th sampled";
-  EXPECT_GE(h.sum, 0.002 * static_cast<double>(above_1ms)) << "the sum holds the long waits";
+  // When every one of its yields waited 2 ms (nothing relieved main), they
+  // were 160 consecutive transitions to runnable (a yield that does not
+  // switch returns at once), and every 16th was timed: ten samples above
+  // 1 ms at least. Relieved (a slow, loaded machine), the waits were short
+  // and only the consistency checks apply; the release builds see the rule.
+  std::uint64_t long_waits = 0;
+  for (auto w : waited) long_waits += w >= 2ms ? 1 : 0;
+  if (long_waits == waited.size()) {
+    EXPECT_GE(above_1ms, 10u) << "160 waits of 2 ms or more, every 16th sampled";
+  } else {
+    std::fprintf(stderr, "(only %llu of 160 waits lasted 2 ms: main was relieved)\n",
+                 static_cast<unsigned long long>(long_waits));
+  }
+  EXPECT_GE(h.sum, 0.001 * static_cast<double>(above_1ms)) << "the sum holds the long waits";
 }
 
 TEST(Metrics, GoroutinesThreadsProcessorsAndStacks) {
@@ -112,13 +146,21 @@ TEST(Metrics, RunQueueLengths) {
         // One processor: the ten wait in its queue.
         std::atomic<int> ran{0};
         for (int i = 0; i < 10; ++i) goro::go([&ran] { ran.fetch_add(1); });
+        const int ran_before = ran.load();
         const goro::metrics m = goro::read_metrics();
+        const int ran_after = ran.load();
         ASSERT_EQ(m.run_queues.size(), 1u);
-        EXPECT_EQ(m.runnable, m.global_run_queue + m.run_queues[0]);
-        // Main runs on the only processor, so none runs while it reads; a
-        // spawn may still have yielded to a preemption request (sysmon,
-        // slow sanitizer builds): those that ran are not queued.
-        EXPECT_EQ(m.runnable, 10 - ran.load());
+        // (A spare processor's queue counts in runnable, not in run_queues.)
+        EXPECT_GE(m.runnable, m.global_run_queue + m.run_queues[0]);
+        // Main runs on the only processor, so normally none runs while it
+        // reads: exactly the ten are queued. On a slow machine (sanitizers,
+        // a loaded CI) a spawn may have yielded to a preemption request, or
+        // sysmon may have lent a spare processor to a main that held its own
+        // for 10 ms (the progress guarantee): those that ran are not queued,
+        // and one running elsewhere during the read (at most a thread each
+        // beside main's) is neither queued nor counted yet.
+        EXPECT_LE(m.runnable, 10 - ran_before);
+        EXPECT_GE(m.runnable, 10 - ran_after - (m.threads - 1));
         while (ran.load() < 10) goro::yield();
         EXPECT_EQ(goro::read_metrics().runnable, 0);
       },
