@@ -49,7 +49,8 @@ namespace goro {
 metrics read_metrics() {
   using namespace rt;
   metrics m;
-  latency_on.store(true, std::memory_order_relaxed);
+  // (Stored once: casgstatus reads this line at every transition.)
+  if (!latency_on.load(std::memory_order_relaxed)) latency_on.store(true, std::memory_order_relaxed);
   m.sched_latency.bounds.reserve(kLatencyBuckets - 1);
   for (std::int64_t b : kLatencyBounds) m.sched_latency.bounds.push_back(static_cast<double>(b) / 1e9);
   m.sched_latency.counts.assign(kLatencyBuckets, 0);
@@ -72,11 +73,7 @@ metrics read_metrics() {
         m.sched_latency.count += c;
       }
       sum_ns += p->latency_sum_ns.load(std::memory_order_relaxed);
-      std::uint32_t h = p->runq_head.load(std::memory_order_acquire);
-      std::uint32_t t = p->runq_tail.load(std::memory_order_acquire);
-      std::int64_t n = static_cast<std::int32_t>(t - h);
-      if (n < 0) n = 0;
-      if (p->runnext.load(std::memory_order_relaxed)) ++n;
+      const std::int64_t n = runq_length(p);
       // A spare P lent by sysmon holds what it stole from a busy P, and a P
       // beyond a shrunk GOMAXPROCS what it had until it retires: runnable,
       // but not one of the GOMAXPROCS queues.

@@ -71,6 +71,12 @@ G* runqget(P* p, bool* inherit) noexcept {
   }
 }
 
+std::int64_t runq_length(P* p) noexcept {
+  auto n = static_cast<std::int32_t>(p->runq_tail.load(std::memory_order_acquire) -
+                                     p->runq_head.load(std::memory_order_acquire));
+  return (n > 0 ? n : 0) + (p->runnext.load(std::memory_order_relaxed) ? 1 : 0);
+}
+
 bool runq_empty(P* p) noexcept {
   return p->runq_head.load(std::memory_order_acquire) == p->runq_tail.load(std::memory_order_acquire) &&
          p->runnext.load(std::memory_order_acquire) == nullptr;

@@ -355,6 +355,9 @@ void runqput(P* p, G* g, bool next) noexcept;
 // handing the P back and forth as one hog).
 G* runqget(P* p, bool* inherit = nullptr) noexcept;
 bool runq_empty(P* p) noexcept;
+// Goroutines in p's ring plus its runnext, read from another thread (a
+// snapshot for metrics and the tracer).
+std::int64_t runq_length(P* p) noexcept;
 bool runq_ring_empty(P* p) noexcept;  // ignoring runnext
 G* runqsteal(P* p, P* victim, bool steal_next) noexcept;
 void globrunqput(G* g) noexcept;           // takes sched.lock

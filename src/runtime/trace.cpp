@@ -32,8 +32,8 @@
 // poller gets an async slice "IO wait" (pid 3, category "network", "b"/"e"
 // with a unique id: waits overlap freely) from its park to its wake-up.
 // A counter track "goroutines" (pid 1) samples, at most every 100 us of
-// scheduling, the runnable goroutines (the Ps' queues, runnext and the
-// global queue) and the running threads (Ps held by an M, plus Ms inside
+// scheduling, the runnable goroutines (the Ps' rings and runnext, a lent
+// spare P's too, and the global queue) and the running threads (Ps held by an M, plus Ms inside
 // blocking() calls).
 // Timestamps are microseconds since start(), with nanosecond decimals.
 #include "goro/trace.hpp"
@@ -229,10 +229,12 @@ void append_quietly(M* m, TraceEvent&& e) noexcept {
   }
 }
 
-// g's run slice on P p's track, from since to now.
-void end_p_slice(M* m, G* g, P* p, std::int64_t since, std::int64_t now, const char* why) noexcept {
+// g's run slice on a track ('p': P tid's, 'm': M tid's), from since
+// (clipped to the trace's start) to now.
+void run_slice(M* m, G* g, char track, int tid, std::int64_t since, std::int64_t now, const char* why) noexcept {
   TraceEvent e;
-  e.tid = p->id;
+  e.track = track;
+  e.tid = tid;
   e.ts = since > t0 ? since : t0;
   e.dur = now - e.ts;
   e.goid = g->id;
@@ -255,11 +257,7 @@ void maybe_sample_counters(M* m, std::int64_t now) noexcept {
     P* p = victim_at(i, np);
     if (!p) continue;
     if (p->status.load(std::memory_order_relaxed) == kPRunning) ++running;
-    if (i >= np) continue;  // spare Ps hold no queue of their own
-    auto q = static_cast<std::int32_t>(p->runq_tail.load(std::memory_order_acquire) -
-                                       p->runq_head.load(std::memory_order_acquire));
-    runnable += q > 0 ? q : 0;
-    if (p->runnext.load(std::memory_order_relaxed)) ++runnable;
+    runnable += runq_length(p);  // (a lent spare P's ring too, as read_metrics counts it)
   }
   running += sched.nexternal.load(std::memory_order_relaxed);
   TraceEvent e;
@@ -291,20 +289,8 @@ void trace_begin(M* m, G* g) noexcept {
 void trace_end(M* m, G* g, const char* why, bool io_wait) noexcept {
   [[maybe_unused]] san::IgnoreAccesses quiet;  // (TSan: an exiting G's stack may already be handed on)
   std::int64_t now = nanotime();
-  if (m->p) end_p_slice(m, g, m->p, m->trace_p_since, now, why);
-  TraceEvent e;
-  e.track = 'm';
-  e.tid = m->id;
-  e.ts = m->trace_since > t0 ? m->trace_since : t0;
-  e.dur = now - e.ts;
-  e.goid = g->id;
-  e.why = why;
-  e.created = g->create_func;
-  try {
-    e.name = g->name;
-  } catch (...) {
-  }
-  append_quietly(m, std::move(e));
+  if (m->p) run_slice(m, g, 'p', m->p->id, m->trace_p_since, now, why);
+  run_slice(m, g, 'm', m->id, m->trace_since, now, why);
   g->trace_io_since = io_wait ? now : 0;
   maybe_sample_counters(m, now);
 }
@@ -312,7 +298,7 @@ void trace_end(M* m, G* g, const char* why, bool io_wait) noexcept {
 void trace_block_begin(M* m, G* g, P* p) noexcept {
   [[maybe_unused]] san::IgnoreAccesses quiet;
   std::int64_t now = nanotime();
-  end_p_slice(m, g, p, m->trace_p_since, now, "blocking");
+  run_slice(m, g, 'p', p->id, m->trace_p_since, now, "blocking");
   m->trace_block_since = now;
 }
 
