@@ -39,6 +39,9 @@ struct netfd {
   std::atomic<int> refs{1};  // the open reference + operations in flight
   std::atomic<bool> closed{false};
   std::atomic<bool> released{false};  // the descriptor was closed (once)
+  // The last read was short: the socket's receive queue was empty then, so
+  // the next read waits for an edge before its system call (conn::read).
+  std::atomic<bool> drained{false};
   std::string bound;  // a listener's address, kept for addr() after close (as Go's Listener.Addr)
   ~netfd() {
     close();
@@ -314,8 +317,24 @@ std::size_t conn::read(std::span<std::byte> buf, std::error_code& ec) noexcept {
     return 0;
   }
   if (buf.empty()) return 0;
+  // A stream socket's read that returned less than asked for emptied the
+  // receive queue (TCP and Unix stream sockets copy every queued byte up to
+  // the length), and bytes that arrive later raise a new edge, which leaves
+  // a token if nobody waits. So after a short read the next one waits
+  // first: the read that would only have said EAGAIN is not made. The end
+  // of the stream is the exception — a FIN that came with or before the
+  // short read's bytes raises no later edge — so once the poller has seen
+  // RDHUP, HUP or ERR (hup) every read tries its system call first. A
+  // token left by an edge whose bytes the short read already took costs
+  // one loop, as any spurious wake-up (DESIGN §9, "Short reads").
+  if (fd_->drained.load(std::memory_order_relaxed)) {
+    fd_->drained.store(false, std::memory_order_relaxed);
+    if (rt::current_g() && !fd_->pd->hup.load(std::memory_order_seq_cst) && (ec = wait_ready(fd_.get(), 'r')))
+      return 0;
+  }
   for (;;) {
     ssize_t n = ::read(fd_->fd, buf.data(), buf.size());
+    if (n > 0 && static_cast<std::size_t>(n) < buf.size()) fd_->drained.store(true, std::memory_order_relaxed);
     if (n >= 0) return static_cast<std::size_t>(n);
     if (errno == EINTR) continue;
     if (errno != EAGAIN) {

@@ -39,6 +39,10 @@ struct PollDesc {
   int fd = -1;
   std::atomic<std::uintptr_t> rg{0}, wg{0};
   std::atomic<bool> closing{false};
+  // The poller saw the peer shut its side, or an error (RDHUP, HUP, ERR):
+  // a read will not block again, and no new edge may come to say so. It
+  // keeps conn::read's short-read rule (DESIGN §9) from waiting for one.
+  std::atomic<bool> hup{false};
   // Deadlines (monotonic ns, 0: none) and their timers; guarded by lock.
   Lock lock{LockRank::poll_desc};
   std::atomic<std::int64_t> rd{0}, wd{0};

@@ -114,6 +114,8 @@ G* netpoll(std::int64_t delay_ns, int* n) noexcept {
     bool rd = e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR);
     bool wr = e & (EPOLLOUT | EPOLLHUP | EPOLLERR);
     if (rd) {
+      if ((e & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) && !pd->hup.load(std::memory_order_relaxed))
+        pd->hup.store(true, std::memory_order_seq_cst);  // before the slot's load (see poll_wait)
       if (G* g = poll_unblock(pd, 'r', true)) {
         g->schedlink = list;
         list = g;

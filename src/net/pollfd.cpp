@@ -76,6 +76,7 @@ void poll_free(PollDesc* pd) noexcept {
   pd->rg.store(0, std::memory_order_relaxed);
   pd->wg.store(0, std::memory_order_relaxed);
   pd->closing.store(false, std::memory_order_relaxed);
+  pd->hup.store(false, std::memory_order_relaxed);
   pd->rd.store(0, std::memory_order_relaxed);
   pd->wd.store(0, std::memory_order_relaxed);
   LockGuard l(free_lock);
@@ -87,7 +88,10 @@ int poll_wait(PollDesc* pd, char mode) {
   auto& s = slot(pd, mode);
   for (;;) {
     std::uintptr_t r = kPdReady;
-    if (s.compare_exchange_strong(r, 0, std::memory_order_acq_rel)) return 0;
+    // seq_cst, as poll_unblock's load and the poller's store of hup: a
+    // reader that consumed a token sees every hup stored before an event
+    // that found the token still there (DESIGN §9, "Short reads").
+    if (s.compare_exchange_strong(r, 0, std::memory_order_seq_cst)) return 0;
     if (pd->closing.load(std::memory_order_acquire)) return static_cast<int>(errc::closed);
     if (expired(pd, mode)) return static_cast<int>(errc::deadline_exceeded);
     if (!current_g()) return -1;  // a plain thread: the caller poll(2)s
@@ -106,7 +110,7 @@ int poll_wait(PollDesc* pd, char mode) {
 
 G* poll_unblock(PollDesc* pd, char mode, bool io_ready) noexcept {
   auto& s = slot(pd, mode);
-  std::uintptr_t old = s.load(std::memory_order_acquire);
+  std::uintptr_t old = s.load(std::memory_order_seq_cst);  // (see poll_wait)
   for (;;) {
     if (old == kPdReady) return nullptr;
     if (old == 0 && !io_ready) return nullptr;

@@ -616,6 +616,114 @@ TEST(Net, APassedDeadlineAlwaysEndsARacingRead) {
       goro::config{.procs = 4});
 }
 
+// A read shorter than its buffer makes the next read wait for the poller
+// before its system call (DESIGN §9, "Short reads"). Bytes that arrive
+// after the short read — before the next read starts, while it waits, or
+// in two pieces around it — must wake it: a lost edge would leave the
+// reader asleep with bytes in the socket until its deadline.
+TEST(Net, BytesSentAfterAShortReadAreNeverMissed) {
+  for (int procs : {1, 4}) {
+    goro::run(
+        [] {
+          const int conns = 8, rounds = goro_test::scaled(20'000, 2'000);
+          net::listener ln = net::listen("tcp", "127.0.0.1:0");
+          goro::wait_group wg;
+          std::atomic<int> missed{0}, wrong{0};
+          wg.add(2 * conns);
+          for (int i = 0; i < conns; ++i) {
+            net::conn c = net::dial("tcp", ln.addr());
+            net::conn s = ln.accept();
+            auto ack = goro::make_chan<int>(1);
+            goro::go([s, ack, rounds, &wg]() mutable {  // the writer
+              char msg[64];
+              for (int r = 0; r < rounds; ++r) {
+                const int len = r % 50 + 1;
+                for (int k = 0; k < len; ++k) msg[k] = static_cast<char>('a' + (r + k) % 26);
+                std::error_code ec;
+                if (r % 3 == 2) {  // two pieces, the second once the reader may wait
+                  s.write(std::as_bytes(std::span<const char>(msg, 1)), ec);
+                  goro::yield();
+                  s.write(std::as_bytes(std::span<const char>(msg + 1, len - 1)), ec);
+                } else {
+                  s.write(std::as_bytes(std::span<const char>(msg, len)), ec);
+                }
+                if (ec || !ack.recv()) break;
+              }
+              s.close();
+              wg.done();
+            });
+            goro::go([c, ack, rounds, &wg, &missed, &wrong]() mutable {  // the reader
+              char buf[64];
+              for (int r = 0; r < rounds; ++r) {
+                const int len = r % 50 + 1;
+                int got = 0;
+                c.set_read_deadline(clk::now() + 20s);
+                while (got < len) {
+                  std::error_code ec;
+                  std::size_t n = c.read(std::as_writable_bytes(std::span<char>(buf + got, sizeof buf - got)), ec);
+                  if (n == 0) {
+                    if (ec == goro::errc::deadline_exceeded) missed.fetch_add(1);
+                    else ADD_FAILURE() << "round " << r << ": " << ec.message();
+                    r = rounds;
+                    break;
+                  }
+                  got += static_cast<int>(n);
+                }
+                if (r == rounds) break;
+                for (int k = 0; k < len && k < got; ++k)
+                  if (buf[k] != static_cast<char>('a' + (r + k) % 26)) {
+                    wrong.fetch_add(1);
+                    break;
+                  }
+                if (got != len) wrong.fetch_add(1);
+                if (r % 2) goro::yield();  // half the time the bytes come before the next read
+                ack.send(r);
+              }
+              ack.close();
+              c.close();
+              wg.done();
+            });
+          }
+          wg.wait();
+          EXPECT_EQ(missed.load(), 0) << "a reader slept with bytes in its socket";
+          EXPECT_EQ(wrong.load(), 0) << "bytes lost, added or out of order";
+
+          // The end of the stream raises no edge of its own when it comes
+          // with the bytes, or before the short read that took them: the
+          // read after must still see it.
+          const int closes = goro_test::scaled(2'000, 200);
+          int eof_missed = 0;
+          for (int i = 0; i < closes && eof_missed == 0; ++i) {
+            net::conn c = net::dial("tcp", ln.addr());
+            net::conn s = ln.accept();
+            goro::go([s, i]() mutable {
+              if (i % 2) goro::yield();
+              s.write(std::string_view("bye"));
+              if (i % 4 >= 2) goro::yield();
+              s.close();
+            });
+            char buf[64];
+            std::size_t got = 0;
+            c.set_read_deadline(clk::now() + 20s);
+            for (;;) {
+              std::error_code ec;
+              std::size_t n = c.read(std::as_writable_bytes(std::span<char>(buf + got, sizeof buf - got)), ec);
+              if (n == 0) {
+                if (ec) ++eof_missed;
+                break;
+              }
+              got += n;
+            }
+            EXPECT_EQ(std::string_view(buf, got), "bye");
+            c.close();
+          }
+          EXPECT_EQ(eof_missed, 0) << "a reader slept past the end of its stream";
+          ln.close();
+        },
+        goro::config{.procs = procs});
+  }
+}
+
 TEST(Net, WriteDeadlineExpiresWhenThePeerDoesNotRead) {
   goro::run([] {
     net::listener ln = net::listen("tcp", "127.0.0.1:0");
