@@ -34,7 +34,7 @@
 // A counter track "goroutines" (pid 1) samples, at most every 100 us of
 // scheduling, the runnable goroutines (the Ps' rings and runnext, a lent
 // spare P's too, and the global queue) and the running threads (Ps held by an M, plus Ms inside
-// blocking() calls).
+// blocking() calls, plus the sampling thread when neither counts it).
 // Timestamps are microseconds since start(), with nanosecond decimals.
 #include "goro/trace.hpp"
 
@@ -253,13 +253,21 @@ void maybe_sample_counters(M* m, std::int64_t now) noexcept {
   if (now - last < kCounterEveryNs || !last_counter.compare_exchange_strong(last, now, std::memory_order_relaxed)) return;
   int np = sched.nprocs.load(std::memory_order_acquire);
   std::int64_t runnable = sched.runq_size.load(std::memory_order_relaxed), running = 0;
+  bool self_counted = false;
   for (int i = 0, n = np + spare_count(); i < n; ++i) {
     P* p = victim_at(i, np);
     if (!p) continue;
-    if (p->status.load(std::memory_order_relaxed) == kPRunning) ++running;
+    if (p->status.load(std::memory_order_relaxed) == kPRunning) {
+      ++running;
+      self_counted |= p == m->p;
+    }
     runnable += runq_length(p);  // (a lent spare P's ring too, as read_metrics counts it)
   }
   running += sched.nexternal.load(std::memory_order_relaxed);
+  // The sampling thread runs, but may be counted by neither: an M back
+  // from blocking() that found no processor samples here with no P, after
+  // leaving nexternal (CI's asan run saw "running threads: 0").
+  if (!self_counted) ++running;
   TraceEvent e;
   e.ph = 'C';
   e.ts = now;
