@@ -4,6 +4,10 @@
 #
 #   keep-alive, 64 connections:    wrk -t1 -c64   -d${DURATION}s --latency
 #   keep-alive, 1,000 connections: wrk -t1 -c1000 -d${DURATION}s --latency
+#   for each: the server's CPU time per request (utime+stime from /proc, µs)
+#   and the CPU wrk used (cores: its user+sys over the run). When wrk is near
+#   1.00 core it is the bottleneck (wrk -t1 is one thread), and requests/s
+#   understates the server; the server's CPU per request still compares.
 #   idle keep-alive connections:   the server's RSS growth with ${IDLE} idle
 #                                  keep-alive connections (each made one request),
 #                                  per connection
@@ -45,6 +49,7 @@ stop_server() { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }
 to_us() {
   awk -v x="$1" 'BEGIN{ v=x+0; if (x ~ /us$/) f=1; else if (x ~ /ms$/) f=1000; else if (x ~ /s$/) f=1000000; else f=1; printf "%.1f", v*f }'
 }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime+stime, clock ticks
 rss_kb() { awk '/^VmRSS:/{print $2}' "/proc/$1/status"; }
 
 : >"$out/raw.txt"
@@ -53,7 +58,10 @@ for r in $(seq "$RUNS"); do
     for c in 64 1000; do
       start_server "$peer" || continue
       log="$out/logs/$peer-c$c-$r.txt"
-      wrk -t1 -c"$c" -d"${DURATION}s" --latency "http://127.0.0.1:$port/" >"$log" 2>&1
+      t0="$(cpu_ticks "$pid")"
+      TIMEFORMAT="%U %S %R"
+      { time wrk -t1 -c"$c" -d"${DURATION}s" --latency "http://127.0.0.1:$port/" >"$log" 2>&1; } 2>"$log.time"
+      t1="$(cpu_ticks "$pid")"
       stop_server
       rps="$(awk '/^Requests\/sec:/{print $2}' "$log")"
       p50="$(awk '$1=="50%"{print $2}' "$log")"
@@ -62,6 +70,10 @@ for r in $(seq "$RUNS"); do
       echo "$peer c$c rps $rps" >>"$out/raw.txt"
       echo "$peer c$c p50 $(to_us "$p50")" >>"$out/raw.txt"
       echo "$peer c$c p99 $(to_us "$p99")" >>"$out/raw.txt"
+      reqs="$(awk '/requests in/{print $1}' "$log")"
+      hz="$(getconf CLK_TCK)"
+      echo "$peer c$c cpu_us_per_req $(awk -v a="$t0" -v b="$t1" -v n="$reqs" -v hz="$hz" 'BEGIN{printf "%.2f", (b-a)/hz*1e6/n}')" >>"$out/raw.txt"
+      echo "$peer c$c wrk_cores $(awk '{printf "%.2f", ($1+$2)/$3}' "$log.time")" >>"$out/raw.txt"
     done
     # Idle keep-alive connections: RSS before and after IDLE of them.
     start_server "$peer" || continue
@@ -106,6 +118,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a=="" || b=="" || b==0) print "-";
     echo "| requests/s, $c conns | $(val goro c$c rps) | $(val go c$c rps) | $(ratio "$(num goro c$c rps)" "$(num go c$c rps)") |"
     echo "| p50 µs, $c conns | $(val goro c$c p50) | $(val go c$c p50) | $(ratio "$(num goro c$c p50)" "$(num go c$c p50)") |"
     echo "| p99 µs, $c conns | $(val goro c$c p99) | $(val go c$c p99) | $(ratio "$(num goro c$c p99)" "$(num go c$c p99)") |"
+    echo "| server CPU µs per request, $c conns | $(val goro c$c cpu_us_per_req) | $(val go c$c cpu_us_per_req) | $(ratio "$(num goro c$c cpu_us_per_req)" "$(num go c$c cpu_us_per_req)") |"
+    echo "| wrk's CPU (cores; 1.00 = wrk saturated), $c conns | $(val goro c$c wrk_cores) | $(val go c$c wrk_cores) | |"
   done
   echo "| RSS bytes per idle keep-alive conn ($IDLE) | $(val goro idle bytes_per_conn) | $(val go idle bytes_per_conn) | $(ratio "$(num goro idle bytes_per_conn)" "$(num go idle bytes_per_conn)") |"
 } >"$out/table.md"
