@@ -307,4 +307,56 @@ TEST(SpareProcessors, ASpareHandedToALockedGoroutineComesBack) {
   alarm(0);
 }
 
+// Goroutines handing one processor to each other (each send readies the
+// partner into runnext, which inherits the time slice) look like one
+// goroutine hogging the P for 10 ms. They are not stuck: sysmon's request
+// to yield reaches them at their next channel operation, which serves the
+// global queue first. A spare P lent to such a chain never came back (it
+// always found something to steal) and kept two threads running goroutines
+// under GOMAXPROCS=1. Here main, readied from a plain thread onto the
+// global queue while the chain runs, must run again with no spare lent.
+TEST(SpareProcessors, AHandOffChainGetsNoSpareAndTheGlobalQueueIsServed) {
+  arm_watchdog();
+  goro::run(
+      [] {
+        auto ping = goro::make_chan<long>();
+        auto pong = goro::make_chan<long>();
+        auto kick = goro::make_chan<int>();
+        std::atomic<long> rounds{0};
+        std::atomic<bool> stop{false};
+        goro::wait_group wg;
+        wg.add(2);
+        goro::go([ping, pong, &wg] {
+          for (auto v : ping) pong.send(v);
+          wg.done();
+        });
+        goro::go([ping, pong, &rounds, &stop, &wg] {
+          for (long i = 0; !stop.load(std::memory_order_relaxed); ++i) {
+            ping.send(i);
+            pong.recv();
+            rounds.store(i + 1, std::memory_order_relaxed);
+          }
+          ping.close();
+          wg.done();
+        });
+        // The thread wakes main once the chain has run (main is parked by
+        // then: the chain runs only while main waits), so main goes to the
+        // global queue behind a chain that never leaves the P by itself.
+        std::thread waker([kick, &rounds] {
+          while (rounds.load(std::memory_order_relaxed) < 1000) std::this_thread::yield();
+          kick.send(1);
+        });
+        EXPECT_EQ(kick.recv(), 1);
+        long ran = rounds.load(std::memory_order_relaxed);
+        stop.store(true, std::memory_order_relaxed);
+        wg.wait();
+        waker.join();
+        EXPECT_GE(ran, 1000) << "the chain did not run while main waited: the test did not test";
+        EXPECT_EQ(goro::introspect::spare_processors().made, 0)
+            << "a spare processor was lent to goroutines that switch all the time";
+      },
+      goro::config{.procs = 1});
+  alarm(0);
+}
+
 }  // namespace
