@@ -110,16 +110,13 @@ void switch_out(M* m, G* g, AfterFn after, void* arg) {
   P* p = m->p;
   G* next = nullptr;
   if (p->preempt.load(std::memory_order_relaxed)) [[unlikely]] {
-    // The time slice is over: the runnext goroutine goes behind the others,
-    // and the global queue comes first.
+    // The time slice is over: the runnext goroutine goes behind the others.
     p->preempt.store(false, std::memory_order_relaxed);
     if (G* rn = p->runnext.exchange(nullptr, std::memory_order_acq_rel)) runqput(p, rn, false);
-    p->serve_global = true;
   }
   if (!sched.stopping.load(std::memory_order_relaxed) && !m->locked_g &&
       (p->id < sched.nprocs.load(std::memory_order_relaxed) || p->spare) &&
-      ((p->schedtick.load(std::memory_order_relaxed) % 61 != 0 && !p->serve_global) ||
-       sched.runq_size.load(std::memory_order_relaxed) == 0)) {
+      (p->schedtick.load(std::memory_order_relaxed) % 61 != 0 || sched.runq_size.load(std::memory_order_relaxed) == 0)) {
     bool inherit;
     next = runqget(p, &inherit);
     if (!inherit) tick(p);

@@ -338,8 +338,7 @@ top:
   // queue as a matter of course keeps an extra thread busy for as long as
   // there is work: timers ran 2x slower). It goes back when it runs dry.
   const bool global_ok = !p->spare || p->for_global;
-  const bool serve_global = std::exchange(p->serve_global, false);  // preempted: see P
-  if (global_ok && (serve_global || p->schedtick.load(std::memory_order_relaxed) % 61 == 0) &&
+  if (global_ok && p->schedtick.load(std::memory_order_relaxed) % 61 == 0 &&
       sched.runq_size.load(std::memory_order_relaxed) > 0) {
     LockGuard l(sched.lock);
     if (G* g = globrunqget(p, 1)) return g;

@@ -185,12 +185,6 @@ struct alignas(64) P {
   std::atomic<std::uint32_t> status{kPIdle};
   std::atomic<std::int64_t> syscall_since{0};
   std::atomic<bool> preempt{false};   // sysmon: yield at the next goro call
-  // Owner-only: a preemption request was honoured, so the next goroutine
-  // comes from the global queue if it holds any (where the preempted
-  // goroutines and sysmon's finds wait). Without it the queue is looked at
-  // every 61st tick, which a chain of runnext hand-offs (each inheriting
-  // the time slice, no tick) never reaches.
-  bool serve_global = false;
   bool spare = false;                 // lent to relieve a hog (not counted in procs)
   bool for_global = false;            // a spare lent for the global queue (sched.lock)
   // Taken out of circulation by a gomaxprocs shrink: on no list, held by

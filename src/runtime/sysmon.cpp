@@ -116,7 +116,6 @@ bool retake(std::int64_t now) noexcept {
   int np = sched.nprocs.load(std::memory_order_acquire);
   int total = np + spare_count();
   bool stuck_work = false;
-  bool switching = false;  // a regular P that runs goroutines ran a new one since the last pass
   for (int i = 0; i < total; ++i) {
     P* p = victim_at(i, np);
     if (!p) continue;
@@ -142,7 +141,6 @@ bool retake(std::int64_t now) noexcept {
       continue;
     }
     if (!progressed && !runq_empty(p)) stuck_work = true;
-    if (progressed && !p->spare) switching = true;
     std::uint32_t t = p->schedtick.load(std::memory_order_relaxed);
     if (t != p->sysmon_tick) {
       p->sysmon_tick = t;
@@ -150,22 +148,12 @@ bool retake(std::int64_t now) noexcept {
       continue;
     }
     if (now - p->sysmon_when < kHogNs) continue;
-    // A hog: one time slice has lasted 10 ms. Either one goroutine
-    // computes, or goroutines hand the P to each other through runnext
-    // (each inherits the slice). The request to yield ends both at their
-    // next switch or channel operation (the runnext goroutine then goes
-    // behind the queued ones, and the global queue is served first).
+    // A hog: the same goroutine has run for 10 ms.
     p->preempt.store(true, std::memory_order_relaxed);
     bool work = !runq_empty(p) || timers_due(p);
-    // Only a P whose M ran no other goroutine since the last pass is stuck
-    // in user code and needs a spare P for what it queued: a hand-off chain
-    // switches all the time and honours the request. (A spare lent to a
-    // chain — select2 with GOMAXPROCS=1 — kept two threads running
-    // goroutines for good: the spare always found something to steal, and
-    // the chain's channel locks bounced between them.) Not for a hog on a
-    // spare P either: idle Ps steal from it, and lending spares for spares
-    // multiplied threads under load.
-    if (work && !progressed && !p->spare && sched.npidle.load(std::memory_order_acquire) == 0 &&
+    // (Not for a hog on a spare P: idle Ps steal from it, and lending
+    // spares for spares multiplied threads under load.)
+    if (work && !p->spare && sched.npidle.load(std::memory_order_acquire) == 0 &&
         sched.nmspinning.load(std::memory_order_acquire) == 0) {
       if (lend_spare(false)) did = true;
       p->sysmon_when = now;  // give the lent P time before lending another
@@ -190,18 +178,7 @@ bool retake(std::int64_t now) noexcept {
       did = true;
     }
   } else if (now - runq_gets_when >= kHogNs && sched.nmspinning.load(std::memory_order_acquire) == 0) {
-    if (switching) {
-      // Some P switches goroutines: ask every running P to yield; the one
-      // that switches next serves the global queue first (P::serve_global).
-      for (int i = 0; i < np; ++i) {
-        P* p = sched.allp[i];
-        if (p && p->status.load(std::memory_order_acquire) == kPRunning)
-          p->preempt.store(true, std::memory_order_relaxed);
-      }
-      did = true;
-    } else if (lend_spare(true)) {
-      did = true;  // every P computes: only a spare P can serve it
-    }
+    if (lend_spare(true)) did = true;
     runq_gets_when = now;
   }
   return did;
@@ -331,10 +308,6 @@ void preempt_check() {
   M* m = current_m();
   if (m && m->p && m->curg && m->p->preempt.load(std::memory_order_relaxed)) {
     m->p->preempt.store(false, std::memory_order_relaxed);
-    // Others waiting there come before this goroutine and before the local
-    // queue. (Not when the queue is empty: it would then hold only this
-    // goroutine, which would be taken straight back.)
-    if (sched.runq_size.load(std::memory_order_relaxed) > 0) m->p->serve_global = true;
     requeue_global();
   }
 }
