@@ -72,6 +72,26 @@ void pidleput(P* p) noexcept {  // sched.lock held
   sched.npidle.fetch_add(1, std::memory_order_seq_cst);
 }
 
+bool pidleput_or_retire(P* p) noexcept {  // sched.lock held
+  if (p->spare || p->id < sched.nprocs.load(std::memory_order_relaxed)) {
+    pidleput(p);
+    return false;
+  }
+  // Retired by a gomaxprocs shrink while an M held it (a spinning M, a
+  // blocking() call sysmon retook): it leaves circulation now, its
+  // goroutines to the global queue and its timers to P 0. Listed, it kept
+  // them until the next pidleget, which a runtime whose Ms are all idle
+  // never makes: the timers never ran, and the deadlock detector reported
+  // the goroutines waiting on them (run_test's
+  // TimersOfRetiredProcessorsStillFire, about 1 run in 1,000 under load).
+  while (G* g = runqget(p)) globrunqput_batch(g, g, 1);
+  p->m = nullptr;
+  set_pstatus(p, kPIdle);
+  p->retired = true;
+  timers_move(p, sched.allp[0]);
+  return true;
+}
+
 P* pidleget() noexcept {  // sched.lock held
   while (P* p = sched.pidle) {
     sched.pidle = p->link;
@@ -453,7 +473,7 @@ stop:
     p->link = sched.spare_free;
     sched.spare_free = p;
   } else {
-    pidleput(p);
+    pidleput_or_retire(p);  // (this M's stopm finds P 0's timers, if idle)
   }
   sched.lock.unlock();
 

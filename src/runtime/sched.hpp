@@ -401,6 +401,10 @@ void schedule_loop(M* m);                 // on g0; returns when the runtime sto
 void start_ms_for_stop() noexcept;
 void startm(P* p, bool spinning) noexcept;
 void pidleput(P* p) noexcept GORO_REQUIRES(sched.lock);
+// pidleput, unless gomaxprocs retired p meanwhile: then p leaves
+// circulation (its goroutines to the global queue, its timers to P 0) and
+// true is returned.
+bool pidleput_or_retire(P* p) noexcept GORO_REQUIRES(sched.lock);
 P* pidleget() noexcept GORO_REQUIRES(sched.lock);  // skips Ps retired by gomaxprocs
 void preempt_check();          // yields if sysmon asked this P to
 void requeue_global();         // the current goroutine to the back of the global queue

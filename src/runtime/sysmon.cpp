@@ -67,12 +67,14 @@ void handoffp(P* p) noexcept {
     startm(p, false);
     return;
   }
+  bool retired;
   {
     LockGuard l(sched.lock);
-    pidleput(p);
+    retired = pidleput_or_retire(p);
   }
-  // Its timers still need an M: one that finds nothing becomes the sleeper.
-  if (p->timer0_when.load(std::memory_order_acquire) != 0) wakep();
+  // Its timers (moved to P 0 if it was retired) still need an M: one that
+  // finds nothing becomes the sleeper.
+  if (retired || p->timer0_when.load(std::memory_order_acquire) != 0) wakep();
 }
 
 namespace {
