@@ -1,7 +1,7 @@
 #include "runtime/lock.hpp"
 
 #include <algorithm>
-#include <climits>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>

@@ -647,8 +647,7 @@ int gomaxprocs(int n) {
       *link = p->link;
       sched.npidle.fetch_sub(1, std::memory_order_seq_cst);
       p->listed.store(false, std::memory_order_relaxed);
-      p->retired = true;
-      timers_move(p, sched.allp[0]);
+      retire_unheld_p(p);
     }
   }
   return prev;

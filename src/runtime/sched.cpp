@@ -72,23 +72,31 @@ void pidleput(P* p) noexcept {  // sched.lock held
   sched.npidle.fetch_add(1, std::memory_order_seq_cst);
 }
 
+// Takes p out of circulation after a gomaxprocs shrink: p is held by no M
+// and on no list (its holder let go of it, or the caller unlisted it). Its
+// goroutines go to the global queue and its timers to P 0: only active
+// Ps' timers are run and seen by the sleeper and the deadlock detector.
+void retire_unheld_p(P* p) noexcept {  // sched.lock held
+  while (G* g = runqget(p)) globrunqput_batch(g, g, 1);
+  p->m = nullptr;
+  set_pstatus(p, kPIdle);
+  p->retired = true;
+  timers_move(p, sched.allp[0]);
+}
+
 bool pidleput_or_retire(P* p) noexcept {  // sched.lock held
   if (p->spare || p->id < sched.nprocs.load(std::memory_order_relaxed)) {
     pidleput(p);
     return false;
   }
   // Retired by a gomaxprocs shrink while an M held it (a spinning M, a
-  // blocking() call sysmon retook): it leaves circulation now, its
-  // goroutines to the global queue and its timers to P 0. Listed, it kept
-  // them until the next pidleget, which a runtime whose Ms are all idle
-  // never makes: the timers never ran, and the deadlock detector reported
-  // the goroutines waiting on them (run_test's
-  // TimersOfRetiredProcessorsStillFire, about 1 run in 1,000 under load).
-  while (G* g = runqget(p)) globrunqput_batch(g, g, 1);
-  p->m = nullptr;
-  set_pstatus(p, kPIdle);
-  p->retired = true;
-  timers_move(p, sched.allp[0]);
+  // blocking() call sysmon retook): it leaves circulation now. Listed, it
+  // kept its goroutines and timers until the next pidleget, which a
+  // runtime whose Ms are all idle never makes: the timers never ran, and
+  // the deadlock detector reported the goroutines waiting on them
+  // (run_test's TimersOfRetiredProcessorsStillFire, about 1 run in 1,000
+  // under load).
+  retire_unheld_p(p);
   return true;
 }
 
@@ -98,10 +106,7 @@ P* pidleget() noexcept {  // sched.lock held
     sched.npidle.fetch_sub(1, std::memory_order_seq_cst);
     p->listed.store(false, std::memory_order_relaxed);
     if (p->id < sched.nprocs.load(std::memory_order_relaxed)) return p;
-    // A P retired by gomaxprocs: drop it from the idle list; its timers
-    // go to P 0 (only active Ps' timers are run).
-    p->retired = true;
-    timers_move(p, sched.allp[0]);
+    retire_unheld_p(p);  // retired by gomaxprocs: dropped from the idle list
   }
   return nullptr;
 }
@@ -321,13 +326,9 @@ void retire_p(M* m) noexcept {
   // gomaxprocs may have grown again since the caller looked: it does not
   // put a P that has an M on the idle list, so the P must stay with us.
   if (p->id < sched.nprocs.load(std::memory_order_relaxed)) return;
-  while (G* g = runqget(p)) globrunqput_batch(g, g, 1);
   m->p = nullptr;
-  p->m = nullptr;
-  set_pstatus(p, kPIdle);
-  p->retired = true;
+  retire_unheld_p(p);
   if (P* np = pidleget()) acquirep(m, np);
-  timers_move(p, sched.allp[0]);  // only active Ps' timers are run
   if (!m->p && m->spinning) {
     // Off to stopm without a P: a spinning M without a P would be counted
     // in nmspinning for ever, and wakep would never start another M.

@@ -405,6 +405,7 @@ void pidleput(P* p) noexcept GORO_REQUIRES(sched.lock);
 // circulation (its goroutines to the global queue, its timers to P 0) and
 // true is returned.
 bool pidleput_or_retire(P* p) noexcept GORO_REQUIRES(sched.lock);
+void retire_unheld_p(P* p) noexcept GORO_REQUIRES(sched.lock);  // gomaxprocs shrink: out of circulation
 P* pidleget() noexcept GORO_REQUIRES(sched.lock);  // skips Ps retired by gomaxprocs
 void preempt_check();          // yields if sysmon asked this P to
 void requeue_global();         // the current goroutine to the back of the global queue
