@@ -14,6 +14,15 @@
 #include "runtime/sched.hpp"
 #include "test_support.hpp"
 
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define GORO_TEST_HAS_TSAN 1
+#endif
+#endif
+#ifndef GORO_TEST_HAS_TSAN
+#define GORO_TEST_HAS_TSAN 0
+#endif
+
 namespace {
 
 using goro_test::bailout;
@@ -153,7 +162,7 @@ TEST(Stack, DeepPagesOfExitedGoroutinesAreReleasedFourProcs) { deep_pages_of_exi
 // one every 5 s, which only moves the window on): two passes keep the
 // stacks, kWindow + 1 more release every one nobody took.
 TEST(Stack, ABurstsStacksStayWarmForTheWindowThenGo) {
-#if defined(__SANITIZE_THREAD__)
+#if defined(__SANITIZE_THREAD__) || GORO_TEST_HAS_TSAN
   GTEST_SKIP() << "under TSan exited goroutines keep their stacks in a quarantine of 256 (DESIGN §16)";
 #else
   constexpr int kBurst = 200;  // fewer than the pool keeps warm when an M goes idle (256)
