@@ -21,9 +21,7 @@
 #                    ulimit -n, a handler that throws); descriptors, goroutines and timers back at
 #                    their idle baseline one second after the load, graceful shutdown,
 #                    LeakSanitizer clean at exit; RSS growth after the warm-up is reported, not
-#                    judged (AddressSanitizer's allocator); then the same on the release build's
-#                    goro-soak with RSS judged too: at most +1 % after the warm-up
-#                    (docs/BENCHMARKS.md, "Soak")
+#                    judged (AddressSanitizer's allocator; docs/BENCHMARKS.md, "Soak")
 #   fuzz             the HTTP parser's libFuzzer target (Clang, -fsanitize=fuzzer,address,
 #                    undefined) run for GORO_FUZZ_SECONDS (default 60) from its seed corpus
 #   clang            (not run by default) Clang 14 build with warnings as errors (and
@@ -89,22 +87,14 @@ step_asan() { preset asan; }
 step_debug() { preset debug; }
 
 step_soak() {
-  local p secs=${GORO_SOAK_SECONDS:-60}
-  for p in asan release; do
-    if [[ ! -f build/$p/CMakeCache.txt ]]; then
-      timed cmake --preset "$p"
-    fi
-    timed cmake --build --preset "$p" -j"$jobs" --target goro-soak
-  done
-  # Under AddressSanitizer: LeakSanitizer's verdict at exit and every other
-  # criterion; RSS only reported (the sanitizer's allocator and quarantine
-  # are not goro's memory).
+  if [[ ! -f build/asan/CMakeCache.txt ]]; then
+    timed cmake --preset asan
+  fi
+  timed cmake --build --preset asan -j"$jobs" --target goro-soak
+  local secs=${GORO_SOAK_SECONDS:-60}
   ASAN_OPTIONS=${ASAN_OPTIONS:-quarantine_size_mb=64} PEERS=goro STRICT=1 RSS_ADVISORY=1 \
     DURATION=$secs WARMUP=$((secs / 3)) GORO_SOAK=build/asan/bench/goro-soak \
     timed bench/soak/soak.sh build/soak
-  # The release build under the same load and faults: RSS judged too.
-  PEERS=goro STRICT=1 DURATION=$secs WARMUP=$((secs / 3)) GORO_SOAK=build/release/bench/goro-soak \
-    timed bench/soak/soak.sh build/soak-release
 }
 
 step_install() {

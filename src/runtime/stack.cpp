@@ -29,10 +29,8 @@
 // them for good: a service whose rare deep requests land on ever more
 // pooled stacks grows its RSS for minutes (bench/soak saw +1.4 MiB). So
 // every kScavengeNs sysmon calls scavenge(). It releases whole the pool's
-// warm stacks that nobody took during the last kWindow passes (below the
-// warm list's low-water mark over that window: a burst's stacks, once
-// bursts stop coming; a burst every few seconds keeps its stacks warm
-// instead of faulting them in again each time) and
+// warm stacks that nobody took during the whole interval (below the warm
+// list's low-water mark, free_low: a burst's stacks, between bursts) and
 // everything below the top kWarmTop bytes of the others (under the pool's
 // lock: no goroutine runs on a pooled stack), and it advances
 // scavenge_gen; a P trims its own cache the same way the next time it
@@ -42,14 +40,13 @@
 // madvise over pages that are not resident unmaps nothing and sends no
 // TLB shoot-down, so a pass over shallow stacks costs a few microseconds
 // per stack; a workload that runs deep all the time faults its deep pages
-// in again once per pass. Once per window scavenge() also hands free
-// malloc memory back (glibc's malloc_trim: free chunks inside the arenas,
-// which a new thread's arena otherwise keeps beside the old one's).
+// in again once per pass. scavenge() also hands free malloc memory back
+// (glibc's malloc_trim: free chunks inside the arenas, which a new
+// thread's arena otherwise keeps beside the old one's).
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -76,7 +73,6 @@ constexpr std::size_t kChunkStacks = 256;
 constexpr int kLocalMax = 64, kLocalKeep = 32;
 constexpr std::size_t kPoolWarmMax = 256, kTrimBatch = 4096;
 constexpr std::size_t kWarmTop = 16 * 1024;  // resident top a scavenge leaves to a pooled stack
-constexpr std::size_t kWindow = 6;           // passes a warm stack stays pooled unused (~30 s)
 
 std::atomic<std::uint32_t> scavenge_gen{0};
 
@@ -87,9 +83,6 @@ struct Pool {
   std::size_t size = 0;            // stack size the pool serves
   std::vector<char*> free;         // warm stack lows, the most recently freed last (lock)
   std::size_t free_low = 0;        // the least free.size() since the last scavenge (lock)
-  // free_low of each of the kWindow - 1 passes before, the latest first,
-  // lowered as stacks leave the bottom of the list (lock).
-  std::array<std::size_t, kWindow - 1> past_low{};
   std::vector<char*> cold;         // trimmed stack lows (lock)
   GuardMode mode = GuardMode::unknown;
   long guards_budget = 0;          // mprotect guards still allowed
@@ -183,7 +176,6 @@ void reset_locked(std::size_t def) {
     pool.free.clear();
     pool.cold.clear();
     pool.free_low = 0;
-    pool.past_low.fill(0);
     pool.size = def;
   }
 }
@@ -281,16 +273,11 @@ namespace {
 
 // Takes the n least recently freed warm stacks (the bottom of the list)
 // out of the pool (pool.lock held); release() gives them back trimmed.
-// The stacks above them move down by n, and so do the low-water marks: a
-// mark counts stacks that sat at the bottom unused, and n of those left.
 std::vector<char*> take_bottom_locked(std::size_t n) {
-  n = std::min(n, pool.free.size());
-  auto end = pool.free.begin() + static_cast<std::ptrdiff_t>(n);
+  auto end = pool.free.begin() + static_cast<std::ptrdiff_t>(std::min(n, pool.free.size()));
   std::vector<char*> batch(pool.free.begin(), end);
   pool.free.erase(pool.free.begin(), end);
-  auto lower = [n](std::size_t& low) { low = low > n ? low - n : 0; };
-  lower(pool.free_low);
-  for (std::size_t& low : pool.past_low) lower(low);
+  pool.free_low = std::min(pool.free_low, pool.free.size());
   return batch;
 }
 
@@ -335,15 +322,10 @@ void scavenge() noexcept {
   std::size_t size;
   {
     LockGuard l(pool.lock);
-    // The bottom stacks of the warm list below its low-water mark over the
-    // window were not taken during the window: they go whole, the rest
-    // keep their tops. Then this pass's mark joins the window's.
-    std::size_t low = pool.free_low;
-    for (std::size_t past : pool.past_low) low = std::min(low, past);
-    unused = take_bottom_locked(low);
+    // The bottom free_low stacks of the warm list were not taken during
+    // the whole interval: they go whole, the rest keep their tops.
+    unused = take_bottom_locked(pool.free_low);
     for (char* lo : pool.free) trim_deep(lo, pool.size);
-    std::copy_backward(pool.past_low.begin(), pool.past_low.end() - 1, pool.past_low.end());
-    pool.past_low[0] = pool.free_low;
     pool.free_low = pool.free.size();
     size = pool.size;
   }
@@ -356,7 +338,7 @@ void scavenge() noexcept {
   });
 #endif
 #if defined(__GLIBC__) && !defined(GORO_ASAN) && !defined(GORO_TSAN)
-  if (gen % kWindow == 0) malloc_trim(0);
+  malloc_trim(0);
 #endif
 }
 
@@ -373,7 +355,6 @@ void stacks_trim() noexcept {
   pool.cold.insert(pool.cold.end(), pool.free.begin(), pool.free.end());
   pool.free.clear();
   pool.free_low = 0;
-  pool.past_low.fill(0);
 }
 
 // Diagnostics: reads P caches without their owners' consent (a test

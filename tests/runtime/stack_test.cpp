@@ -14,15 +14,6 @@
 #include "runtime/sched.hpp"
 #include "test_support.hpp"
 
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define GORO_TEST_HAS_TSAN 1
-#endif
-#endif
-#ifndef GORO_TEST_HAS_TSAN
-#define GORO_TEST_HAS_TSAN 0
-#endif
-
 namespace {
 
 using goro_test::bailout;
@@ -153,55 +144,5 @@ TEST(Stack, PagesAreCommittedOnlyAsTouched) {
 
 TEST(Stack, DeepPagesOfExitedGoroutinesAreReleasedOneProc) { deep_pages_of_exited_goroutines_are_released(1); }
 TEST(Stack, DeepPagesOfExitedGoroutinesAreReleasedFourProcs) { deep_pages_of_exited_goroutines_are_released(4); }
-
-// The scavenger keeps a burst's stacks warm for a window of passes (about
-// 30 s of them): a service whose bursts recur (bench/soak's floods, every
-// 15 s) reuses them without faulting them in again, and its RSS does not
-// swing with each burst. Once nothing has taken them for the whole window,
-// they are released whole. The test makes the passes itself (sysmon adds
-// one every 5 s, which only moves the window on): two passes keep the
-// stacks, kWindow + 1 more release every one nobody took.
-TEST(Stack, ABurstsStacksStayWarmForTheWindowThenGo) {
-#if defined(__SANITIZE_THREAD__) || GORO_TEST_HAS_TSAN
-  GTEST_SKIP() << "under TSan exited goroutines keep their stacks in a quarantine of 256 (DESIGN §16)";
-#else
-  constexpr int kBurst = 200;  // fewer than the pool keeps warm when an M goes idle (256)
-  constexpr int kWindowPasses = 6;
-  std::uint64_t burst_warm = 0, kept = 0, after_window = 0, released_before = 0, released_after = 0;
-  goro::run([&] {
-    const std::uint64_t stack = goro::introspect::default_stack_size();
-    auto release = goro::make_chan<int>();
-    goro::wait_group started, done;
-    started.add(kBurst);
-    done.add(kBurst);
-    for (int i = 0; i < kBurst; ++i)
-      goro::go([&] {
-        started.done();
-        release.recv();
-        done.done();
-      });
-    started.wait();
-    release.close();
-    done.wait();
-    goro::sleep(std::chrono::milliseconds(10));  // the last ones off their stacks
-    std::uint64_t warm = 0, cold = 0;
-    goro::rt::stacks_pool_bytes(&warm, &cold);
-    burst_warm = warm / stack;
-    released_before = cold / stack;
-    for (int i = 0; i < 2; ++i) goro::rt::scavenge();
-    goro::rt::stacks_pool_bytes(&warm, &cold);
-    kept = warm / stack;
-    for (int i = 0; i < kWindowPasses + 1; ++i) goro::rt::scavenge();
-    goro::rt::stacks_pool_bytes(&warm, &cold);
-    after_window = warm / stack;
-    released_after = cold / stack;
-  }, goro::config{.procs = 1});
-  // Up to 64 stacks stay in the processor's own cache; the pool holds the rest.
-  ASSERT_GE(burst_warm, 100u) << "the premise: the burst's stacks went back to the pool warm";
-  EXPECT_EQ(kept, burst_warm) << "two scavenger passes after a burst released some of its warm stacks";
-  EXPECT_EQ(after_window, 0u) << "stacks nobody took for a whole window stayed warm";
-  EXPECT_GE(released_after, released_before + burst_warm) << "the released stacks are not on the cold list";
-#endif
-}
 
 }  // namespace
