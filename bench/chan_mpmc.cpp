@@ -22,10 +22,12 @@ int main(int argc, char** argv) {
     cwg.add(C);
     auto t0 = bench::clock_type::now();
     for (int p = 0; p < P; ++p) {
-      goro::go([ch, per, &pwg](long long base) {
-        for (long long i = base; i < base + per; ++i) ch.send(i);
-        pwg.done();
-      }, p * per);
+      goro::go(
+          [ch, per, &pwg](long long base) {
+            for (long long i = base; i < base + per; ++i) ch.send(i);
+            pwg.done();
+          },
+          p * per);
     }
     for (int c = 0; c < C; ++c) {
       goro::go([ch, &total, &count, &cwg] {

@@ -70,8 +70,7 @@ void doExpensiveWork() {
 void goodWorker(goro::context ctx) {
   for (;;) {
     bool cancelled = false;
-    goro::select(goro::case_recv(ctx.done(), [&] { cancelled = true; }),
-                 goro::case_default([] { doExpensiveWork(); }));
+    goro::select(goro::case_recv(ctx.done(), [&] { cancelled = true; }), goro::case_default([] { doExpensiveWork(); }));
     if (cancelled) return;  // Exit when cancelled
   }
 }

@@ -36,14 +36,13 @@ void myWorker(goro::context ctx, goro::recv_chan<int> ch, goro::send_chan<int> s
   int sum = 0;
   for (;;) {
     bool done = false;
-    goro::select(
-        goro::case_recv(ch,
-                        [&](std::optional<int> val) {
-                          // process val
-                          std::printf("processing %d\n", *val);
-                          sum += *val;
-                        }),
-        goro::case_recv(ctx.done(), [&] { done = true; }));
+    goro::select(goro::case_recv(ch,
+                                 [&](std::optional<int> val) {
+                                   // process val
+                                   std::printf("processing %d\n", *val);
+                                   sum += *val;
+                                 }),
+                 goro::case_recv(ctx.done(), [&] { done = true; }));
     if (done) {
       std::printf("worker: %s, returning\n", ctx.err().message().c_str());
       stopped.send(sum);

@@ -56,7 +56,7 @@ namespace {
 
 void selfDeadlock() {
   auto ch = goro::make_chan<int>();
-  ch.send(1);                         // blocks - no receiver
+  ch.send(1);                        // blocks - no receiver
   std::optional<int> x = ch.recv();  // never reached
   std::printf("%d\n", *x);
 }
@@ -67,12 +67,12 @@ void deadlock() {
   goro::wait_group wg;  // not in the seed: main waits for the pair
   wg.add(2);
   goro::go([&] {
-    ch1.recv();    // waits for ch1
+    ch1.recv();   // waits for ch1
     ch2.send(1);  // then sends to ch2
     wg.done();
   });
   goro::go([&] {
-    ch2.recv();    // waits for ch2
+    ch2.recv();   // waits for ch2
     ch1.send(1);  // then sends to ch1
     wg.done();
   });
@@ -138,8 +138,9 @@ bool expect_deadlock(const char* which) {
     if (line.starts_with("fatal error") || line.starts_with("goroutine ") || line.starts_with("created by"))
       std::printf("  | %.*s\n", static_cast<int>(line.size()), line.data());
   }
-  return demo::check(r.status == 2 && r.output.find("fatal error: all goroutines are asleep - deadlock!") != std::string::npos,
-                     "%s: the runtime reported the deadlock and exited with status 2 (status %d)", which, r.status);
+  return demo::check(
+      r.status == 2 && r.output.find("fatal error: all goroutines are asleep - deadlock!") != std::string::npos,
+      "%s: the runtime reported the deadlock and exited with status 2 (status %d)", which, r.status);
 }
 
 }  // namespace

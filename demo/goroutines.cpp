@@ -38,7 +38,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-goro::wait_group wg;           // for the self-check only
+goro::wait_group wg;            // for the self-check only
 std::atomic<unsigned> printed;  // bit j: "Goroutine j" was printed; bits 5, 6: the two hellos
 
 void myFunc() {

@@ -224,7 +224,8 @@ bool seed_main(const std::string& addr, bool self_drive) {
 
   bool ok = demo::check(!err, "server.shutdown returned no error");
   ok &= demo::check(*served.recv() == http::errc::server_closed, "ListenAndServe returned http: Server closed");
-  ok &= demo::check(started == 3 && stopped == 3, "all 3 workers started, then shut down gracefully before Wait returned");
+  ok &= demo::check(started == 3 && stopped == 3,
+                    "all 3 workers started, then shut down gracefully before Wait returned");
   if (self_drive) {
     ok &= demo::check(visits_ok, "the server answered GET / and GET /hello");
     ok &= demo::check(slow_ok, "the request in flight during the shutdown got its whole answer");

@@ -18,9 +18,7 @@
 
 bool demo::hello_main() {
   auto ch = goro::make_chan<std::string>();
-  goro::go([ch] {
-    ch.send("Hello from goroutine");
-  });
+  goro::go([ch] { ch.send("Hello from goroutine"); });
   std::optional<std::string> msg = ch.recv();
   std::printf("%s\n", msg->c_str());
 

@@ -99,8 +99,9 @@ bool demo::leak_detection_main() {
   leak();
   const std::string report = goro::find_leaks(before, 100ms);
   std::printf("goro::find_leaks after leak():\n%s", report.c_str());
-  ok &= check(report.find(" [chan receive") != std::string::npos && report.find("leak_detection.cpp:") != std::string::npos,
-              "find_leaks named leak()'s goroutine, its state and the line that started it");
+  ok &= check(
+      report.find(" [chan receive") != std::string::npos && report.find("leak_detection.cpp:") != std::string::npos,
+      "find_leaks named leak()'s goroutine, its state and the line that started it");
   before = goro::current_goroutines();
   auto r = goro::with_cancel(goro::background());
   noLeak(r.ctx);

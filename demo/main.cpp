@@ -128,10 +128,8 @@ class watchdog {
         std::fflush(stdout);
         std::_Exit(3);
       }
-      if (current_)
-        cv_.wait_until(l, deadline_);
-      else
-        cv_.wait(l);
+      if (current_) cv_.wait_until(l, deadline_);
+      else cv_.wait(l);
     }
   }
 
@@ -200,8 +198,8 @@ int main(int argc, char** argv) {
     for (const program& p : programs) selected.push_back(&p);
 
   const int procs = goro::run([] { return goro::gomaxprocs(); });
-  std::printf("goro-demo: %zu program%s, GOMAXPROCS=%d%s\n\n", selected.size(), selected.size() == 1 ? "" : "s",
-              procs, demo::small_scale() ? ", GORO_DEMO_SCALE=small" : "");
+  std::printf("goro-demo: %zu program%s, GOMAXPROCS=%d%s\n\n", selected.size(), selected.size() == 1 ? "" : "s", procs,
+              demo::small_scale() ? ", GORO_DEMO_SCALE=small" : "");
 
   watchdog dog;
   std::vector<const char*> failed;
@@ -220,10 +218,8 @@ int main(int argc, char** argv) {
 
   const double total = ms_since(t0) / 1000;
   if (failed.empty()) {
-    if (selected.size() == 1)
-      std::printf("== %s passed (%.2f s) ==\n", selected[0]->name, total);
-    else
-      std::printf("== all %zu programs passed (%.2f s) ==\n", selected.size(), total);
+    if (selected.size() == 1) std::printf("== %s passed (%.2f s) ==\n", selected[0]->name, total);
+    else std::printf("== all %zu programs passed (%.2f s) ==\n", selected.size(), total);
     return 0;
   }
   std::printf("== %zu of %zu programs FAILED (%.2f s):", failed.size(), selected.size(), total);

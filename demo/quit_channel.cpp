@@ -41,17 +41,16 @@ bool demo::quit_channel_main() {
     int work = 0;
     for (;;) {
       bool quitting = false;
-      goro::select(
-          goro::case_recv(quit,
-                          [&] {
-                            std::printf("Exiting goroutine\n");
-                            quitting = true;
-                          }),
-          goro::case_default([&] {
-            // Do some work
-            goro::sleep(1ms);
-            work++;
-          }));
+      goro::select(goro::case_recv(quit,
+                                   [&] {
+                                     std::printf("Exiting goroutine\n");
+                                     quitting = true;
+                                   }),
+                   goro::case_default([&] {
+                     // Do some work
+                     goro::sleep(1ms);
+                     work++;
+                   }));
       if (quitting) {
         exited.send(work);
         return;

@@ -63,8 +63,8 @@ void skynet(goro::chan<long long> c, long long num, long long size, long long di
 
 bool demo::skynet_main() {
   const long long leaves = small_scale() ? 10000 : 1000000;
-  const long long goroutines = leaves + leaves / 10 + leaves / 100 + leaves / 1000 + leaves / 10000 + leaves / 100000 +
-                               leaves / 1000000;
+  const long long goroutines =
+      leaves + leaves / 10 + leaves / 100 + leaves / 1000 + leaves / 10000 + leaves / 100000 + leaves / 1000000;
 
   auto c = goro::make_chan<long long>();
   const auto start = std::chrono::steady_clock::now();

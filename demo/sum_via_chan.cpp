@@ -69,7 +69,8 @@ template <class F>
 double ns_per_number(F f, std::size_t n) {
   auto t0 = std::chrono::steady_clock::now();
   f();
-  return std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() / static_cast<double>(n);
+  return std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() /
+         static_cast<double>(n);
 }
 
 }  // namespace

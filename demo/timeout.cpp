@@ -45,8 +45,8 @@ bool demo::timeout_main() {
     for (;;) {
       const auto start = std::chrono::steady_clock::now();
       std::optional<std::string> msg;
-      switch (goro::select(goro::case_recv(ch, msg),                  // case msg := <-ch:
-                           goro::case_recv(goro::after(20ms)))) {     // case <-time.After(time.Second): (seed: 1s)
+      switch (goro::select(goro::case_recv(ch, msg),               // case msg := <-ch:
+                           goro::case_recv(goro::after(20ms)))) {  // case <-time.After(time.Second): (seed: 1s)
         case 0:
           std::printf("Received: %s\n", msg->c_str());
           received++;

@@ -15,6 +15,7 @@ packages=(
   libgtest-dev libgmock-dev            # tests
   libbenchmark-dev                     # bench/
   clang libclang-rt-14-dev             # Clang 14 builds, its sanitizer runtimes
+  clang-format-14                      # the style check (scripts/check-format.sh, ctest's style_clang_format)
   llvm                                 # llvm-symbolizer: Clang's TSan/ASan reports name functions and lines
                                        # (clang installed without its recommends lacks it)
   libdw-dev                            # stack symbolization in goroutine dumps

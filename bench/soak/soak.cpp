@@ -103,8 +103,8 @@ void work(goro::http::response_writer& w, goro::http::request& r) {
   });
   goro::timer guard(10s);  // stopped when the handler returns
   int v = -1;
-  goro::select(goro::case_recv(handoff, [&](std::optional<int> x) { v = x.value_or(-1); }),
-               goro::case_recv(ctx.done()), goro::case_recv(guard.c()));
+  goro::select(goro::case_recv(handoff, [&](std::optional<int> x) { v = x.value_or(-1); }), goro::case_recv(ctx.done()),
+               goro::case_recv(guard.c()));
   cancel();
   requests.fetch_add(1, std::memory_order_relaxed);
   w.header().set("Content-Type", "text/plain");
@@ -201,8 +201,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "soak: %s\n", ec.message().c_str());
       return 1;
     }
-    std::fprintf(stderr, "soak: served %llu requests, shut down\n",
-                 static_cast<unsigned long long>(requests.load()));
+    std::fprintf(stderr, "soak: served %llu requests, shut down\n", static_cast<unsigned long long>(requests.load()));
     return 0;
   });
   if (out != stdout) std::fclose(out);

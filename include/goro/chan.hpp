@@ -35,17 +35,15 @@ struct elem_ops {
 };
 
 template <class T>
-inline constexpr elem_ops elem_ops_for{
-    sizeof(T), alignof(T),
-    [](void* dst, void* src) noexcept {
-      if constexpr (std::is_trivially_copyable_v<T>)
-        __builtin_memcpy(dst, src, sizeof(T));
-      else
-        ::new (dst) T(std::move(*static_cast<T*>(src)));
-    },
-    [](void* p) noexcept {
-      if constexpr (!std::is_trivially_destructible_v<T>) static_cast<T*>(p)->~T();
-    }};
+inline constexpr elem_ops elem_ops_for{sizeof(T), alignof(T),
+                                       [](void* dst, void* src) noexcept {
+                                         if constexpr (std::is_trivially_copyable_v<T>)
+                                           __builtin_memcpy(dst, src, sizeof(T));
+                                         else ::new (dst) T(std::move(*static_cast<T*>(src)));
+                                       },
+                                       [](void* p) noexcept {
+                                         if constexpr (!std::is_trivially_destructible_v<T>) static_cast<T*>(p)->~T();
+                                       }};
 
 class chan_core;
 chan_core* chan_make(const elem_ops* ops, std::size_t cap);

@@ -29,7 +29,7 @@ namespace goro {
 namespace detail {
 struct ctx_node;    // what a context handle points to (context.cpp)
 struct ctx_cancel;  // a cancelable context's done channel, error and children
-}
+}  // namespace detail
 
 // A typed key for with_value; every key object is distinct by identity.
 template <class T>
@@ -88,8 +88,8 @@ context todo() noexcept;
 [[nodiscard]] cancel_pair with_deadline(const context& parent, time_point deadline);
 template <class Rep, class Period>
 [[nodiscard]] cancel_pair with_timeout(const context& parent, std::chrono::duration<Rep, Period> d) {
-  return with_deadline(parent, std::chrono::steady_clock::now() +
-                                   std::chrono::duration_cast<std::chrono::steady_clock::duration>(d));
+  return with_deadline(
+      parent, std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(d));
 }
 
 namespace detail {

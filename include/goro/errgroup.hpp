@@ -61,10 +61,8 @@ class errgroup {
   }
   // At most n goroutines at once (n < 0: no limit). Not while any runs.
   void set_limit(int n) {
-    if (n < 0)
-      s_->limit.reset();
-    else
-      s_->limit = std::make_unique<semaphore>(n);
+    if (n < 0) s_->limit.reset();
+    else s_->limit = std::make_unique<semaphore>(n);
   }
   // Waits for every goroutine, cancels the context, rethrows the first error.
   void wait() {

@@ -38,11 +38,11 @@ namespace goro::http {
 // Errors
 
 enum class errc {
-  server_closed = 1,      // "http: Server closed": serve/listen_and_serve after shutdown or close
-  body_too_large = 2,     // "http: request body too large": past max_bytes_handler's limit
-  handler_timeout = 3,    // "http: Handler timeout": writes after timeout_handler gave up
-  malformed_body = 4,     // "http: malformed chunked encoding" (or a short Content-Length body)
-  body_closed = 5,        // "http: invalid Read on closed Body": the request's body after its handler returned
+  server_closed = 1,    // "http: Server closed": serve/listen_and_serve after shutdown or close
+  body_too_large = 2,   // "http: request body too large": past max_bytes_handler's limit
+  handler_timeout = 3,  // "http: Handler timeout": writes after timeout_handler gave up
+  malformed_body = 4,   // "http: malformed chunked encoding" (or a short Content-Length body)
+  body_closed = 5,      // "http: invalid Read on closed Body": the request's body after its handler returned
 };
 
 const std::error_category& error_category() noexcept;
@@ -99,9 +99,9 @@ std::string_view status_text(int code) noexcept;
 
 // The parts of the request-target a handler uses (Go's url.URL, server side).
 struct url {
-  std::string path;      // decoded: "/a b" for "/a%20b"
-  std::string raw_path;  // as sent, when it differs from path's encoding ("" otherwise, as Go)
-  std::string raw_query; // after '?', as sent, without the '?'
+  std::string path;       // decoded: "/a b" for "/a%20b"
+  std::string raw_path;   // as sent, when it differs from path's encoding ("" otherwise, as Go)
+  std::string raw_query;  // after '?', as sent, without the '?'
   // path as sent on the wire (raw_path when set, else path).
   std::string_view escaped_path() const noexcept { return raw_path.empty() ? std::string_view(path) : raw_path; }
 };
@@ -148,7 +148,7 @@ struct request_access;
 // Starts watching the request's connection for the client going away (the
 // first time the request's context is asked for; see src/http/conn.cpp).
 void watch_client(conn_state& c) noexcept;
-}
+}  // namespace detail
 
 class request {
  public:
@@ -158,19 +158,19 @@ class request {
   request(request&&) noexcept = default;
   request& operator=(request&&) noexcept = default;
 
-  std::string method;          // "GET"
-  std::string target;          // the request-target as sent: "/search?q=go"
-  http::url url;               // target's path (decoded) and query
-  std::string proto;           // "HTTP/1.1"
+  std::string method;  // "GET"
+  std::string target;  // the request-target as sent: "/search?q=go"
+  http::url url;       // target's path (decoded) and query
+  std::string proto;   // "HTTP/1.1"
   int proto_major = 1;
   int proto_minor = 1;
-  http::header header;         // without Host (it is in host), as Go
-  std::string host;            // the Host header, or the authority of an absolute-form target
-  std::int64_t content_length = -1;  // -1: unknown (chunked)
+  http::header header;                         // without Host (it is in host), as Go
+  std::string host;                            // the Host header, or the authority of an absolute-form target
+  std::int64_t content_length = -1;            // -1: unknown (chunked)
   std::vector<std::string> transfer_encoding;  // {"chunked"} or empty
-  bool close = false;          // the connection closes after this request
-  std::string remote_addr;     // "127.0.0.1:53211"
-  std::string request_uri;     // = target (Go's RequestURI)
+  bool close = false;                          // the connection closes after this request
+  std::string remote_addr;                     // "127.0.0.1:53211"
+  std::string request_uri;                     // = target (Go's RequestURI)
   request_body body;
 
   // Cancelled when the handler returns, when the client's connection is
@@ -288,7 +288,7 @@ class serve_mux {
 // server — http.Server.
 
 struct server_config {
-  std::string addr;  // ":8080", "127.0.0.1:0"; "" means ":http" (port 80)
+  std::string addr;       // ":8080", "127.0.0.1:0"; "" means ":http" (port 80)
   http::handler handler;  // empty: answers every request with 404
   // Reading a request's head (from its first byte, or from the connection's
   // start) may take this long; 0: read_timeout. A connection that overruns
@@ -358,7 +358,7 @@ class server {
 namespace detail {
 struct client_conn;
 struct client_pool;
-}
+}  // namespace detail
 
 struct client_config {
   // The whole exchange, redirects and reading the body included; 0: none.
@@ -399,12 +399,12 @@ class response_body {
 };
 
 struct response {
-  int status = 0;                // 200
-  std::string status_line;       // "200 OK" (Go's Status)
-  std::string proto;             // "HTTP/1.1"
+  int status = 0;           // 200
+  std::string status_line;  // "200 OK" (Go's Status)
+  std::string proto;        // "HTTP/1.1"
   http::header header;
   std::int64_t content_length = -1;  // -1: unknown
-  std::string url;               // the URL that answered (after redirects)
+  std::string url;                   // the URL that answered (after redirects)
   response_body body;
 };
 

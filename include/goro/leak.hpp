@@ -55,8 +55,7 @@ leak_snapshot current_goroutines();
 // The runtime does its own work — timers, the network poller, the system
 // monitor, signal delivery — on threads of its own, so a report only ever
 // names goroutines some program code started.
-std::string find_leaks(const leak_snapshot& baseline = {},
-                       std::chrono::nanoseconds grace = std::chrono::seconds(1));
+std::string find_leaks(const leak_snapshot& baseline = {}, std::chrono::nanoseconds grace = std::chrono::seconds(1));
 
 }  // namespace goro
 

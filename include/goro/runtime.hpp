@@ -41,8 +41,8 @@ struct config {
 
 // Options of one goroutine: goro::go(goro::spawn_options{.name = "x"}, f).
 struct spawn_options {
-  std::string_view name = {};   // shown in dumps and traces (copied)
-  std::size_t stack_size = 0;   // 0: the runtime's default
+  std::string_view name = {};  // shown in dumps and traces (copied)
+  std::size_t stack_size = 0;  // 0: the runtime's default
 };
 
 // Where a goroutine was created. The same as std::source_location, which
@@ -80,8 +80,8 @@ struct spawn_slot {
   void* mem;
 };
 spawn_slot spawn_begin(std::size_t size, std::size_t align);
-void spawn_commit(spawn_slot s, void (*run)(void*), void (*destroy)(void*) noexcept,
-                  const spawn_options* opts, const source_location& loc);
+void spawn_commit(spawn_slot s, void (*run)(void*), void (*destroy)(void*) noexcept, const spawn_options* opts,
+                  const source_location& loc);
 void spawn_abort(spawn_slot s) noexcept;
 
 int run_main(void (*fn)(void*), void* arg, const config& cfg);
@@ -124,8 +124,8 @@ void spawn(const spawn_options* opts, const source_location& loc, F&& f, Args&&.
 // after the arguments, and `goro::go(worker);` is a call, not a declaration.)
 
 template <class F>
-  requires(!std::is_same_v<std::remove_cvref_t<F>, spawn_options>)
-void go(F&& f, const source_location& loc = source_location::current()) {
+requires(!std::is_same_v<std::remove_cvref_t<F>, spawn_options>) void go(
+    F&& f, const source_location& loc = source_location::current()) {
   detail::spawn(nullptr, loc, std::forward<F>(f));
 }
 
@@ -135,8 +135,8 @@ void go(const spawn_options& opts, F&& f, const source_location& loc = source_lo
 }
 
 template <class F, class A0>
-  requires(!std::is_same_v<std::remove_cvref_t<F>, spawn_options>)
-void go(F&& f, A0&& a0, const source_location& loc = source_location::current()) {
+requires(!std::is_same_v<std::remove_cvref_t<F>, spawn_options>) void go(
+    F&& f, A0&& a0, const source_location& loc = source_location::current()) {
   detail::spawn(nullptr, loc, std::forward<F>(f), std::forward<A0>(a0));
 }
 
@@ -146,8 +146,8 @@ void go(const spawn_options& opts, F&& f, A0&& a0, const source_location& loc = 
 }
 
 template <class F, class A0, class A1>
-  requires(!std::is_same_v<std::remove_cvref_t<F>, spawn_options>)
-void go(F&& f, A0&& a0, A1&& a1, const source_location& loc = source_location::current()) {
+requires(!std::is_same_v<std::remove_cvref_t<F>, spawn_options>) void go(
+    F&& f, A0&& a0, A1&& a1, const source_location& loc = source_location::current()) {
   detail::spawn(nullptr, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1));
 }
 
@@ -157,91 +157,124 @@ void go(const spawn_options& opts, F&& f, A0&& a0, A1&& a1, const source_locatio
 }
 
 template <class F, class A0, class A1, class A2>
-  requires(!std::is_same_v<std::remove_cvref_t<F>, spawn_options>)
-void go(F&& f, A0&& a0, A1&& a1, A2&& a2, const source_location& loc = source_location::current()) {
+requires(!std::is_same_v<std::remove_cvref_t<F>, spawn_options>) void go(
+    F&& f, A0&& a0, A1&& a1, A2&& a2, const source_location& loc = source_location::current()) {
   detail::spawn(nullptr, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2));
 }
 
 template <class F, class A0, class A1, class A2>
-void go(const spawn_options& opts, F&& f, A0&& a0, A1&& a1, A2&& a2, const source_location& loc = source_location::current()) {
+void go(const spawn_options& opts, F&& f, A0&& a0, A1&& a1, A2&& a2,
+        const source_location& loc = source_location::current()) {
   detail::spawn(&opts, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2));
 }
 
 template <class F, class A0, class A1, class A2, class A3>
-  requires(!std::is_same_v<std::remove_cvref_t<F>, spawn_options>)
-void go(F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, const source_location& loc = source_location::current()) {
-  detail::spawn(nullptr, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3));
+requires(!std::is_same_v<std::remove_cvref_t<F>, spawn_options>) void go(
+    F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, const source_location& loc = source_location::current()) {
+  detail::spawn(nullptr, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2),
+                std::forward<A3>(a3));
 }
 
 template <class F, class A0, class A1, class A2, class A3>
-void go(const spawn_options& opts, F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, const source_location& loc = source_location::current()) {
-  detail::spawn(&opts, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3));
+void go(const spawn_options& opts, F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3,
+        const source_location& loc = source_location::current()) {
+  detail::spawn(&opts, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2),
+                std::forward<A3>(a3));
 }
 
 template <class F, class A0, class A1, class A2, class A3, class A4>
-  requires(!std::is_same_v<std::remove_cvref_t<F>, spawn_options>)
-void go(F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4&& a4, const source_location& loc = source_location::current()) {
-  detail::spawn(nullptr, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3), std::forward<A4>(a4));
+requires(!std::is_same_v<std::remove_cvref_t<F>, spawn_options>) void go(
+    F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4&& a4, const source_location& loc = source_location::current()) {
+  detail::spawn(nullptr, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2),
+                std::forward<A3>(a3), std::forward<A4>(a4));
 }
 
 template <class F, class A0, class A1, class A2, class A3, class A4>
-void go(const spawn_options& opts, F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4&& a4, const source_location& loc = source_location::current()) {
-  detail::spawn(&opts, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3), std::forward<A4>(a4));
+void go(const spawn_options& opts, F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4&& a4,
+        const source_location& loc = source_location::current()) {
+  detail::spawn(&opts, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2),
+                std::forward<A3>(a3), std::forward<A4>(a4));
 }
 
 template <class F, class A0, class A1, class A2, class A3, class A4, class A5>
-  requires(!std::is_same_v<std::remove_cvref_t<F>, spawn_options>)
-void go(F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, const source_location& loc = source_location::current()) {
-  detail::spawn(nullptr, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5));
+requires(!std::is_same_v<std::remove_cvref_t<F>, spawn_options>) void go(
+    F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5,
+    const source_location& loc = source_location::current()) {
+  detail::spawn(nullptr, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2),
+                std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5));
 }
 
 template <class F, class A0, class A1, class A2, class A3, class A4, class A5>
-void go(const spawn_options& opts, F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, const source_location& loc = source_location::current()) {
-  detail::spawn(&opts, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5));
+void go(const spawn_options& opts, F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5,
+        const source_location& loc = source_location::current()) {
+  detail::spawn(&opts, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2),
+                std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5));
 }
 
 template <class F, class A0, class A1, class A2, class A3, class A4, class A5, class A6>
-  requires(!std::is_same_v<std::remove_cvref_t<F>, spawn_options>)
-void go(F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6, const source_location& loc = source_location::current()) {
-  detail::spawn(nullptr, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5), std::forward<A6>(a6));
+requires(!std::is_same_v<std::remove_cvref_t<F>, spawn_options>) void go(
+    F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6,
+    const source_location& loc = source_location::current()) {
+  detail::spawn(nullptr, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2),
+                std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5), std::forward<A6>(a6));
 }
 
 template <class F, class A0, class A1, class A2, class A3, class A4, class A5, class A6>
-void go(const spawn_options& opts, F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6, const source_location& loc = source_location::current()) {
-  detail::spawn(&opts, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5), std::forward<A6>(a6));
+void go(const spawn_options& opts, F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6,
+        const source_location& loc = source_location::current()) {
+  detail::spawn(&opts, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2),
+                std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5), std::forward<A6>(a6));
 }
 
 template <class F, class A0, class A1, class A2, class A3, class A4, class A5, class A6, class A7>
-  requires(!std::is_same_v<std::remove_cvref_t<F>, spawn_options>)
-void go(F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6, A7&& a7, const source_location& loc = source_location::current()) {
-  detail::spawn(nullptr, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5), std::forward<A6>(a6), std::forward<A7>(a7));
+requires(!std::is_same_v<std::remove_cvref_t<F>, spawn_options>) void go(
+    F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6, A7&& a7,
+    const source_location& loc = source_location::current()) {
+  detail::spawn(nullptr, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2),
+                std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5), std::forward<A6>(a6),
+                std::forward<A7>(a7));
 }
 
 template <class F, class A0, class A1, class A2, class A3, class A4, class A5, class A6, class A7>
-void go(const spawn_options& opts, F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6, A7&& a7, const source_location& loc = source_location::current()) {
-  detail::spawn(&opts, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5), std::forward<A6>(a6), std::forward<A7>(a7));
+void go(const spawn_options& opts, F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6, A7&& a7,
+        const source_location& loc = source_location::current()) {
+  detail::spawn(&opts, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2),
+                std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5), std::forward<A6>(a6),
+                std::forward<A7>(a7));
 }
 
 template <class F, class A0, class A1, class A2, class A3, class A4, class A5, class A6, class A7, class A8>
-  requires(!std::is_same_v<std::remove_cvref_t<F>, spawn_options>)
-void go(F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6, A7&& a7, A8&& a8, const source_location& loc = source_location::current()) {
-  detail::spawn(nullptr, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5), std::forward<A6>(a6), std::forward<A7>(a7), std::forward<A8>(a8));
+requires(!std::is_same_v<std::remove_cvref_t<F>, spawn_options>) void go(
+    F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6, A7&& a7, A8&& a8,
+    const source_location& loc = source_location::current()) {
+  detail::spawn(nullptr, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2),
+                std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5), std::forward<A6>(a6),
+                std::forward<A7>(a7), std::forward<A8>(a8));
 }
 
 template <class F, class A0, class A1, class A2, class A3, class A4, class A5, class A6, class A7, class A8>
-void go(const spawn_options& opts, F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6, A7&& a7, A8&& a8, const source_location& loc = source_location::current()) {
-  detail::spawn(&opts, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5), std::forward<A6>(a6), std::forward<A7>(a7), std::forward<A8>(a8));
+void go(const spawn_options& opts, F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6, A7&& a7,
+        A8&& a8, const source_location& loc = source_location::current()) {
+  detail::spawn(&opts, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2),
+                std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5), std::forward<A6>(a6),
+                std::forward<A7>(a7), std::forward<A8>(a8));
 }
 
 template <class F, class A0, class A1, class A2, class A3, class A4, class A5, class A6, class A7, class A8, class A9>
-  requires(!std::is_same_v<std::remove_cvref_t<F>, spawn_options>)
-void go(F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6, A7&& a7, A8&& a8, A9&& a9, const source_location& loc = source_location::current()) {
-  detail::spawn(nullptr, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5), std::forward<A6>(a6), std::forward<A7>(a7), std::forward<A8>(a8), std::forward<A9>(a9));
+requires(!std::is_same_v<std::remove_cvref_t<F>, spawn_options>) void go(
+    F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6, A7&& a7, A8&& a8, A9&& a9,
+    const source_location& loc = source_location::current()) {
+  detail::spawn(nullptr, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2),
+                std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5), std::forward<A6>(a6),
+                std::forward<A7>(a7), std::forward<A8>(a8), std::forward<A9>(a9));
 }
 
 template <class F, class A0, class A1, class A2, class A3, class A4, class A5, class A6, class A7, class A8, class A9>
-void go(const spawn_options& opts, F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6, A7&& a7, A8&& a8, A9&& a9, const source_location& loc = source_location::current()) {
-  detail::spawn(&opts, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5), std::forward<A6>(a6), std::forward<A7>(a7), std::forward<A8>(a8), std::forward<A9>(a9));
+void go(const spawn_options& opts, F&& f, A0&& a0, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6, A7&& a7,
+        A8&& a8, A9&& a9, const source_location& loc = source_location::current()) {
+  detail::spawn(&opts, loc, std::forward<F>(f), std::forward<A0>(a0), std::forward<A1>(a1), std::forward<A2>(a2),
+                std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5), std::forward<A6>(a6),
+                std::forward<A7>(a7), std::forward<A8>(a8), std::forward<A9>(a9));
 }
 
 // Runs fn as goroutine 1 of a fresh runtime and returns when it returns: its
@@ -289,24 +322,18 @@ std::invoke_result_t<F&> blocking(F&& f) {
       [](void* p) {
         auto* st = static_cast<state*>(p);
         try {
-          if constexpr (std::is_void_v<R>)
-            std::invoke(*st->f);
-          else if constexpr (std::is_reference_v<R>)
-            st->r = &std::invoke(*st->f);
-          else
-            st->r.emplace(std::invoke(*st->f));
+          if constexpr (std::is_void_v<R>) std::invoke(*st->f);
+          else if constexpr (std::is_reference_v<R>) st->r = &std::invoke(*st->f);
+          else st->r.emplace(std::invoke(*st->f));
         } catch (...) {
           st->ex = std::current_exception();
         }
       },
       &s);
   if (s.ex) std::rethrow_exception(s.ex);
-  if constexpr (std::is_void_v<R>)
-    return;
-  else if constexpr (std::is_reference_v<R>)
-    return static_cast<R>(*s.r);
-  else
-    return std::move(*s.r);
+  if constexpr (std::is_void_v<R>) return;
+  else if constexpr (std::is_reference_v<R>) return static_cast<R>(*s.r);
+  else return std::move(*s.r);
 }
 
 // runtime.Gosched(): lets other goroutines run. On a plain thread it yields

@@ -77,10 +77,8 @@ struct recv_into_case {
   raw_storage<T> buf;
   scase prepare() noexcept { return {c, buf.bytes, case_kind::recv}; }
   void finish(bool ok) {
-    if (ok)
-      *out = take(buf);
-    else
-      out->reset();
+    if (ok) *out = take(buf);
+    else out->reset();
   }
 };
 
@@ -156,8 +154,7 @@ struct is_case<select_case> : std::true_type {};
 // case v := <-ch: the handler takes std::optional<T> (nullopt: closed) or nothing.
 template <class Ch, class F>
 auto case_recv(const Ch& ch, F&& f) -> detail::recv_case<detail::chan_value_t<Ch>, std::decay_t<F>>
-  requires(!std::is_same_v<std::remove_cvref_t<F>, std::optional<detail::chan_value_t<Ch>>>)
-{
+requires(!std::is_same_v<std::remove_cvref_t<F>, std::optional<detail::chan_value_t<Ch>>>) {
   return {ch.core(), std::forward<F>(f), {}};
 }
 template <class Ch>
@@ -191,8 +188,7 @@ auto case_default(F&& f = {}) -> detail::default_case<std::decay_t<F>> {
 
 // select { cases }: returns the index of the case that ran.
 template <class... C>
-  requires(detail::is_case<std::remove_cvref_t<C>>::value && ...)
-std::size_t select(C&&... cases) {
+requires(detail::is_case<std::remove_cvref_t<C>>::value&&...) std::size_t select(C&&... cases) {
   constexpr std::size_t n = sizeof...(C);
   if constexpr (n == 0) {
     detail::select_impl(nullptr, 0, true);  // blocks forever

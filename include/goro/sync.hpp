@@ -41,14 +41,14 @@ class GORO_CAPABILITY("mutex") mutex {
   // TimedLockable. Waits by polling with short sleeps (the lock's own queue
   // has no timeout): fine for occasional use, not for hot paths.
   template <class Rep, class Period>
-  [[nodiscard]] bool try_lock_for(std::chrono::duration<Rep, Period> d) GORO_TRY_ACQUIRE(true)
-      GORO_NO_THREAD_SAFETY_ANALYSIS {
+  [[nodiscard]] bool try_lock_for(std::chrono::duration<Rep, Period> d)
+      GORO_TRY_ACQUIRE(true) GORO_NO_THREAD_SAFETY_ANALYSIS {
     return try_lock_until(std::chrono::steady_clock::now() +
                           std::chrono::duration_cast<std::chrono::steady_clock::duration>(d));
   }
   template <class Clock, class Duration>
-  [[nodiscard]] bool try_lock_until(std::chrono::time_point<Clock, Duration> tp) GORO_TRY_ACQUIRE(true)
-      GORO_NO_THREAD_SAFETY_ANALYSIS {
+  [[nodiscard]] bool try_lock_until(std::chrono::time_point<Clock, Duration> tp)
+      GORO_TRY_ACQUIRE(true) GORO_NO_THREAD_SAFETY_ANALYSIS {
     return try_lock_until_ns(detail::to_ns(tp - Clock::now()));
   }
   void unlock() noexcept GORO_RELEASE() GORO_NO_THREAD_SAFETY_ANALYSIS {
@@ -165,14 +165,14 @@ class condition_variable {
   }
   template <class Lock, class Rep, class Period>
   std::cv_status wait_for(Lock& lock, std::chrono::duration<Rep, Period> d) {
-    return wait_until(lock, std::chrono::steady_clock::now() +
-                                std::chrono::duration_cast<std::chrono::steady_clock::duration>(d));
+    return wait_until(
+        lock, std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(d));
   }
   template <class Lock, class Rep, class Period, class Pred>
   bool wait_for(Lock& lock, std::chrono::duration<Rep, Period> d, Pred pred) {
-    return wait_until(lock,
-                      std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(d),
-                      std::move(pred));
+    return wait_until(
+        lock, std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(d),
+        std::move(pred));
   }
   void notify_one() noexcept;
   void notify_all() noexcept;

@@ -143,7 +143,8 @@ class func_timer {
 // time.AfterFunc(d, f): after d, runs f in its own goroutine.
 template <class Rep, class Period, class F>
 func_timer after_func(std::chrono::duration<Rep, Period> d, F&& f) {
-  return func_timer(detail::timer_new(detail::timer_kind::func, detail::to_ns(d), std::function<void()>(std::forward<F>(f))));
+  return func_timer(
+      detail::timer_new(detail::timer_kind::func, detail::to_ns(d), std::function<void()>(std::forward<F>(f))));
 }
 
 // time.After(d): a channel that receives the time once, after d.
@@ -155,8 +156,12 @@ recv_chan<time_point> after(std::chrono::duration<Rep, Period> d) {
   return c;
 }
 
-inline recv_chan<time_point> timer::c() const noexcept { return detail::chan_access::recv<time_point>(detail::timer_chan(s_)); }
-inline recv_chan<time_point> ticker::c() const noexcept { return detail::chan_access::recv<time_point>(detail::timer_chan(s_)); }
+inline recv_chan<time_point> timer::c() const noexcept {
+  return detail::chan_access::recv<time_point>(detail::timer_chan(s_));
+}
+inline recv_chan<time_point> ticker::c() const noexcept {
+  return detail::chan_access::recv<time_point>(detail::timer_chan(s_));
+}
 inline func_timer& func_timer::operator=(func_timer&& o) noexcept {
   if (this != &o) {
     if (s_) detail::timer_release(s_);

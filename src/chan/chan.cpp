@@ -50,7 +50,8 @@ chan_core* chan_make(const elem_ops* ops, std::size_t cap) {
   std::size_t align = ops->align < alignof(std::max_align_t) ? alignof(std::max_align_t) : ops->align;
   std::size_t slot = (ops->size + ops->align - 1) / ops->align * ops->align;
   std::size_t header = (sizeof(chan_core) + align - 1) / align * align;
-  if (cap > (static_cast<std::size_t>(-1) - header) / (slot ? slot : 1)) throw std::length_error("makechan: size out of range");
+  if (cap > (static_cast<std::size_t>(-1) - header) / (slot ? slot : 1))
+    throw std::length_error("makechan: size out of range");
   void* mem = ::operator new(header + cap * slot, std::align_val_t(align));
   auto* c = ::new (mem) chan_core;
   c->ops = ops;

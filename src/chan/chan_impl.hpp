@@ -34,11 +34,11 @@ struct SelectState {
 };
 
 struct Sudog : rt::Waiter {
-  void* elem = nullptr;          // sender: the value; receiver: destination storage
+  void* elem = nullptr;  // sender: the value; receiver: destination storage
   chan_core* c = nullptr;
-  SelectState* sel = nullptr;    // non-null for select cases
+  SelectState* sel = nullptr;  // non-null for select cases
   std::size_t case_index = 0;
-  bool success = false;          // completed by a matching operation (not by close)
+  bool success = false;  // completed by a matching operation (not by close)
 };
 
 struct SudogQueue {
@@ -68,14 +68,14 @@ class chan_core {
   std::atomic<std::size_t> refs{1};
   const elem_ops* ops = nullptr;
   std::size_t cap = 0;
-  std::size_t slot = 0;                 // bytes per buffer slot
-  std::atomic<std::size_t> qcount{0};   // elements in the buffer (written under lock)
+  std::size_t slot = 0;                // bytes per buffer slot
+  std::atomic<std::size_t> qcount{0};  // elements in the buffer (written under lock)
   std::size_t sendx GORO_GUARDED_BY(lock) = 0;
   std::size_t recvx GORO_GUARDED_BY(lock) = 0;
-  std::atomic<bool> closed{false};     // written under lock; read lock-free by fast paths
+  std::atomic<bool> closed{false};  // written under lock; read lock-free by fast paths
   SudogQueue sendq GORO_GUARDED_BY(lock);
   SudogQueue recvq GORO_GUARDED_BY(lock);
-  unsigned char* buf = nullptr;         // cap * slot bytes, right after the object
+  unsigned char* buf = nullptr;  // cap * slot bytes, right after the object
 
   void* at(std::size_t i) noexcept { return buf + i * slot; }
 };

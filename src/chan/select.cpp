@@ -221,10 +221,8 @@ select_result select_impl(scase* cases, std::size_t n, bool block) {
     s.case_index = i;
     s.notify = &sg[0];
     rt::held_by_construction(s.c->lock);  // lock_all
-    if (cases[i].kind == case_kind::recv)
-      s.c->recvq.push(&s);
-    else
-      s.c->sendq.push(&s);
+    if (cases[i].kind == case_kind::recv) s.c->recvq.push(&s);
+    else s.c->sendq.push(&s);
   }
   SelectWait sw{sg, np};
   for (std::size_t i = 0; i < ll.n; ++i) rt::san::release(ll.locks[i]);

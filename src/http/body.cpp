@@ -92,9 +92,7 @@ std::size_t body_reader::read(read_buffer& in, net::conn& c, std::span<std::byte
         std::memcpy(out.data(), data.data(), data.size());
         if (!data.empty()) return data.size();
         break;
-      case chunked_decoder::status::done:
-        done_ = true;
-        return 0;
+      case chunked_decoder::status::done: done_ = true; return 0;
       case chunked_decoder::status::error:
         broken_ = true;
         ec = make_error_code(errc::malformed_body);

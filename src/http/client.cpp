@@ -160,9 +160,9 @@ parsed_url parse_url(std::string_view url) {
   std::string_view path = end == std::string_view::npos ? std::string_view() : rest.substr(end);
   if (auto hash = path.find('#'); hash != std::string_view::npos) path = path.substr(0, hash);
   u.target = path.empty() || path[0] != '/' ? "/" + std::string(path) : std::string(path);
-  const bool has_port = u.host.back() != ']' && u.host.find(':', u.host.rfind(']') == std::string::npos
-                                                                      ? 0
-                                                                      : u.host.rfind(']')) != std::string::npos;
+  const bool has_port =
+      u.host.back() != ']' &&
+      u.host.find(':', u.host.rfind(']') == std::string::npos ? 0 : u.host.rfind(']')) != std::string::npos;
   u.key = has_port ? u.host : u.host + ":80";
   return u;
 }
@@ -364,7 +364,8 @@ response round_trip(detail::client_pool& pool, const std::shared_ptr<detail::cli
       break;
     }
     if (head_len == 0) {
-      if (retry_allowed && c->in.empty() && !ctx.err() && (detail::idempotent(req.method) || req.body.empty())) continue;
+      if (retry_allowed && c->in.empty() && !ctx.err() && (detail::idempotent(req.method) || req.body.empty()))
+        continue;
       if (!ec) ec = std::make_error_code(std::errc::connection_reset);  // EOF before a response
       detail::fail(c->failure(ec), "http: reading the response from " + u.key);
     }

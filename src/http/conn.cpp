@@ -300,8 +300,7 @@ void serve_conn(std::unique_ptr<conn_state> owned) {
         c.c.set_read_deadline(no_deadline);
         read_deadline_set = false;
       }
-      if (cfg.write_timeout.count() > 0)
-        c.c.set_write_deadline(std::chrono::steady_clock::now() + cfg.write_timeout);
+      if (cfg.write_timeout.count() > 0) c.c.set_write_deadline(std::chrono::steady_clock::now() + cfg.write_timeout);
 
       c.body.reset(c.head, c.head.expect_continue);
       c.writer.reset(req, !c.head.close && !st.in_shutdown());
@@ -321,10 +320,8 @@ void serve_conn(std::unique_ptr<conn_state> owned) {
       try {
         if (!cfg.disable_general_options_handler && req.method == "OPTIONS" && req.target == "*")
           global_options(c.writer, req);
-        else if (cfg.handler)
-          cfg.handler(c.writer, req);
-        else
-          not_found(c.writer, req);
+        else if (cfg.handler) cfg.handler(c.writer, req);
+        else not_found(c.writer, req);
       } catch (const std::exception& e) {
         threw = true;
         std::fprintf(stderr, "http: panic serving %s (%s %s %s): %s\n", c.remote.c_str(), req.method.c_str(),
@@ -358,11 +355,10 @@ void serve_conn(std::unique_ptr<conn_state> owned) {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "http: connection %s: %s\n", c.remote.c_str(), e.what());
   }
-done:
-  {
-    std::lock_guard lk(st.mu);
-    st.conns.erase(&c);
-  }
+done : {
+  std::lock_guard lk(st.mu);
+  st.conns.erase(&c);
+}
   c.ph.store(phase::closed, std::memory_order_release);
   c.c.close();
   c.cancel();

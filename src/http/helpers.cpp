@@ -56,8 +56,8 @@ void redirect(response_writer& w, request& r, std::string_view target, int code)
       has_scheme = i > 0;
       break;
     }
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (i > 0 && ((c >= '0' && c <= '9') || c == '+' ||
-                                                                          c == '-' || c == '.'))))
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+          (i > 0 && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'))))
       break;
   }
   if (!has_scheme && !(loc.size() >= 2 && loc[0] == '/' && loc[1] == '/')) {
@@ -132,7 +132,8 @@ class tracking_writer final : public response_writer {
 // http.MaxBytesReader.
 class max_bytes_source final : public body_source {
  public:
-  max_bytes_source(request_body inner, std::int64_t n, tracking_writer& w) : inner_(std::move(inner)), left_(n), w_(w) {}
+  max_bytes_source(request_body inner, std::int64_t n, tracking_writer& w)
+      : inner_(std::move(inner)), left_(n), w_(w) {}
   std::size_t read(std::span<std::byte> buf, std::error_code& ec) noexcept override {
     ec.clear();
     if (hit_) {

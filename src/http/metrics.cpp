@@ -55,16 +55,15 @@ std::string exposition(const goro::metrics& m) {
   metric(out, "goro_blocking_calls", "gauge", "goro::blocking calls in flight.", m.blocking_calls);
   // A Prometheus histogram: cumulative buckets, then the sum and the count.
   const metrics_histogram& h = m.sched_latency;
-  out += "# HELP goro_sched_latency_seconds Time goroutines waited runnable before running (sampled).\n"
-         "# TYPE goro_sched_latency_seconds histogram\n";
+  out +=
+      "# HELP goro_sched_latency_seconds Time goroutines waited runnable before running (sampled).\n"
+      "# TYPE goro_sched_latency_seconds histogram\n";
   std::uint64_t cum = 0;
   char num[64];
   for (std::size_t i = 0; i < h.counts.size(); ++i) {
     cum += h.counts[i];
-    if (i < h.bounds.size())
-      std::snprintf(num, sizeof num, "%g", h.bounds[i]);
-    else
-      std::snprintf(num, sizeof num, "+Inf");
+    if (i < h.bounds.size()) std::snprintf(num, sizeof num, "%g", h.bounds[i]);
+    else std::snprintf(num, sizeof num, "+Inf");
     out += "goro_sched_latency_seconds_bucket{le=\"";
     out += num;
     out += "\"} " + std::to_string(cum) + '\n';

@@ -213,8 +213,7 @@ bool match_path(const pattern& p, const std::vector<std::string>& segs, match_re
         if (!s.s.empty()) m.values.emplace_back(s.s, std::move(rest));
         return true;
       }
-      case segment::end:
-        return i + 1 == segs.size() && segs[i].empty();
+      case segment::end: return i + 1 == segs.size() && segs[i].empty();
       case segment::wild:
         if (i >= segs.size() || segs[i].empty()) return false;
         m.values.emplace_back(s.s, segs[i]);

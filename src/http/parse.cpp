@@ -256,8 +256,7 @@ bool parse_request_head(std::string_view head, request_head& out, parse_error& e
           te_value = value;
         }
         break;
-      default:
-        break;
+      default: break;
     }
   }
 
@@ -271,8 +270,7 @@ bool parse_request_head(std::string_view head, request_head& out, parse_error& e
   // Body framing (RFC 9112 §6.1, §6.3; Go's transferReader).
   if (te_count > 0) {
     if (have_cl) return bad(400, "http: Transfer-Encoding and Content-Length in one request");
-    if (te_count > 1 || !ascii_iequal(te_value, "chunked"))
-      return bad(501, "Unsupported transfer encoding");
+    if (te_count > 1 || !ascii_iequal(te_value, "chunked")) return bad(501, "Unsupported transfer encoding");
     out.body = body_kind::chunked;
     out.content_length = -1;
   } else if (have_cl) {
@@ -308,8 +306,7 @@ bool parse_response_head(std::string_view head, bool head_request, response_head
   std::size_t sp = line.find(' ');
   if (sp == std::string_view::npos) return bad("malformed HTTP response");
   out.version = line.substr(0, sp);
-  if (!parse_version(out.version, out.major, out.minor) || out.major != 1)
-    return bad("malformed HTTP version");
+  if (!parse_version(out.version, out.major, out.minor) || out.major != 1) return bad("malformed HTTP version");
   std::string_view rest = line.substr(sp + 1);
   if (rest.size() < 3 || rest[0] < '1' || rest[0] > '9' || rest[1] < '0' || rest[1] > '9' || rest[2] < '0' ||
       rest[2] > '9' || (rest.size() > 3 && rest[3] != ' '))
@@ -377,7 +374,7 @@ chunked_decoder::status chunked_decoder::decode(std::string_view in, std::size_t
     const unsigned char c = static_cast<unsigned char>(in[i]);
     switch (state_) {
       case st::size: {
-        int d = (c >= '0' && c <= '9') ? c - '0'
+        int d = (c >= '0' && c <= '9')   ? c - '0'
                 : (c >= 'a' && c <= 'f') ? c - 'a' + 10
                 : (c >= 'A' && c <= 'F') ? c - 'A' + 10
                                          : -1;
@@ -495,12 +492,8 @@ chunked_decoder::status chunked_decoder::decode(std::string_view in, std::size_t
         state_ = st::done;
         *consumed = i + 1;
         return status::done;
-      case st::done:
-        *consumed = i;
-        return status::done;
-      case st::failed:
-        *consumed = i;
-        return status::error;
+      case st::done: *consumed = i; return status::done;
+      case st::failed: *consumed = i; return status::error;
     }
   }
   *consumed = i;

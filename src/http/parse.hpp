@@ -37,9 +37,9 @@ struct field {
 };
 
 enum class body_kind : unsigned char {
-  none,     // no body (no Content-Length, no Transfer-Encoding)
-  length,   // exactly content_length bytes
-  chunked,  // Transfer-Encoding: chunked
+  none,         // no body (no Content-Length, no Transfer-Encoding)
+  length,       // exactly content_length bytes
+  chunked,      // Transfer-Encoding: chunked
   until_close,  // a response with neither: the body ends with the connection
 };
 
@@ -52,7 +52,7 @@ struct request_head {
   std::vector<field> fields;  // in order, Host included
 
   // Derived from the fields.
-  std::string_view host;   // the Host field's value ("" when absent)
+  std::string_view host;  // the Host field's value ("" when absent)
   body_kind body = body_kind::none;
   std::int64_t content_length = 0;  // for body_kind::length
   bool close = false;               // the connection ends after this request
@@ -77,7 +77,7 @@ struct response_head {
   std::vector<field> fields;
   body_kind body = body_kind::until_close;
   std::int64_t content_length = -1;  // -1: unknown
-  bool close = false;  // the connection ends after this response
+  bool close = false;                // the connection ends after this response
 
   void clear() noexcept {
     fields.clear();
@@ -143,17 +143,17 @@ class chunked_decoder {
 
  private:
   enum class st : unsigned char {
-    size,        // hex digits of a chunk size
-    size_ws,     // whitespace after the size
-    ext,         // a chunk extension, skipped up to the line end
-    size_lf,     // after CR of the size line
-    data,        // remaining_ bytes of data
-    data_cr,     // CR after the data
-    data_lf,     // LF after the data
-    trailer,     // start of a trailer line (or the final empty line)
-    trailer_line,// inside a trailer line
-    trailer_lf,  // after CR of a trailer line
-    end_lf,      // after CR of the final empty line
+    size,          // hex digits of a chunk size
+    size_ws,       // whitespace after the size
+    ext,           // a chunk extension, skipped up to the line end
+    size_lf,       // after CR of the size line
+    data,          // remaining_ bytes of data
+    data_cr,       // CR after the data
+    data_lf,       // LF after the data
+    trailer,       // start of a trailer line (or the final empty line)
+    trailer_line,  // inside a trailer line
+    trailer_lf,    // after CR of a trailer line
+    end_lf,        // after CR of the final empty line
     done,
     failed,
   };

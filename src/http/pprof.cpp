@@ -108,7 +108,8 @@ void serve_index(response_writer& w, request&) {
   w.write(
       "<html><head><title>/debug/pprof/</title></head><body>/debug/pprof/<br><br>Types of profiles available:"
       "<table><thead><td>Count</td><td>Profile</td></thead>"
-      "<tr><td>" + std::to_string(goro::num_goroutine()) +
+      "<tr><td>" +
+      std::to_string(goro::num_goroutine()) +
       "</td><td><a href='goroutine?debug=1'>goroutine</a></td></tr>"
       "<tr><td></td><td><a href='profile?seconds=30'>profile</a></td></tr>"
       "<tr><td></td><td><a href='trace?seconds=1'>trace</a></td></tr>"

@@ -100,9 +100,9 @@ std::string_view detect_content_type(std::string_view d) noexcept {
     char end = t[p.size()];
     return end == ' ' || end == '>';  // Go: the tag-terminating byte
   };
-  static constexpr std::string_view html_tags[] = {"<!DOCTYPE HTML", "<HTML", "<HEAD", "<SCRIPT", "<IFRAME", "<H1",
-                                                   "<DIV", "<FONT", "<TABLE", "<A", "<STYLE", "<TITLE", "<B",
-                                                   "<BODY", "<BR", "<P", "<!--"};
+  static constexpr std::string_view html_tags[] = {
+      "<!DOCTYPE HTML", "<HTML",  "<HEAD", "<SCRIPT", "<IFRAME", "<H1", "<DIV", "<FONT", "<TABLE", "<A",
+      "<STYLE",         "<TITLE", "<B",    "<BODY",   "<BR",     "<P",  "<!--"};
   for (auto tag : html_tags)
     if (starts_ci(tag)) return "text/html; charset=utf-8";
   if (t.substr(0, 5) == "<?xml") return "text/xml; charset=utf-8";

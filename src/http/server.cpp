@@ -102,8 +102,8 @@ std::error_code server::serve(net::listener l) {
         break;
       }
       const int e = ec.category() == std::system_category() ? ec.value() : 0;
-      if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM || e == ECONNABORTED || e == EINTR ||
-          e == EAGAIN || e == EPROTO || e == EPERM) {
+      if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM || e == ECONNABORTED || e == EINTR || e == EAGAIN ||
+          e == EPROTO || e == EPERM) {
         // Go's "temporary" accept errors: back off 5 ms, doubling to 1 s.
         backoff = backoff.count() == 0 ? std::chrono::milliseconds(5) : backoff * 2;
         if (backoff > std::chrono::seconds(1)) backoff = std::chrono::seconds(1);

@@ -116,7 +116,7 @@ struct conn_state {
   std::string remote;
   std::atomic<phase> ph{phase::fresh};
   std::chrono::steady_clock::time_point born;
-  goro::context ctx;          // cancelled when the server closes the connection
+  goro::context ctx;  // cancelled when the server closes the connection
   goro::cancel_func cancel;
 
   read_buffer in;  // bytes read and not yet parsed
@@ -126,9 +126,9 @@ struct conn_state {
   // reads one byte; the end of the stream cancels the request's context.
   std::atomic<int> watch{0};  // 0: off, 1: wanted (starts when the body ends), 2: reading
   std::atomic<bool> watch_abort{false};
-  bool watch_allowed = false;    // room in the buffer for the watcher's byte
-  bool watch_got_byte = false;   // written by the watcher before watch_done
-  bool client_gone = false;      // likewise
+  bool watch_allowed = false;   // room in the buffer for the watcher's byte
+  bool watch_got_byte = false;  // written by the watcher before watch_done
+  bool client_gone = false;     // likewise
   chan<std::monostate> watch_done = make_chan<std::monostate>(1);
   goro::cancel_func req_cancel;  // the current request's context
 
@@ -172,7 +172,7 @@ struct server::state {
   std::size_t max_header_bytes;
 
   goro::mutex mu;
-  std::unordered_set<detail::conn_state*> conns;  // guarded by mu
+  std::unordered_set<detail::conn_state*> conns;   // guarded by mu
   std::vector<net::listener*> listeners;           // guarded by mu
   std::vector<std::function<void()>> on_shutdown;  // guarded by mu
   int serving = 0;                                 // serve loops running; guarded by mu

@@ -39,11 +39,20 @@ std::optional<std::string> unescape(std::string_view s, bool plus_is_space) {
 bool should_escape_in_path(unsigned char c) noexcept {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return false;
   switch (c) {
-    case '-': case '_': case '.': case '~': case '$': case '&': case '+': case ',':
-    case '/': case ':': case ';': case '=': case '@':
-      return false;
-    default:
-      return true;
+    case '-':
+    case '_':
+    case '.':
+    case '~':
+    case '$':
+    case '&':
+    case '+':
+    case ',':
+    case '/':
+    case ':':
+    case ';':
+    case '=':
+    case '@': return false;
+    default: return true;
   }
 }
 

@@ -43,9 +43,7 @@ struct netfd {
   // the next read waits for an edge before its system call (conn::read).
   std::atomic<bool> drained{false};
   std::string bound;  // a listener's address, kept for addr() after close (as Go's Listener.Addr)
-  ~netfd() {
-    close();
-  }
+  ~netfd() { close(); }
   void close() noexcept {
     if (closed.exchange(true, std::memory_order_acq_rel)) return;
     rt::poll_evict(pd);
@@ -196,7 +194,8 @@ std::error_code resolve(std::string_view network, std::string_view address, bool
   hints.ai_flags = (passive ? AI_PASSIVE : 0) | AI_NUMERICSERV;
   if (host.empty() && !passive) host = fam == AF_INET6 ? "::1" : "127.0.0.1";
   addrinfo* res = nullptr;
-  int rc = goro::blocking([&] { return getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &res); });
+  int rc =
+      goro::blocking([&] { return getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &res); });
   if (rc != 0) return sys(rc == EAI_NONAME ? EHOSTUNREACH : EINVAL);
   for (addrinfo* ai = res; ai; ai = ai->ai_next) {
     Addr a;
@@ -329,8 +328,7 @@ std::size_t conn::read(std::span<std::byte> buf, std::error_code& ec) noexcept {
   // one loop, as any spurious wake-up (DESIGN §9, "Short reads").
   if (fd_->drained.load(std::memory_order_relaxed)) {
     fd_->drained.store(false, std::memory_order_relaxed);
-    if (rt::current_g() && !fd_->pd->hup.load(std::memory_order_seq_cst) && (ec = wait_ready(fd_.get(), 'r')))
-      return 0;
+    if (rt::current_g() && !fd_->pd->hup.load(std::memory_order_seq_cst) && (ec = wait_ready(fd_.get(), 'r'))) return 0;
   }
   for (;;) {
     ssize_t n = ::read(fd_->fd, buf.data(), buf.size());
@@ -455,7 +453,8 @@ listener listen(std::string_view network, std::string_view address) {
     auto f = wrap(fd);
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) f->bound = format(reinterpret_cast<sockaddr*>(&ss), len);
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0)
+      f->bound = format(reinterpret_cast<sockaddr*>(&ss), len);
     return listener(std::move(f));
   }
   throw std::system_error(ec, "listen");
@@ -603,8 +602,7 @@ std::vector<std::string> lookup_host(std::string_view name) {
       inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_addr, buf, sizeof buf);
     else if (ai->ai_family == AF_INET6)
       inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(ai->ai_addr)->sin6_addr, buf, sizeof buf);
-    else
-      continue;
+    else continue;
     if (std::find(out.begin(), out.end(), buf) == out.end()) out.emplace_back(buf);
   }
   freeaddrinfo(res);

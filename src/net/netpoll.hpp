@@ -63,8 +63,8 @@ int poll_wait(PollDesc* pd, char mode);
 // Wakes the waiters of pd (close, deadline): returns the G to ready, if any.
 G* poll_unblock(PollDesc* pd, char mode, bool io_ready) noexcept;
 void poll_set_deadline(PollDesc* pd, std::int64_t when, char mode);  // mode 'r', 'w' or 'b'
-void poll_evict(PollDesc* pd) noexcept;  // close: wake both sides for good
-PollDesc* poll_alloc();                  // a fresh (or reused) descriptor state
+void poll_evict(PollDesc* pd) noexcept;                              // close: wake both sides for good
+PollDesc* poll_alloc();                                              // a fresh (or reused) descriptor state
 void poll_free(PollDesc* pd) noexcept;
 
 }  // namespace goro::rt

@@ -85,10 +85,10 @@ G* netpoll(std::int64_t delay_ns, int* n) noexcept {
   if (fallback) {
     // Kernels before 5.11 and qemu-user have no epoll_pwait2: epoll_wait
     // takes milliseconds; a shorter wait rounds up to 1 ms, as Go's netpoll.
-    int ms = delay_ns < 0 ? -1
-             : delay_ns == 0 ? 0
+    int ms = delay_ns < 0           ? -1
+             : delay_ns == 0        ? 0
              : delay_ns < 1'000'000 ? 1
-             : static_cast<int>(std::min<std::int64_t>(delay_ns / 1'000'000, 1'000'000'000));
+                                    : static_cast<int>(std::min<std::int64_t>(delay_ns / 1'000'000, 1'000'000'000));
     k = epoll_wait(epfd, events, 128, ms);
   }
   sched.lastpoll.store(nanotime(), std::memory_order_relaxed);

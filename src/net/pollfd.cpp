@@ -41,8 +41,7 @@ bool commit_wait(G* g, void* a) {
   g->wait_obj = &s;  // (set before the G can be seen in the slot)
   g->unlink = &poll_unlink;
   sched.npollwait.fetch_add(1, std::memory_order_acq_rel);
-  if (s.compare_exchange_strong(w, reinterpret_cast<std::uintptr_t>(g), std::memory_order_acq_rel))
-    return true;
+  if (s.compare_exchange_strong(w, reinterpret_cast<std::uintptr_t>(g), std::memory_order_acq_rel)) return true;
   g->unlink = nullptr;
   // Readiness or a wake-up arrived meanwhile: don't sleep.
   sched.npollwait.fetch_sub(1, std::memory_order_acq_rel);

@@ -47,8 +47,8 @@ inline void* make_context(void* top, entry_fn entry, void* arg) {
   std::memset(sp, 0, kFrameBytes);
   std::uint64_t fpcr;
   asm volatile("mrs %0, fpcr" : "=r"(fpcr));
-  sp[0] = reinterpret_cast<std::uint64_t>(entry);            // x19
-  sp[1] = reinterpret_cast<std::uint64_t>(arg);              // x20
+  sp[0] = reinterpret_cast<std::uint64_t>(entry);              // x19
+  sp[1] = reinterpret_cast<std::uint64_t>(arg);                // x20
   sp[11] = reinterpret_cast<std::uint64_t>(&goro_trampoline);  // x30 (lr)
   sp[20] = fpcr;
   return sp;

@@ -112,17 +112,18 @@ struct Armed {
 };
 
 std::mutex prof_mu;
-bool prof_on = false;                    // (prof_mu)
-std::ostream* prof_out = nullptr;        // (prof_mu)
-std::vector<Armed> prof_armed;           // (prof_mu)
-std::vector<CpuRing*>& ring_pool = *new std::vector<CpuRing*>;  // (prof_mu) detached rings; never destroyed (LSan: reachable)
-std::map<Key, std::int64_t> prof_counts; // (prof_mu)
-std::uint64_t prof_lost = 0;             // (prof_mu)
-std::int64_t prof_start_ns = 0;          // (prof_mu) wall clock
-std::int64_t prof_start_mono = 0;        // (prof_mu)
+bool prof_on = false;              // (prof_mu)
+std::ostream* prof_out = nullptr;  // (prof_mu)
+std::vector<Armed> prof_armed;     // (prof_mu)
+std::vector<CpuRing*>& ring_pool =
+    *new std::vector<CpuRing*>;           // (prof_mu) detached rings; never destroyed (LSan: reachable)
+std::map<Key, std::int64_t> prof_counts;  // (prof_mu)
+std::uint64_t prof_lost = 0;              // (prof_mu)
+std::int64_t prof_start_ns = 0;           // (prof_mu) wall clock
+std::int64_t prof_start_mono = 0;         // (prof_mu)
 std::thread prof_drainer;
 std::condition_variable prof_cv;
-bool prof_drainer_stop = false;          // (prof_mu)
+bool prof_drainer_stop = false;  // (prof_mu)
 
 // --- the signal handler ------------------------------------------------------
 
@@ -196,7 +197,7 @@ void on_sigprof(int, siginfo_t* si, void* uc) {
 void install_handler() {
   static std::once_flag once;
   std::call_once(once, [] {
-    struct sigaction sa{};
+    struct sigaction sa {};
     sa.sa_sigaction = on_sigprof;
     sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
     sigemptyset(&sa.sa_mask);
@@ -312,7 +313,8 @@ std::string encode(const std::map<Key, std::int64_t>& counts, std::int64_t time_
 }
 
 std::int64_t wall_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace

@@ -62,10 +62,8 @@ void append_dump(std::string& s, bool all) {
     if (g == self) continue;
     std::size_t mark = s.size();
     if (!first) s += '\n';
-    if (append_goroutine(s, tb, g, now))
-      first = false;
-    else
-      s.resize(mark);
+    if (append_goroutine(s, tb, g, now)) first = false;
+    else s.resize(mark);
   }
 }
 

@@ -59,10 +59,8 @@ int look(G* self, const leak_snapshot& baseline, bool blocked_only, std::string*
     if (!counts(g, self, baseline, blocked_only)) continue;
     std::size_t mark = report->size();
     if (n != 0) *report += '\n';
-    if (append_goroutine(*report, tb, g, now))
-      ++n;
-    else
-      report->resize(mark);  // exited since counts() looked
+    if (append_goroutine(*report, tb, g, now)) ++n;
+    else report->resize(mark);  // exited since counts() looked
   }
   return n;
 }

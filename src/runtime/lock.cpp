@@ -155,7 +155,8 @@ void dcheck_fail(const char* msg) noexcept {
   char buf[512];
   int n = std::snprintf(buf, sizeof buf, "fatal error: %s\n", msg);
   if (n > 0) {
-    ssize_t r = ::write(2, buf, static_cast<std::size_t>(n) < sizeof buf ? static_cast<std::size_t>(n) : sizeof buf - 1);
+    ssize_t r =
+        ::write(2, buf, static_cast<std::size_t>(n) < sizeof buf ? static_cast<std::size_t>(n) : sizeof buf - 1);
     (void)r;
   }
   std::abort();

@@ -55,9 +55,9 @@ const char* lock_rank_name(LockRank r) noexcept;
 // GORO_DCHECK_THAT(cond, msg): in GORO_DCHECK builds, fatal with msg unless
 // cond holds; elsewhere cond is not evaluated.
 #if defined(GORO_DCHECK)
-#define GORO_DCHECK_THAT(cond, msg)                              \
-  do {                                                           \
-    if (!(cond)) [[unlikely]]                                    \
+#define GORO_DCHECK_THAT(cond, msg)                                     \
+  do {                                                                  \
+    if (!(cond)) [[unlikely]]                                           \
       ::goro::rt::dcheck_fail("invariant failed: " msg " (" #cond ")"); \
   } while (0)
 #else
@@ -123,8 +123,8 @@ inline void release_word(std::atomic<std::uint32_t>& w) noexcept {
 }
 
 // A lock word of a wait queue or channel (ranks queue and chan).
-inline void lock_word(detail::lock_word& w, LockRank r = LockRank::queue) noexcept GORO_ACQUIRE(w)
-    GORO_NO_THREAD_SAFETY_ANALYSIS {
+inline void lock_word(detail::lock_word& w, LockRank r = LockRank::queue) noexcept
+    GORO_ACQUIRE(w) GORO_NO_THREAD_SAFETY_ANALYSIS {
   acquire_word(w, r);
 }
 inline void unlock_word(detail::lock_word& w) noexcept GORO_RELEASE(w) GORO_NO_THREAD_SAFETY_ANALYSIS {
@@ -138,8 +138,8 @@ inline void unlock_after_switch(detail::lock_word& w) noexcept GORO_NO_THREAD_SA
 
 // Escape (2) of thread_safety.hpp: w is held by this code by construction
 // (e.g. through select's lock array). DCHECK builds check that it is locked.
-inline void held_by_construction(detail::lock_word& w) noexcept GORO_ASSERT_CAPABILITY(w)
-    GORO_NO_THREAD_SAFETY_ANALYSIS {
+inline void held_by_construction(detail::lock_word& w) noexcept
+    GORO_ASSERT_CAPABILITY(w) GORO_NO_THREAD_SAFETY_ANALYSIS {
 #if defined(GORO_DCHECK)
   if (w.load(std::memory_order_relaxed) == 0) dcheck_fail("held_by_construction: lock word is not locked");
 #endif

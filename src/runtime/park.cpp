@@ -88,10 +88,8 @@ void timed_wait_expired(Timer* t, std::uint64_t) {
   G* g = w->g;
   tw->fired.store(1, std::memory_order_release);  // the frame may go away after this
   if (mine) {
-    if (g)
-      ready(g);
-    else
-      wake(w);
+    if (g) ready(g);
+    else wake(w);
   }
 }
 
@@ -160,8 +158,7 @@ void wake(Waiter* w) noexcept {
   for (;;) futex_wait(&never, 0);
 }
 
-void sema_acquire(goro::detail::sema& s, bool lifo, WaitReason reason, void (*undo)(void*) noexcept,
-                  void* undo_arg) {
+void sema_acquire(goro::detail::sema& s, bool lifo, WaitReason reason, void (*undo)(void*) noexcept, void* undo_arg) {
   lock_word(s.lock);
   if (s.count > 0) {
     --s.count;
@@ -170,10 +167,8 @@ void sema_acquire(goro::detail::sema& s, bool lifo, WaitReason reason, void (*un
   }
   Waiter w;
   WaitQueue& q = WaitQueue::of(s.waiters);
-  if (lifo)
-    q.push_front(&w);
-  else
-    q.push_back(&w);
+  if (lifo) q.push_front(&w);
+  else q.push_back(&w);
   block_on_undo(w, s.lock, reason, undo, undo_arg);
   // The releaser gave us its unit directly.
 }

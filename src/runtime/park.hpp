@@ -23,14 +23,14 @@ namespace goro::rt {
 struct WaitQueue;
 
 struct Waiter {
-  G* g = current_g();                     // null: a plain thread
-  std::atomic<std::uint32_t> woken{0};    // futex word for a plain thread
+  G* g = current_g();                   // null: a plain thread
+  std::atomic<std::uint32_t> woken{0};  // futex word for a plain thread
   Waiter* next = nullptr;
   Waiter* prev = nullptr;
-  Waiter* notify = this;                  // whose futex word wake() sets (select: shared)
-  WaitQueue* in = nullptr;                // the queue it is linked into, if any
-  std::int64_t n = 0;                     // per-use datum (semaphore weight, ticket)
-  void* data = nullptr;                   // per-use datum (semaphore: a ready channel)
+  Waiter* notify = this;    // whose futex word wake() sets (select: shared)
+  WaitQueue* in = nullptr;  // the queue it is linked into, if any
+  std::int64_t n = 0;       // per-use datum (semaphore weight, ticket)
+  void* data = nullptr;     // per-use datum (semaphore: a ready channel)
 };
 
 // Parks on a queue: lockword is held on entry and released once the caller
@@ -62,20 +62,16 @@ struct WaitQueue {
     w->in = this;
     w->next = nullptr;
     w->prev = tail;
-    if (tail)
-      tail->next = w;
-    else
-      head = w;
+    if (tail) tail->next = w;
+    else head = w;
     tail = w;
   }
   void push_front(Waiter* w) noexcept {
     w->in = this;
     w->prev = nullptr;
     w->next = head;
-    if (head)
-      head->prev = w;
-    else
-      tail = w;
+    if (head) head->prev = w;
+    else tail = w;
     head = w;
   }
   Waiter* pop_front() noexcept {
@@ -84,14 +80,10 @@ struct WaitQueue {
     return w;
   }
   void remove(Waiter* w) noexcept {
-    if (w->prev)
-      w->prev->next = w->next;
-    else
-      head = w->next;
-    if (w->next)
-      w->next->prev = w->prev;
-    else
-      tail = w->prev;
+    if (w->prev) w->prev->next = w->next;
+    else head = w->next;
+    if (w->next) w->next->prev = w->prev;
+    else tail = w->prev;
     w->next = w->prev = nullptr;
     w->in = nullptr;
   }

@@ -50,10 +50,28 @@ class ProtoWriter {
 };
 
 // profile.proto's field numbers.
-enum ProfileField { kSampleType = 1, kSample = 2, kMapping = 3, kLocation = 4, kFunction = 5, kStringTable = 6,
-                    kTimeNanos = 9, kDurationNanos = 10, kPeriodType = 11, kPeriod = 12 };
-enum MappingField { kMappingId = 1, kMappingStart = 2, kMappingLimit = 3, kMappingOffset = 4, kMappingFilename = 5,
-                    kMappingHasFunctions = 7, kMappingHasFilenames = 8, kMappingHasLineNumbers = 9 };
+enum ProfileField {
+  kSampleType = 1,
+  kSample = 2,
+  kMapping = 3,
+  kLocation = 4,
+  kFunction = 5,
+  kStringTable = 6,
+  kTimeNanos = 9,
+  kDurationNanos = 10,
+  kPeriodType = 11,
+  kPeriod = 12
+};
+enum MappingField {
+  kMappingId = 1,
+  kMappingStart = 2,
+  kMappingLimit = 3,
+  kMappingOffset = 4,
+  kMappingFilename = 5,
+  kMappingHasFunctions = 7,
+  kMappingHasFilenames = 8,
+  kMappingHasLineNumbers = 9
+};
 enum SampleField { kSampleLocationId = 1, kSampleValue = 2, kSampleLabel = 3 };
 enum LabelField { kLabelKey = 1, kLabelStr = 2, kLabelNum = 3 };
 enum LocationField { kLocationId = 1, kLocationMappingId = 2, kLocationAddress = 3, kLocationLine = 4 };
@@ -148,7 +166,8 @@ class ProfileBuilder {
       unsigned long long start = 0, limit = 0, offset = 0;
       char perms[8] = {};
       int path_at = 0;
-      if (std::sscanf(line.c_str(), "%llx-%llx %7s %llx %*s %*s %n", &start, &limit, perms, &offset, &path_at) < 4) continue;
+      if (std::sscanf(line.c_str(), "%llx-%llx %7s %llx %*s %*s %n", &start, &limit, perms, &offset, &path_at) < 4)
+        continue;
       if (perms[2] != 'x' || path_at <= 0 || static_cast<std::size_t>(path_at) >= line.size()) continue;
       std::string file = line.substr(static_cast<std::size_t>(path_at));
       if (file.empty() || file[0] != '/') continue;  // [vdso], anonymous code

@@ -34,7 +34,6 @@ namespace {
 constexpr std::size_t kDefaultStack = 256 * 1024;
 constexpr int kGfreeLocalMax = 64;
 
-
 [[noreturn]] void g_entry(void* mp, void* gp);
 
 void prepare_first_run(M* m, G* g) {
@@ -116,7 +115,8 @@ void switch_out(M* m, G* g, AfterFn after, void* arg) {
   }
   if (!sched.stopping.load(std::memory_order_relaxed) && !m->locked_g &&
       (p->id < sched.nprocs.load(std::memory_order_relaxed) || p->spare) &&
-      (p->schedtick.load(std::memory_order_relaxed) % 61 != 0 || sched.runq_size.load(std::memory_order_relaxed) == 0)) {
+      (p->schedtick.load(std::memory_order_relaxed) % 61 != 0 ||
+       sched.runq_size.load(std::memory_order_relaxed) == 0)) {
     bool inherit;
     next = runqget(p, &inherit);
     if (!inherit) tick(p);
@@ -270,9 +270,7 @@ int default_procs() {
   return n < kMaxProcs ? n : kMaxProcs;
 }
 
-P* make_p(int id) {
-  return new P(id);
-}
+P* make_p(int id) { return new P(id); }
 
 struct MainArgs {
   void (*fn)(void*);
@@ -293,10 +291,8 @@ struct MainArgs {
 
 void main_goroutine(void* a) {
   auto* ma = static_cast<MainArgs*>(a);
-  if (leak_check_at_exit_enabled())
-    call_below_gap(ma);
-  else
-    ma->fn(ma->arg);
+  if (leak_check_at_exit_enabled()) call_below_gap(ma);
+  else ma->fn(ma->arg);
   check_leaks_at_exit();
   san::release(&sched);  // the main function's effects, for run()'s caller
   sched.stopping.store(true, std::memory_order_seq_cst);
@@ -499,10 +495,8 @@ void spawn_commit(spawn_slot s, void (*run)(void*), void (*destroy)(void*) noexc
   g->create_func = loc.function_name();
   g->create_line = loc.line();
   g->want_stack = opts ? opts->stack_size : 0;
-  if (opts && !opts->name.empty())
-    g->name.assign(opts->name.data(), opts->name.size());
-  else if (!g->name.empty())
-    g->name.clear();
+  if (opts && !opts->name.empty()) g->name.assign(opts->name.data(), opts->name.size());
+  else if (!g->name.empty()) g->name.clear();
   g->reason = WaitReason::none;
   g->unlink = nullptr;
   g->discard = nullptr;
@@ -523,7 +517,8 @@ void spawn_commit(spawn_slot s, void (*run)(void*), void (*destroy)(void*) noexc
 
 int run_main(void (*fn)(void*), void* arg, const config& cfg) {
   bool was = false;
-  if (!sched.running.compare_exchange_strong(was, true)) throw std::logic_error("goro::run: a runtime is already running");
+  if (!sched.running.compare_exchange_strong(was, true))
+    throw std::logic_error("goro::run: a runtime is already running");
   install_signal_handlers();
   netpoll_init();
   signals_start();
@@ -557,7 +552,8 @@ int run_main(void (*fn)(void*), void* arg, const config& cfg) {
     spawn_slot s = spawn_begin(sizeof(MainArgs), alignof(MainArgs));
     ::new (s.mem) MainArgs{fn, arg};
     static constexpr source_location here{"goro::run", "goro::run", 0};
-    spawn_commit(s, &main_goroutine, [](void*) noexcept {}, nullptr, here);
+    spawn_commit(
+        s, &main_goroutine, [](void*) noexcept {}, nullptr, here);
   }
   sysmon_start();
   schedule_loop(m0);
@@ -604,7 +600,8 @@ void yield() {
 }
 
 int num_goroutine() {
-  std::int64_t n = sched.extra_created.load(std::memory_order_relaxed) - sched.extra_exited.load(std::memory_order_relaxed);
+  std::int64_t n =
+      sched.extra_created.load(std::memory_order_relaxed) - sched.extra_exited.load(std::memory_order_relaxed);
   for (P* p : sched.allp)  // spare Ps included
     if (p) n += p->created.load(std::memory_order_relaxed) - p->exited.load(std::memory_order_relaxed);
   return static_cast<int>(n);

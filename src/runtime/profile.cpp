@@ -173,7 +173,8 @@ namespace goro {
 void write_goroutine_profile(std::ostream& out) {
   auto stacks = rt::collect_stacks();
   auto now = std::chrono::system_clock::now().time_since_epoch();
-  std::string gz = rt::gzip(rt::encode_profile(stacks, std::chrono::duration_cast<std::chrono::nanoseconds>(now).count()));
+  std::string gz =
+      rt::gzip(rt::encode_profile(stacks, std::chrono::duration_cast<std::chrono::nanoseconds>(now).count()));
   out.write(gz.data(), static_cast<std::streamsize>(gz.size()));
 }
 

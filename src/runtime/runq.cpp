@@ -66,8 +66,7 @@ G* runqget(P* p, bool* inherit) noexcept {
     std::uint32_t t = p->runq_tail.load(std::memory_order_relaxed);
     if (t == h) return nullptr;
     G* g = p->runq[h % kRunqSize].load(std::memory_order_relaxed);
-    if (p->runq_head.compare_exchange_weak(h, h + 1, std::memory_order_release, std::memory_order_relaxed))
-      return g;
+    if (p->runq_head.compare_exchange_weak(h, h + 1, std::memory_order_release, std::memory_order_relaxed)) return g;
   }
 }
 
@@ -127,10 +126,8 @@ void globrunqput_batch(G* head, G* tail, int n) noexcept {
   }
 #endif
   tail->schedlink = nullptr;
-  if (sched.runq_tail)
-    sched.runq_tail->schedlink = head;
-  else
-    sched.runq_head = head;
+  if (sched.runq_tail) sched.runq_tail->schedlink = head;
+  else sched.runq_head = head;
   sched.runq_tail = tail;
   sched.runq_size.fetch_add(n, std::memory_order_release);
   GORO_DCHECK_THAT(sched.runq_size.load(std::memory_order_relaxed) > 0, "global queue size");

@@ -196,10 +196,8 @@ GORO_SAN_INLINE void switch_to(M* m, G* from, G* to, bool exiting = false, bool 
 #endif
 #if defined(GORO_ASAN)
   void** save = exiting ? nullptr : (from ? &from->asan_fake_stack : &m->asan_g0_fake);
-  if (to)
-    __sanitizer_start_switch_fiber(save, to->stack_lo, to->stack_size);
-  else
-    __sanitizer_start_switch_fiber(save, m->g0_stack_lo, m->g0_stack_size);
+  if (to) __sanitizer_start_switch_fiber(save, to->stack_lo, to->stack_size);
+  else __sanitizer_start_switch_fiber(save, m->g0_stack_lo, m->g0_stack_size);
 #endif
   (void)m, (void)from, (void)to, (void)exiting, (void)sync;
 }
@@ -216,7 +214,8 @@ GORO_SAN_INLINE void switched(M* m, G* self) noexcept {
 GORO_SAN_INLINE void unpoison(const void* from, const void* to) noexcept {
 #if defined(GORO_ASAN)
   if (from && to > from)
-    __asan_unpoison_memory_region(from, static_cast<std::size_t>(static_cast<const char*>(to) - static_cast<const char*>(from)));
+    __asan_unpoison_memory_region(
+        from, static_cast<std::size_t>(static_cast<const char*>(to) - static_cast<const char*>(from)));
 #endif
   (void)from, (void)to;
 }

@@ -47,7 +47,7 @@ namespace {
 
 thread_local M* t_m = nullptr;
 
-constexpr std::int64_t kSpinNs = 50'000;  // how long an M spins looking for work
+constexpr std::int64_t kSpinNs = 50'000;   // how long an M spins looking for work
 constexpr std::int64_t kStuckNs = 10'000;  // a P that has not switched for this long is stuck
 
 std::size_t count_threads() {
@@ -390,8 +390,8 @@ top:
   // Spin: steal from the others for a while.
   {
     int np = sched.nprocs.load(std::memory_order_relaxed);
-    if (!m->spinning && 2 * sched.nmspinning.load(std::memory_order_relaxed) >=
-                            np - sched.npidle.load(std::memory_order_relaxed))
+    if (!m->spinning &&
+        2 * sched.nmspinning.load(std::memory_order_relaxed) >= np - sched.npidle.load(std::memory_order_relaxed))
       goto stop;
     if (!m->spinning) {
       m->spinning = true;
@@ -611,7 +611,8 @@ bool looks_dead() {
   std::size_t mine;
   {
     LockGuard l(sched.lock);
-    if (sched.nmidle != static_cast<int>(sched.allm.size()) || sched.stopping.load(std::memory_order_relaxed)) return false;
+    if (sched.nmidle != static_cast<int>(sched.allm.size()) || sched.stopping.load(std::memory_order_relaxed))
+      return false;
     mine = sched.allm.size() + 2;  // the Ms, the signal thread and sysmon
   }
 #if defined(GORO_TSAN)

@@ -43,13 +43,13 @@ struct CpuRing;
 
 // A runtime timer (time.go's timer): lives in one P's heap while pending.
 struct Timer {
-  std::int64_t when = 0;                  // monotonic ns
-  std::int64_t period = 0;                // > 0: periodic
+  std::int64_t when = 0;                             // monotonic ns
+  std::int64_t period = 0;                           // > 0: periodic
   void (*f)(Timer* t, std::uint64_t seq) = nullptr;  // runs on an M, outside every timer lock
   void* arg = nullptr;
-  std::atomic<P*> p{nullptr};             // the heap holding it (null: not pending)
-  int idx = -1;                           // its slot in p's heap (p->timers_lock)
-  std::uint64_t seq = 0;                  // bumped by every del/mod, passed to f
+  std::atomic<P*> p{nullptr};  // the heap holding it (null: not pending)
+  int idx = -1;                // its slot in p's heap (p->timers_lock)
+  std::uint64_t seq = 0;       // bumped by every del/mod, passed to f
   // Counted one-shot timers: incremented by run_timers under the heap lock
   // as it pops the timer, decremented by f once it has decided (under its
   // owner's lock) whether the firing is current. The owner reads it to tell
@@ -109,19 +109,19 @@ struct EhGlobals {
 inline constexpr std::size_t kInlineClosure = 96;
 
 struct G {
-  void* sp = nullptr;                 // saved context while not running
-  char* stack_lo = nullptr;           // usable stack [stack_lo, stack_lo + stack_size); null until first run
+  void* sp = nullptr;        // saved context while not running
+  char* stack_lo = nullptr;  // usable stack [stack_lo, stack_lo + stack_size); null until first run
   std::size_t stack_size = 0;
-  G* schedlink = nullptr;             // run queue / free list link (owner of the state)
+  G* schedlink = nullptr;  // run queue / free list link (owner of the state)
   std::atomic<GStatus> status{GStatus::dead};
   WaitReason reason = WaitReason::none;
-  bool started = false;               // has run (its closure is being or was consumed)
-  std::uint8_t latency_seq = 0;       // scheduler latency: counts its transitions to runnable
-  std::int64_t runnable_since = 0;    // scheduler latency: when a sampled transition happened (0: none)
+  bool started = false;             // has run (its closure is being or was consumed)
+  std::uint8_t latency_seq = 0;     // scheduler latency: counts its transitions to runnable
+  std::int64_t runnable_since = 0;  // scheduler latency: when a sampled transition happened (0: none)
   std::int64_t id = 0;
   std::int64_t parent_id = 0;
-  std::int64_t wait_since = 0;        // monotonic ns when it parked
-  std::size_t want_stack = 0;         // requested reservation (0: default)
+  std::int64_t wait_since = 0;  // monotonic ns when it parked
+  std::size_t want_stack = 0;   // requested reservation (0: default)
   // creation site
   const char* create_file = "";
   const char* create_func = "";
@@ -131,7 +131,7 @@ struct G {
   void (*run)(void*) = nullptr;
   void (*destroy)(void*) noexcept = nullptr;
   void* closure = nullptr;
-  std::size_t closure_align = 16;     // of a heap-allocated closure
+  std::size_t closure_align = 16;  // of a heap-allocated closure
   EhGlobals eh;
   // Wait-queue hook: called (with the G's wait lock protocol of the object)
   // when run() ends and the G is discarded, to unlink it from the queue.
@@ -141,15 +141,15 @@ struct G {
   // it parks in a select): discard(discard_arg) runs after unlink.
   void (*discard)(void*) = nullptr;
   void* discard_arg = nullptr;
-  void* wait_obj = nullptr;           // the object whose queue it waits on
-  void* park_data = nullptr;          // per-wait data (the waiter record)
-  G* allnext = nullptr;               // registry of every descriptor ever made
-  M* locked_m = nullptr;              // lock_os_thread: the only M that may run it
-  int lock_count = 0;                 // nested lock_os_thread calls
-  void* tsan_fiber = nullptr;         // ThreadSanitizer's fiber (tsan builds)
-  void* asan_fake_stack = nullptr;    // AddressSanitizer's fake stack (asan builds)
-  std::uint64_t trace_flow = 0;       // tracer: the wake-up flow to end when it next runs
-  std::int64_t trace_io_since = 0;    // tracer: when it parked in IO wait (0: not)
+  void* wait_obj = nullptr;         // the object whose queue it waits on
+  void* park_data = nullptr;        // per-wait data (the waiter record)
+  G* allnext = nullptr;             // registry of every descriptor ever made
+  M* locked_m = nullptr;            // lock_os_thread: the only M that may run it
+  int lock_count = 0;               // nested lock_os_thread calls
+  void* tsan_fiber = nullptr;       // ThreadSanitizer's fiber (tsan builds)
+  void* asan_fake_stack = nullptr;  // AddressSanitizer's fake stack (asan builds)
+  std::uint64_t trace_flow = 0;     // tracer: the wake-up flow to end when it next runs
+  std::int64_t trace_io_since = 0;  // tracer: when it parked in IO wait (0: not)
   alignas(16) unsigned char buf[kInlineClosure];
 };
 
@@ -158,15 +158,15 @@ struct G {
 using AfterFn = void (*)(M* m, G* g, void* arg);
 
 inline constexpr std::uint32_t kRunqSize = 256;
-inline constexpr int kMaxProcs = 256;   // gomaxprocs' ceiling
-inline constexpr int kMaxSpare = 64;    // spare Ps sysmon may lend at once
+inline constexpr int kMaxProcs = 256;  // gomaxprocs' ceiling
+inline constexpr int kMaxSpare = 64;   // spare Ps sysmon may lend at once
 // Scheduler latency histogram: upper bounds in ns of all but the last
 // (unbounded) bucket (metrics.cpp).
 inline constexpr int kLatencyBuckets = 20;
 inline constexpr unsigned kLatencyEvery = 16;  // one transition to runnable in 16 is timed (Go: 8)
 inline constexpr std::int64_t kLatencyBounds[kLatencyBuckets - 1] = {
-    1'000,      2'000,      5'000,      10'000,      20'000,      50'000,     100'000,
-    200'000,    500'000,    1'000'000,  2'000'000,   5'000'000,   10'000'000, 20'000'000,
+    1'000,      2'000,       5'000,       10'000,      20'000,       50'000,     100'000,
+    200'000,    500'000,     1'000'000,   2'000'000,   5'000'000,    10'000'000, 20'000'000,
     50'000'000, 100'000'000, 200'000'000, 500'000'000, 1'000'000'000};
 
 struct alignas(64) P {
@@ -184,24 +184,24 @@ struct alignas(64) P {
   alignas(64) std::atomic<std::uint32_t> schedtick{0};  // owner writes, sysmon reads
   std::atomic<std::uint32_t> status{kPIdle};
   std::atomic<std::int64_t> syscall_since{0};
-  std::atomic<bool> preempt{false};   // sysmon: yield at the next goro call
-  bool spare = false;                 // lent to relieve a hog (not counted in procs)
-  bool for_global = false;            // a spare lent for the global queue (sched.lock)
+  std::atomic<bool> preempt{false};  // sysmon: yield at the next goro call
+  bool spare = false;                // lent to relieve a hog (not counted in procs)
+  bool for_global = false;           // a spare lent for the global queue (sched.lock)
   // Taken out of circulation by a gomaxprocs shrink: on no list, held by
   // no M; the next growth lists it again (sched.lock).
   bool retired = false;
   // On sched.pidle (written under sched.lock; read by acquirep's check: a
   // P must never be on the idle list and held by an M at once).
   std::atomic<bool> listed{false};
-  std::uint32_t sysmon_tick = 0;      // sysmon-only
-  std::int64_t sysmon_when = 0;       // sysmon-only
-  std::uint64_t sysmon_ran = 0;       // sysmon-only: `ran` at its last look
+  std::uint32_t sysmon_tick = 0;  // sysmon-only
+  std::int64_t sysmon_when = 0;   // sysmon-only
+  std::uint64_t sysmon_ran = 0;   // sysmon-only: `ran` at its last look
   G* gfree = nullptr;
   int ngfree = 0;
   char* stacks[64];
   int nstacks = 0;
-  std::uint32_t stacks_gen = 0;       // the scavenge generation its cache was trimmed in
-  bool stacks_clean = false;          // trimmed, and nothing cached since (holder, or sched.lock while idle)
+  std::uint32_t stacks_gen = 0;  // the scavenge generation its cache was trimmed in
+  bool stacks_clean = false;     // trimmed, and nothing cached since (holder, or sched.lock while idle)
   std::int64_t goid_next = 0, goid_end = 0;
   // Counters read by others.
   std::atomic<std::int64_t> created{0}, exited{0};
@@ -210,7 +210,7 @@ struct alignas(64) P {
   // counted by the P's holder, read by read_metrics().
   std::atomic<std::uint64_t> latency_counts[kLatencyBuckets] = {};
   std::atomic<std::uint64_t> latency_sum_ns{0};
-  P* link = nullptr;                  // idle list (sched.lock)
+  P* link = nullptr;  // idle list (sched.lock)
   M* m = nullptr;
   // Timers: a 4-ary min-heap on `when`, guarded by timers_lock; timer0_when
   // mirrors the earliest `when` (0: none) for lock-free checks.
@@ -221,25 +221,25 @@ struct alignas(64) P {
 
 struct M {
   int id = 0;
-  void* g0_sp = nullptr;      // the scheduler context while a G runs
+  void* g0_sp = nullptr;  // the scheduler context while a G runs
   G* curg = nullptr;
   P* p = nullptr;
-  P* nextp = nullptr;         // handed over by startm (sched.lock)
-  P* oldp = nullptr;          // the P left in syscall state by blocking()
-  G* locked_g = nullptr;      // the goroutine locked to this thread, if any
-  G* nextg = nullptr;         // handed over with nextp by startlockedm
+  P* nextp = nullptr;                    // handed over by startm (sched.lock)
+  P* oldp = nullptr;                     // the P left in syscall state by blocking()
+  G* locked_g = nullptr;                 // the goroutine locked to this thread, if any
+  G* nextg = nullptr;                    // handed over with nextp by startlockedm
   std::atomic<bool> locked_wait{false};  // waiting for locked_g to become runnable
   bool spinning = false;
   std::atomic<std::uint32_t> wake{0};  // futex: set by startm / stop
-  M* link = nullptr;          // idle list (sched.lock)
+  M* link = nullptr;                   // idle list (sched.lock)
   AfterFn after = nullptr;
   G* after_g = nullptr;
   void* after_arg = nullptr;
-  EhGlobals* eh = nullptr;    // this thread's exception globals
+  EhGlobals* eh = nullptr;  // this thread's exception globals
   std::uint64_t rng = 0;
-  std::thread thread;         // not for M0 (the thread that called run)
+  std::thread thread;  // not for M0 (the thread that called run)
   char* altstack = nullptr;
-  void* tsan_g0 = nullptr;            // the thread's own TSan fiber
+  void* tsan_g0 = nullptr;  // the thread's own TSan fiber
   void* asan_g0_fake = nullptr;
   const void* g0_stack_lo = nullptr;  // the thread's own stack (ASan)
   std::size_t g0_stack_size = 0;
@@ -249,9 +249,9 @@ struct M {
   // CPU profiler: the ring this thread's SIGPROF handler writes samples
   // to while profiling (cpuprof.cpp); null otherwise.
   std::atomic<CpuRing*> prof_ring{nullptr};
-  std::int64_t trace_since = 0;          // tracer: when curg's slice began (thread track)
-  std::int64_t trace_p_since = 0;        // tracer: when curg's slice began on the P's track
-  std::int64_t trace_block_since = 0;    // tracer: when curg entered blocking() (0: not in it)
+  std::int64_t trace_since = 0;        // tracer: when curg's slice began (thread track)
+  std::int64_t trace_p_since = 0;      // tracer: when curg's slice began on the P's track
+  std::int64_t trace_block_since = 0;  // tracer: when curg entered blocking() (0: not in it)
 
   void run_after() {
     if (after) {
@@ -263,7 +263,7 @@ struct M {
 };
 
 struct Sched {
-  Lock lock{LockRank::sched};     // guards the fields marked (lock)
+  Lock lock{LockRank::sched};                    // guards the fields marked (lock)
   G* runq_head GORO_GUARDED_BY(lock) = nullptr;  // global run queue
   G* runq_tail GORO_GUARDED_BY(lock) = nullptr;
   std::atomic<std::int64_t> runq_size{0};
@@ -276,19 +276,19 @@ struct Sched {
   // run; [kMaxProcs, kMaxProcs + nspare): the spare Ps sysmon has made.
   // Sized once per run, so any thread may read an entry without a lock.
   std::vector<P*> allp;
-  std::atomic<int> nspare{0};     // spare Ps made so far this run (grows only)
-  std::atomic<int> nprocs{0};     // active Ps: [0, nprocs)
+  std::atomic<int> nspare{0};  // spare Ps made so far this run (grows only)
+  std::atomic<int> nprocs{0};  // active Ps: [0, nprocs)
   std::vector<M*> allm GORO_GUARDED_BY(lock);
   M* sleeper GORO_GUARDED_BY(lock) = nullptr;  // the idle M sleeping until the next timer
-  std::atomic<std::int64_t> sleep_until{0};  // when it wakes (0: no sleeper)
+  std::atomic<std::int64_t> sleep_until{0};    // when it wakes (0: no sleeper)
   // Goroutines that something outside the run queues will wake: inside
   // blocking(), waiting on the network poller (the deadlock detector's view).
-  std::atomic<std::int64_t> nexternal{0};   // in blocking()
-  std::atomic<std::int64_t> npollwait{0};   // parked on the network poller
+  std::atomic<std::int64_t> nexternal{0};  // in blocking()
+  std::atomic<std::int64_t> npollwait{0};  // parked on the network poller
   // A hint, written by sysmon only: some P has preempt set. Lets channel
   // operations skip the per-P check (a TLS read) while nobody hogs.
   std::atomic<bool> any_preempt{false};
-  std::atomic<std::int64_t> lastpoll{0};    // when a netpoll last returned (sysmon polls after 10 ms)
+  std::atomic<std::int64_t> lastpoll{0};  // when a netpoll last returned (sysmon polls after 10 ms)
   // Spare Ps lent by sysmon while goroutines hog their Ps (allp above
   // kMaxProcs); the ones not lent now wait here.
   P* spare_free GORO_GUARDED_BY(lock) = nullptr;
@@ -360,7 +360,7 @@ bool runq_empty(P* p) noexcept;
 std::int64_t runq_length(P* p) noexcept;
 bool runq_ring_empty(P* p) noexcept;  // ignoring runnext
 G* runqsteal(P* p, P* victim, bool steal_next) noexcept;
-void globrunqput(G* g) noexcept;           // takes sched.lock
+void globrunqput(G* g) noexcept;  // takes sched.lock
 void globrunqput_batch(G* head, G* tail, int n) noexcept GORO_REQUIRES(sched.lock);
 G* globrunqget(P* p, int max) noexcept GORO_REQUIRES(sched.lock);
 
@@ -396,8 +396,8 @@ void timers_move(P* from, P* to) noexcept;  // a retired P's timers to an active
 void wakep() noexcept;
 // A timer earlier than the sleeper's wake-up was added: wake it (or an M).
 void wake_timer_sleeper(std::int64_t when) noexcept;
-void ready(G* g) noexcept;                // from any thread
-void schedule_loop(M* m);                 // on g0; returns when the runtime stops
+void ready(G* g) noexcept;  // from any thread
+void schedule_loop(M* m);   // on g0; returns when the runtime stops
 void start_ms_for_stop() noexcept;
 void startm(P* p, bool spinning) noexcept;
 void pidleput(P* p) noexcept GORO_REQUIRES(sched.lock);
@@ -406,10 +406,10 @@ void pidleput(P* p) noexcept GORO_REQUIRES(sched.lock);
 // true is returned.
 bool pidleput_or_retire(P* p) noexcept GORO_REQUIRES(sched.lock);
 void retire_unheld_p(P* p) noexcept GORO_REQUIRES(sched.lock);  // gomaxprocs shrink: out of circulation
-P* pidleget() noexcept GORO_REQUIRES(sched.lock);  // skips Ps retired by gomaxprocs
-void preempt_check();          // yields if sysmon asked this P to
-void requeue_global();         // the current goroutine to the back of the global queue
-void handoffp(P* p) noexcept;  // gives a P without an M to an M, or to the idle list
+P* pidleget() noexcept GORO_REQUIRES(sched.lock);               // skips Ps retired by gomaxprocs
+void preempt_check();                                           // yields if sysmon asked this P to
+void requeue_global();                                          // the current goroutine to the back of the global queue
+void handoffp(P* p) noexcept;                                   // gives a P without an M to an M, or to the idle list
 void sysmon_start();
 void sysmon_stop() noexcept;
 // The spare Ps made so far: allp[kMaxProcs + i] for i < spare_count().
@@ -498,7 +498,9 @@ inline bool cas_pstatus(P* p, std::uint32_t from, std::uint32_t to) noexcept {
   return p->status.compare_exchange_strong(from, to, std::memory_order_acq_rel);
 }
 
-inline void tick(P* p) noexcept { p->schedtick.store(p->schedtick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
+inline void tick(P* p) noexcept {
+  p->schedtick.store(p->schedtick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
 
 // Goroutine lifecycle (proc.cpp).
 G* gfget(P* p);

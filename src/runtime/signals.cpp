@@ -29,8 +29,8 @@ namespace goro::rt {
 namespace {
 
 struct Registration {
-  chan<int> ch;          // or
-  cancel_func cancel;    // for notify_context
+  chan<int> ch;        // or
+  cancel_func cancel;  // for notify_context
   std::vector<int> sigs;
   std::uint64_t id = 0;
 };
@@ -52,7 +52,8 @@ void on_signal(int sig) {
 
 void install(int sig) {  // reg_mu held
   if (installed.count(sig)) return;
-  struct sigaction sa {}, old{};
+  struct sigaction sa {
+  }, old{};
   sa.sa_handler = &on_signal;
   sa.sa_flags = SA_RESTART | SA_ONSTACK;
   sigemptyset(&sa.sa_mask);

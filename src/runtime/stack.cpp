@@ -80,12 +80,12 @@ enum class GuardMode { unknown, madvise, mprotect };
 
 struct Pool {
   Lock lock{LockRank::stack_pool};
-  std::size_t size = 0;            // stack size the pool serves
-  std::vector<char*> free;         // warm stack lows, the most recently freed last (lock)
-  std::size_t free_low = 0;        // the least free.size() since the last scavenge (lock)
-  std::vector<char*> cold;         // trimmed stack lows (lock)
+  std::size_t size = 0;      // stack size the pool serves
+  std::vector<char*> free;   // warm stack lows, the most recently freed last (lock)
+  std::size_t free_low = 0;  // the least free.size() since the last scavenge (lock)
+  std::vector<char*> cold;   // trimmed stack lows (lock)
   GuardMode mode = GuardMode::unknown;
-  long guards_budget = 0;          // mprotect guards still allowed
+  long guards_budget = 0;  // mprotect guards still allowed
   // Every chunk ever mapped: [base, base + len) (for the overflow check).
   std::vector<std::pair<char*, std::size_t>> chunks;
 };
@@ -194,7 +194,8 @@ void trim_cache(P* p, std::uint32_t gen) noexcept {
 // The P's own cache, once per scavenge generation (the P is held).
 void stacks_scavenge_local(P* p) noexcept {
   std::uint32_t gen = scavenge_gen.load(std::memory_order_relaxed);
-  if (p->stacks_gen == gen) [[likely]] return;
+  if (p->stacks_gen == gen) [[likely]]
+    return;
   trim_cache(p, gen);
 }
 
@@ -376,10 +377,11 @@ std::string stack_whereabouts(const void* addr) {
       if (!p) continue;
       for (int k = 0; k < p->nstacks; ++k)
         if (holds(p->stacks[k], size)) {
-          std::snprintf(line, sizeof line, "P %d cache[%d/%d] status=%u listed=%d retired=%d spare=%d gen=%u/%u clean=%d; ",
-                        p->id, k, p->nstacks, p->status.load(std::memory_order_relaxed),
-                        int(p->listed.load(std::memory_order_relaxed)), int(p->retired), int(p->spare),
-                        p->stacks_gen, gen, int(p->stacks_clean));
+          std::snprintf(line, sizeof line,
+                        "P %d cache[%d/%d] status=%u listed=%d retired=%d spare=%d gen=%u/%u clean=%d; ", p->id, k,
+                        p->nstacks, p->status.load(std::memory_order_relaxed),
+                        int(p->listed.load(std::memory_order_relaxed)), int(p->retired), int(p->spare), p->stacks_gen,
+                        gen, int(p->stacks_clean));
           out += line;
         }
     }
@@ -432,7 +434,8 @@ struct KeptWords {
 [[gnu::used]] KeptWords* kept_words = nullptr;
 
 void append(std::vector<std::uintptr_t>& w, const void* from, const void* to) {
-  std::size_t at = w.size(), n = static_cast<std::size_t>(static_cast<const char*>(to) - static_cast<const char*>(from)) / sizeof w[0];
+  std::size_t at = w.size(),
+              n = static_cast<std::size_t>(static_cast<const char*>(to) - static_cast<const char*>(from)) / sizeof w[0];
   w.resize(at + n);
   std::memcpy(w.data() + at, from, n * sizeof w[0]);
 }
@@ -452,10 +455,8 @@ void san::keep_discarded(const G* g) {
   append(w, sp, top);
   // Its closure's captures: in the descriptor's buffer, which the next go
   // statement reuses, or on the heap.
-  if (g->closure == g->buf)
-    append(w, g->buf, g->buf + sizeof g->buf);
-  else if (g->closure)
-    w.push_back(reinterpret_cast<std::uintptr_t>(g->closure));
+  if (g->closure == g->buf) append(w, g->buf, g->buf + sizeof g->buf);
+  else if (g->closure) w.push_back(reinterpret_cast<std::uintptr_t>(g->closure));
   // With detect_stack_use_after_return, locals whose address is taken live
   // in fake frames of the goroutine's fake stack instead (never freed for a
   // discarded goroutine): keep the frames the kept words point to, and the

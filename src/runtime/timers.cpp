@@ -80,10 +80,8 @@ void heap_remove(P* p, std::size_t i) GORO_REQUIRES(p->timers_lock) {
   if (i < h.size()) {
     h[i] = last;
     set_idx(h, i);
-    if (i > 0 && h[(i - 1) / 4]->when > last->when)
-      sift_up(h, i);
-    else
-      sift_down(h, i);
+    if (i > 0 && h[(i - 1) / 4]->when > last->when) sift_up(h, i);
+    else sift_down(h, i);
   }
   t->idx = -1;
   t->p.store(nullptr, std::memory_order_relaxed);

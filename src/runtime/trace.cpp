@@ -60,8 +60,8 @@ namespace goro::rt {
 std::atomic<bool> trace_on{false};
 
 struct TraceEvent {
-  char ph = 'X';       // X slice, s/f flow, b/e async IO wait, C counter
-  char track = 'p';    // p: processor track (pid 1), m: thread track (pid 2), n: network (pid 3)
+  char ph = 'X';          // X slice, s/f flow, b/e async IO wait, C counter
+  char track = 'p';       // p: processor track (pid 1), m: thread track (pid 2), n: network (pid 3)
   bool blocking = false;  // an X event: a blocking() call, not a run slice
   int tid = 0;
   std::int64_t ts = 0;
@@ -70,7 +70,7 @@ struct TraceEvent {
   const char* why = "";
   const char* created = "";
   std::uint64_t flow = 0;  // s/f: the flow's id; b/e: the wait's id
-  std::string name;    // the goroutine's name, if it has one
+  std::string name;        // the goroutine's name, if it has one
 };
 
 struct TraceBuf {
@@ -83,7 +83,7 @@ namespace {
 
 constexpr int kPlainThreads = 1'000'000;  // the thread track of wake-ups from plain threads
 
-std::mutex reg_mu;                // guards the registry, path, fd, t0 and gen changes
+std::mutex reg_mu;  // guards the registry, path, fd, t0 and gen changes
 // Never destroyed (as the buffers they list): at exit, LeakSanitizer's check
 // runs after static destructors, and must still find the buffers here.
 std::vector<TraceBuf*>& all_bufs = *new std::vector<TraceBuf*>;  // every buffer ever made
@@ -146,7 +146,10 @@ void put_ts(std::string& out, std::int64_t ns) {
 
 void put_event(std::string& out, const TraceEvent& e) {
   char b[128];
-  std::snprintf(b, sizeof b, "{\"pid\":%d,\"tid\":%d,\"ph\":\"%c\",\"ts\":", e.track == 'p' ? 1 : e.track == 'm' ? 2 : 3,
+  std::snprintf(b, sizeof b, "{\"pid\":%d,\"tid\":%d,\"ph\":\"%c\",\"ts\":",
+                e.track == 'p'   ? 1
+                : e.track == 'm' ? 2
+                                 : 3,
                 e.tid, e.ph);
   out += b;
   put_ts(out, e.ts - t0);
@@ -175,12 +178,15 @@ void put_event(std::string& out, const TraceEvent& e) {
       return;
     case 'b':
     case 'e':
-      std::snprintf(b, sizeof b, ",\"cat\":\"network\",\"name\":\"IO wait\",\"id\":%" PRIu64 ",\"args\":{\"goroutine\":%" PRId64 "}}",
+      std::snprintf(b, sizeof b,
+                    ",\"cat\":\"network\",\"name\":\"IO wait\",\"id\":%" PRIu64 ",\"args\":{\"goroutine\":%" PRId64
+                    "}}",
                     e.flow, e.goid);
       out += b;
       return;
     case 'C':
-      std::snprintf(b, sizeof b, ",\"name\":\"goroutines\",\"args\":{\"runnable\":%" PRId64 ",\"running threads\":%" PRId64 "}}",
+      std::snprintf(b, sizeof b,
+                    ",\"name\":\"goroutines\",\"args\":{\"runnable\":%" PRId64 ",\"running threads\":%" PRId64 "}}",
                     e.goid, e.dur);
       out += b;
       return;
@@ -196,11 +202,12 @@ void put_event(std::string& out, const TraceEvent& e) {
 void put_meta(std::string& out, int pid, int tid, const char* what, char letter, int n) {
   char name[32];
   if (letter == 0)
-    std::snprintf(name, sizeof name, "%s", pid == 1 ? "goro processors" : pid == 2 ? "goro threads" : "goro network waits");
-  else if (letter == '-')
-    std::snprintf(name, sizeof name, "plain threads");
-  else
-    std::snprintf(name, sizeof name, "%c%d", letter, n);
+    std::snprintf(name, sizeof name, "%s",
+                  pid == 1   ? "goro processors"
+                  : pid == 2 ? "goro threads"
+                             : "goro network waits");
+  else if (letter == '-') std::snprintf(name, sizeof name, "plain threads");
+  else std::snprintf(name, sizeof name, "%c%d", letter, n);
   char b[160];
   std::snprintf(b, sizeof b, "{\"pid\":%d,\"tid\":%d,\"ph\":\"M\",\"name\":\"%s\",\"args\":{\"name\":\"%s\"}},\n", pid,
                 tid, what, name);
@@ -250,7 +257,8 @@ void run_slice(M* m, G* g, char track, int tid, std::int64_t since, std::int64_t
 // A sample of the counter track, at most every kCounterEveryNs.
 void maybe_sample_counters(M* m, std::int64_t now) noexcept {
   std::int64_t last = last_counter.load(std::memory_order_relaxed);
-  if (now - last < kCounterEveryNs || !last_counter.compare_exchange_strong(last, now, std::memory_order_relaxed)) return;
+  if (now - last < kCounterEveryNs || !last_counter.compare_exchange_strong(last, now, std::memory_order_relaxed))
+    return;
   int np = sched.nprocs.load(std::memory_order_acquire);
   std::int64_t runnable = sched.runq_size.load(std::memory_order_relaxed), running = 0;
   bool self_counted = false;

@@ -86,19 +86,19 @@ bool set_regs(Dwfl_Thread* thread, void*) {
 #if defined(__x86_64__)
   // DWARF numbering: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip.
   Dwarf_Word regs[17] = {};
-  regs[3] = w[5];                                             // rbx
-  regs[6] = w[6];                                             // rbp
-  regs[7] = reinterpret_cast<Dwarf_Word>(g->sp) + 8 * 8;      // rsp after the frame
+  regs[3] = w[5];                                         // rbx
+  regs[6] = w[6];                                         // rbp
+  regs[7] = reinterpret_cast<Dwarf_Word>(g->sp) + 8 * 8;  // rsp after the frame
   regs[12] = w[4], regs[13] = w[3], regs[14] = w[2], regs[15] = w[1];
-  regs[16] = w[7];                                            // resume address
+  regs[16] = w[7];  // resume address
   if (!dwfl_thread_state_registers(thread, 0, 17, regs)) return false;
   dwfl_thread_state_register_pc(thread, w[7]);
 #elif defined(__aarch64__)
   Dwarf_Word regs[32] = {};
-  for (int i = 0; i < 10; ++i) regs[19 + i] = w[i];           // x19..x28
-  regs[29] = w[10];                                           // fp
-  regs[30] = w[11];                                           // lr
-  regs[31] = reinterpret_cast<Dwarf_Word>(g->sp) + 176;       // sp after the frame
+  for (int i = 0; i < 10; ++i) regs[19 + i] = w[i];      // x19..x28
+  regs[29] = w[10];                                      // fp
+  regs[30] = w[11];                                      // lr
+  regs[31] = reinterpret_cast<Dwarf_Word>(g->sp) + 176;  // sp after the frame
   if (!dwfl_thread_state_registers(thread, 0, 32, regs)) return false;
   dwfl_thread_state_register_pc(thread, w[11]);
 #endif
@@ -149,7 +149,8 @@ struct Symbols {
       f.where = file;
       std::snprintf(buf, sizeof buf, ":%d", lineno);
     } else {
-      const char* modname = mod ? dwfl_module_info(mod, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr) : nullptr;
+      const char* modname =
+          mod ? dwfl_module_info(mod, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr) : nullptr;
       f.where = modname ? modname : "?";
       std::snprintf(buf, sizeof buf, " pc=%#lx", static_cast<unsigned long>(pc));
     }

@@ -15,5 +15,7 @@
 extern "C" void __tsan_acquire(void* addr);
 extern "C" void __tsan_release(void* addr);
 
-#define _GLIBCXX_SYNCHRONIZATION_HAPPENS_BEFORE(A) __tsan_release(const_cast<void*>(static_cast<const volatile void*>(A)))
-#define _GLIBCXX_SYNCHRONIZATION_HAPPENS_AFTER(A) __tsan_acquire(const_cast<void*>(static_cast<const volatile void*>(A)))
+#define _GLIBCXX_SYNCHRONIZATION_HAPPENS_BEFORE(A) \
+  __tsan_release(const_cast<void*>(static_cast<const volatile void*>(A)))
+#define _GLIBCXX_SYNCHRONIZATION_HAPPENS_AFTER(A) \
+  __tsan_acquire(const_cast<void*>(static_cast<const volatile void*>(A)))

@@ -52,10 +52,8 @@ bool condition_variable::sleep(detail::cond_node& n, std::int64_t rel_ns) noexce
     rt::unlock_word(lock_);
   } else {
     w->parked = true;
-    if (rel_ns < 0)
-      rt::block_on(*w, lock_, rt::WaitReason::cond_wait);
-    else
-      woken = rt::block_on_until(*w, lock_, rt::WaitReason::cond_wait, rt::nanotime() + rel_ns);
+    if (rel_ns < 0) rt::block_on(*w, lock_, rt::WaitReason::cond_wait);
+    else woken = rt::block_on_until(*w, lock_, rt::WaitReason::cond_wait, rt::nanotime() + rel_ns);
   }
   detail::tsan_acquire(this);
   w->~CondWaiter();

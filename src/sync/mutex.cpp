@@ -75,7 +75,7 @@ void mutex::lock_slow(int reason) {
     if (awoke) nw &= ~kWoken;
     if (state_.compare_exchange_weak(old, nw, std::memory_order_acquire, std::memory_order_relaxed)) {
       if (!(old & (kLocked | kStarving))) return;  // locked with the CAS
-      bool lifo = wait_start != 0;                  // waited before: back to the front
+      bool lifo = wait_start != 0;                 // waited before: back to the front
       if (wait_start == 0) wait_start = rt::nanotime();
       rt::sema_acquire(sema_, lifo, why, &discard_waiter, this);
       starving = starving || rt::nanotime() - wait_start > kStarvationNs;

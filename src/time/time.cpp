@@ -130,9 +130,7 @@ chan_core* timer_chan(timer_state* s) noexcept { return s->ch; }
 // A one-shot timer popped by run_timers whose fire has not yet taken mu is
 // still pending for stop/reset: timer_del's seq bump makes that fire a
 // no-op (no value sent, no function started), so the call did stop it.
-static bool firing(timer_state* s) {
-  return s->t.counted && s->t.running.load(std::memory_order_acquire) != 0;
-}
+static bool firing(timer_state* s) { return s->t.counted && s->t.running.load(std::memory_order_acquire) != 0; }
 
 bool timer_stop(timer_state* s) noexcept {
   s->mu.lock();

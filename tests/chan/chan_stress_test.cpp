@@ -130,10 +130,8 @@ TEST_P(MpmcTest, MoveOnlyValuesAreNeitherLostNorDuplicated) {
         for (int c = 0; c < consumers; ++c) {
           goro::go([&, ch] {
             for (auto&& v : ch) {
-              if (!v)
-                ADD_FAILURE() << "received an empty pointer";
-              else
-                seen.mark(*v);
+              if (!v) ADD_FAILURE() << "received an empty pointer";
+              else seen.mark(*v);
             }
             received.done();
           });

@@ -571,20 +571,28 @@ TEST_P(ChanTest, TryRecv) {
 // --------------------------------------------------- send_chan / recv_chan
 
 template <class C>
-concept can_send = requires(const C& c, int v) { c.send(v); };
+concept can_send = requires(const C& c, int v) {
+  c.send(v);
+};
 template <class C>
-concept can_recv = requires(const C& c) { c.recv(); };
+concept can_recv = requires(const C& c) {
+  c.recv();
+};
 template <class C>
-concept can_close = requires(const C& c) { c.close(); };
+concept can_close = requires(const C& c) {
+  c.close();
+};
 template <class C>
-concept can_range = requires(const C& c) { c.begin(); };
+concept can_range = requires(const C& c) {
+  c.begin();
+};
 
 static_assert(can_send<goro::chan<int>> && can_recv<goro::chan<int>> && can_close<goro::chan<int>> &&
               can_range<goro::chan<int>>);
-static_assert(can_send<goro::send_chan<int>> && !can_recv<goro::send_chan<int>> &&
-              can_close<goro::send_chan<int>> && !can_range<goro::send_chan<int>>);
-static_assert(!can_send<goro::recv_chan<int>> && can_recv<goro::recv_chan<int>> &&
-              !can_close<goro::recv_chan<int>> && can_range<goro::recv_chan<int>>);
+static_assert(can_send<goro::send_chan<int>> && !can_recv<goro::send_chan<int>> && can_close<goro::send_chan<int>> &&
+              !can_range<goro::send_chan<int>>);
+static_assert(!can_send<goro::recv_chan<int>> && can_recv<goro::recv_chan<int>> && !can_close<goro::recv_chan<int>> &&
+              can_range<goro::recv_chan<int>>);
 static_assert(std::is_convertible_v<goro::chan<int>, goro::send_chan<int>>);
 static_assert(std::is_convertible_v<goro::chan<int>, goro::recv_chan<int>>);
 static_assert(!std::is_convertible_v<goro::send_chan<int>, goro::recv_chan<int>>);

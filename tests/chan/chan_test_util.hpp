@@ -25,9 +25,7 @@
 namespace goro_test {
 
 // Procs for parameterized suites: every test runs with 1, 2 and 4 processors.
-inline std::string procs_name(const testing::TestParamInfo<int>& info) {
-  return "procs" + std::to_string(info.param);
-}
+inline std::string procs_name(const testing::TestParamInfo<int>& info) { return "procs" + std::to_string(info.param); }
 
 // A state without the wait time Go appends once a goroutine has been parked
 // for a minute ("chan receive, 2 minutes" -> "chan receive"): a slow run may
@@ -76,8 +74,8 @@ inline bool wait_until_parked(std::int64_t id, std::string_view state,
     if (goroutine_state(id) == state) return true;
     goro::yield();
   }
-  ADD_FAILURE() << "goroutine " << id << " never parked in [" << state << "]; it shows ["
-                << goroutine_state(id) << "]\n"
+  ADD_FAILURE() << "goroutine " << id << " never parked in [" << state << "]; it shows [" << goroutine_state(id)
+                << "]\n"
                 << goroutine_dump();
   return false;
 }
@@ -132,10 +130,8 @@ inline bool wait_until_thread_blocks(long tid, std::chrono::seconds limit = std:
   bailout b(limit);
   while (!b.expired()) {
     if (thread_blocked_in_futex(tid)) return true;
-    if (goro::this_goroutine::id() != 0)
-      goro::yield();
-    else
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (goro::this_goroutine::id() != 0) goro::yield();
+    else std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   ADD_FAILURE() << "thread " << tid << " never blocked";
   return false;

@@ -223,8 +223,7 @@ TEST(GoChan, SelectEvaluatesEveryCaseExpression) {
       for (;;) {
         bool dflt = false;
         goro::select(goro::case_send(a, get_value(), [&] { ++i, a = {}; }),
-                     goro::case_send(b, get_value(), [&] { ++i, b = {}; }),
-                     goro::case_default([&] { dflt = true; }));
+                     goro::case_send(b, get_value(), [&] { ++i, b = {}; }), goro::case_default([&] { dflt = true; }));
         if (dflt) return i;
         ++shift;
       }
@@ -328,7 +327,7 @@ void never_panics(const char* name, const std::function<void()>& f) {
 
 TEST_P(GoChanTest, Select3BlockingRules) {
   goro::testing::allow_leaks leaks;  // as in Go's test, left blocked
-  Select3 t;  // outlives run: the blocked goroutines are discarded, not unwound
+  Select3 t;                         // outlives run: the blocked goroutines are discarded, not unwound
   auto& nilch = t.nilch;
   auto& closedch = t.closedch;
   auto unreachable = [] { ADD_FAILURE() << "unreachable case chosen"; };
@@ -348,26 +347,23 @@ TEST_P(GoChanTest, Select3BlockingRules) {
   // selects with only nil channels always block
   t.always_blocks("select nil receive", "select", [&] { goro::select(goro::case_recv(nilch, unreachable)); });
   t.always_blocks("select nil send", "select", [&] { goro::select(goro::case_send(nilch, 7, unreachable)); });
-  t.always_blocks("select nil receive and send", "select", [&] {
-    goro::select(goro::case_recv(nilch, unreachable), goro::case_send(nilch, 7, unreachable));
-  });
+  t.always_blocks("select nil receive and send", "select",
+                  [&] { goro::select(goro::case_recv(nilch, unreachable), goro::case_send(nilch, 7, unreachable)); });
   // selects with non-ready non-nil channels always block
   goro::chan<int> c2 = t.fresh();
   t.always_blocks("select non-ready", "select", [&, c2] { goro::select(goro::case_recv(c2, unreachable)); });
   // select should not get confused if it sees itself
   goro::chan<int> c3 = t.fresh();
-  t.always_blocks("select sees itself", "select", [&, c3] {
-    goro::select(goro::case_send(c3, 1, unreachable), goro::case_recv(c3, unreachable));
-  });
+  t.always_blocks("select sees itself", "select",
+                  [&, c3] { goro::select(goro::case_send(c3, 1, unreachable), goro::case_recv(c3, unreachable)); });
 
   goro::run(
       [&] {
         t.start_blockers();
 
         // sending/receiving from a nil channel inside a select is never selected
-        never_panics("select nil send with default", [&] {
-          goro::select(goro::case_send(nilch, 7, unreachable), goro::case_default());
-        });
+        never_panics("select nil send with default",
+                     [&] { goro::select(goro::case_send(nilch, 7, unreachable), goro::case_default()); });
         never_panics("select nil receive with default",
                      [&] { goro::select(goro::case_recv(nilch, unreachable), goro::case_default()); });
         // sending to an async channel with free buffer space never blocks
@@ -476,12 +472,8 @@ void send_after_park(void (*recv)(goro::recv_chan<int>), int how) {
   const char* state = recv == recv1 ? "chan receive" : "select";
   ASSERT_TRUE(goro_test::wait_until_parked(id, state));
   switch (how) {
-    case 1:
-      c.send(1);
-      break;
-    case 2:
-      goro::select(goro::case_send(c, 1));
-      break;
+    case 1: c.send(1); break;
+    case 2: goro::select(goro::case_send(c, 1)); break;
     case 3: {
       auto c2 = goro::make_chan<int>();
       goro::select(goro::case_send(c, 1), goro::case_send(c2, 1));
@@ -602,10 +594,12 @@ TEST_P(GoChanTest, DoubleSelect) {
           for (auto& ch : c) ch.close();
         });
         for (int k = 0; k < 4; ++k) {
-          goro::go([=](goro::send_chan<int> out, goro::recv_chan<int> in) {
-            for (int v : in) out.send(v);
-            done.send(true);
-          }, cmux, c[k]);
+          goro::go(
+              [=](goro::send_chan<int> out, goro::recv_chan<int> in) {
+                for (int v : in) out.send(v);
+                done.send(true);
+              },
+              cmux, c[k]);
         }
         goro::go([=] {
           for (int k = 0; k < 4; ++k) done.recv();

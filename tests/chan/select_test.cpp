@@ -215,16 +215,12 @@ TEST_P(SelectTest, NilCasesAreNeverChosen) {
         while (live > 0) {
           goro::select(goro::case_recv(ra,
                                        [&](std::optional<int> v) {
-                                         if (v)
-                                           sum += *v;
-                                         else
-                                           ra = {}, --live;
+                                         if (v) sum += *v;
+                                         else ra = {}, --live;
                                        }),
                        goro::case_recv(rb, [&](std::optional<int> v) {
-                         if (v)
-                           sum += *v;
-                         else
-                           rb = {}, --live;
+                         if (v) sum += *v;
+                         else rb = {}, --live;
                        }));
         }
         EXPECT_EQ(sum, 0 + 1 + 2 + 10 + 11 + 12);
@@ -601,8 +597,7 @@ TEST_P(SelectTest, SendOnClosedInsideSelectPanics) {
         auto other = goro::make_chan<int>();
         expect_panic([&] { goro::select(goro::case_send(closed, 1)); }, "send on closed channel");
         // Even with a default, as in Go.
-        expect_panic([&] { goro::select(goro::case_send(closed, 1), goro::case_default()); },
-                     "send on closed channel");
+        expect_panic([&] { goro::select(goro::case_send(closed, 1), goro::case_default()); }, "send on closed channel");
         expect_panic([&] { goro::select(goro::case_send(closed, 1), goro::case_recv(other)); },
                      "send on closed channel");
         std::vector<goro::select_case> cases;

@@ -120,9 +120,18 @@ TEST_P(ContextTest, ConcurrentCancelsAreSafe) {
           goro::wait_group wg;
           wg.add(6);
           for (int i = 0; i < 2; ++i) {
-            goro::go([&] { parent.cancel(); wg.done(); });
-            goro::go([&] { child.cancel(); wg.done(); });
-            goro::go([&] { grandchild.cancel(); wg.done(); });
+            goro::go([&] {
+              parent.cancel();
+              wg.done();
+            });
+            goro::go([&] {
+              child.cancel();
+              wg.done();
+            });
+            goro::go([&] {
+              grandchild.cancel();
+              wg.done();
+            });
           }
           wg.wait();
           EXPECT_EQ(parent.ctx.err(), goro::errc::canceled);
@@ -409,7 +418,7 @@ TEST_P(ContextTest, DeadlinesAreInheritedAndTheEarliestWins) {
           EXPECT_FALSE(parent_done);
         }
         ASSERT_TRUE(wait_done(later.ctx));
-        EXPECT_EQ(later.ctx.err(), goro::errc::deadline_exceeded);  // from the parent
+        EXPECT_EQ(later.ctx.err(), goro::errc::deadline_exceeded);   // from the parent
         EXPECT_EQ(parent.ctx.err(), goro::errc::deadline_exceeded);  // set before its children are cancelled
         // The parent's cancellation reaches its children one after another
         // (as Go's loop over them does): `later` done does not mean `plain`
@@ -441,7 +450,8 @@ TEST_P(ContextTest, ManyTimeoutsExpire) {
         const int n = scaled(2000, 300);
         std::vector<goro::cancel_pair> v;
         v.reserve(n);
-        for (int i = 0; i < n; ++i) v.push_back(goro::with_timeout(goro::background(), std::chrono::microseconds(i * 5)));
+        for (int i = 0; i < n; ++i)
+          v.push_back(goro::with_timeout(goro::background(), std::chrono::microseconds(i * 5)));
         int expired = 0;
         for (auto& c : v) {
           if (wait_done(c.ctx) && c.ctx.err() == goro::errc::deadline_exceeded) ++expired;
@@ -566,8 +576,7 @@ TEST_P(ContextTest, CancelHappensBeforeDone) {
       cfg());
 }
 
-INSTANTIATE_TEST_SUITE_P(Procs, ContextTest, testing::Values(1, 4), [](const testing::TestParamInfo<int>& i) {
-  return "procs" + std::to_string(i.param);
-});
+INSTANTIATE_TEST_SUITE_P(Procs, ContextTest, testing::Values(1, 4),
+                         [](const testing::TestParamInfo<int>& i) { return "procs" + std::to_string(i.param); });
 
 }  // namespace

@@ -202,8 +202,7 @@ TEST_P(CtxSyncTest, ErrgroupFirstErrorCancelsTheContextAndIsRethrown) {
           g.go([&saw_cancel, ctx = ctx] {
             // Waits for the group's context, then fails too.
             goro::timer bail(20s);
-            if (goro::select(goro::case_recv(ctx.done()), goro::case_recv(bail.c())) == 0)
-              saw_cancel.fetch_add(1);
+            if (goro::select(goro::case_recv(ctx.done()), goro::case_recv(bail.c())) == 0) saw_cancel.fetch_add(1);
             throw std::runtime_error("later");
           });
         try {
@@ -323,7 +322,7 @@ TEST_P(CtxSyncTest, ErrgroupSetLimitBoundsConcurrency) {
           ran.fetch_add(1);
         };
         auto spawner_done = goro::make_chan<int>();
-        goro::go([&g, &task, spawner_done] {  // (the channel by value: main may go on once it is closed)
+        goro::go([&g, &task, spawner_done] {        // (the channel by value: main may go on once it is closed)
           for (int i = 0; i < 20; ++i) g.go(task);  // blocks at the limit
           spawner_done.close();
         });
@@ -430,8 +429,7 @@ TEST_P(CtxSyncTest, ErrgroupIsMovable) {
       cfg());
 }
 
-INSTANTIATE_TEST_SUITE_P(Procs, CtxSyncTest, testing::Values(1, 4), [](const testing::TestParamInfo<int>& i) {
-  return "procs" + std::to_string(i.param);
-});
+INSTANTIATE_TEST_SUITE_P(Procs, CtxSyncTest, testing::Values(1, 4),
+                         [](const testing::TestParamInfo<int>& i) { return "procs" + std::to_string(i.param); });
 
 }  // namespace

@@ -75,7 +75,8 @@ TEST(Client, GetPostHeadAndChunkedBodies) {
     std::string body = big.body.read_all();
     ASSERT_EQ(body.size(), 100000u);
     EXPECT_EQ(body[99999], static_cast<char>('a' + 99 % 26));
-    auto h = c.send(goro::background(), http::client_request{.method = "HEAD", .url = url(addr, "/x"), .header = {}, .body = {}});
+    auto h = c.send(goro::background(),
+                    http::client_request{.method = "HEAD", .url = url(addr, "/x"), .header = {}, .body = {}});
     EXPECT_EQ(h.status, 200);
     EXPECT_EQ(h.header.get("Content-Length"), "8");
     EXPECT_EQ(h.body.read_all(), "");
@@ -163,33 +164,33 @@ TEST(Client, FollowsRedirectsAsGo) {
 TEST(Client, TimeoutAndCancellationFailWithTheContextsError) {
   std::atomic<int> entered{0};
   auto release = goro::make_chan<std::monostate>();
-  with_server(http::server_config{.addr = {}, .handler = app(&entered, &release)},
-              [&](http::server&, const std::string& addr) {
-                http::client slow(http::client_config{.timeout = 50ms});
-                try {
-                  (void)slow.get(url(addr, "/stall"));
-                  ADD_FAILURE() << "the timeout must fail the request";
-                } catch (const std::system_error& e) {
-                  EXPECT_EQ(e.code(), goro::errc::deadline_exceeded) << e.what();
-                }
-                http::client c;
-                auto [ctx, cancel] = goro::with_cancel(goro::background());
-                goro::go([&entered, cancel = cancel] {
-                  while (entered.load() < 2) goro::sleep(1ms);
-                  cancel();
-                });
-                try {
-                  (void)c.send(ctx, http::client_request{.method = "GET", .url = url(addr, "/stall"), .header = {}, .body = {}});
-                  ADD_FAILURE() << "cancelling the context must fail the request";
-                } catch (const std::system_error& e) {
-                  EXPECT_EQ(e.code(), goro::errc::canceled) << e.what();
-                }
-                release.send({});
-                release.send({});
-                // Errors of other kinds are system_errors too.
-                EXPECT_THROW((void)c.get("https://" + addr + "/"), std::system_error);
-                EXPECT_THROW((void)c.get("http://127.0.0.1:1/"), std::system_error);
-              });
+  with_server(http::server_config{.addr = {}, .handler = app(&entered, &release)}, [&](http::server&,
+                                                                                       const std::string& addr) {
+    http::client slow(http::client_config{.timeout = 50ms});
+    try {
+      (void)slow.get(url(addr, "/stall"));
+      ADD_FAILURE() << "the timeout must fail the request";
+    } catch (const std::system_error& e) {
+      EXPECT_EQ(e.code(), goro::errc::deadline_exceeded) << e.what();
+    }
+    http::client c;
+    auto [ctx, cancel] = goro::with_cancel(goro::background());
+    goro::go([&entered, cancel = cancel] {
+      while (entered.load() < 2) goro::sleep(1ms);
+      cancel();
+    });
+    try {
+      (void)c.send(ctx, http::client_request{.method = "GET", .url = url(addr, "/stall"), .header = {}, .body = {}});
+      ADD_FAILURE() << "cancelling the context must fail the request";
+    } catch (const std::system_error& e) {
+      EXPECT_EQ(e.code(), goro::errc::canceled) << e.what();
+    }
+    release.send({});
+    release.send({});
+    // Errors of other kinds are system_errors too.
+    EXPECT_THROW((void)c.get("https://" + addr + "/"), std::system_error);
+    EXPECT_THROW((void)c.get("http://127.0.0.1:1/"), std::system_error);
+  });
 }
 
 TEST(Client, AgainstPythonsHttpServer) {
@@ -201,8 +202,8 @@ TEST(Client, AgainstPythonsHttpServer) {
     std::string addr = l.addr();
     l.close();
     std::string port = addr.substr(addr.rfind(':') + 1);
-    std::string cmd = "cd " + std::string(dir) + " && exec python3 -m http.server --bind 127.0.0.1 " + port +
-                      " >/dev/null 2>&1";
+    std::string cmd =
+        "cd " + std::string(dir) + " && exec python3 -m http.server --bind 127.0.0.1 " + port + " >/dev/null 2>&1";
     pid_t pid = goro::blocking([&] {
       pid_t p = ::fork();
       if (p == 0) {

@@ -81,8 +81,8 @@ TEST(Curl, GetsAndReusesTheConnection) {
 TEST(Curl, ChunkedUploadAndLargeChunkedDownload) {
   const std::string file = temp_file(200000, 'u');
   with_server(http::server_config{.addr = {}, .handler = app()}, [&](http::server&, const std::string& addr) {
-    auto up = run_cmd("curl -s -D - -H 'Transfer-Encoding: chunked' --data-binary @" + file + " " +
-                      url(addr, "/echo") + " -o /dev/null");
+    auto up = run_cmd("curl -s -D - -H 'Transfer-Encoding: chunked' --data-binary @" + file + " " + url(addr, "/echo") +
+                      " -o /dev/null");
     EXPECT_EQ(up.status, 0) << up.out;
     EXPECT_NE(up.out.find("X-Length: 200000"), std::string::npos) << up.out;
     auto down = run_cmd("curl -s " + url(addr, "/big") + " | wc -c");
@@ -185,8 +185,8 @@ while closed < n:
             sel.unregister(key.fileobj)
 print('CLOSED', closed, flush=True)
 )PY";
-        const std::string cmd = "python3 -c \"$(cat <<'EOF'\n" + script + "\nEOF\n)\" " + port + " " +
-                                std::to_string(n) + " 2>&1";
+        const std::string cmd =
+            "python3 -c \"$(cat <<'EOF'\n" + script + "\nEOF\n)\" " + port + " " + std::to_string(n) + " 2>&1";
         FILE* f = goro::blocking([&] { return ::popen(cmd.c_str(), "r"); });
         ASSERT_NE(f, nullptr);
         auto line = [f] {
@@ -240,7 +240,8 @@ TEST(Pprof, GoToolPprofReadsALiveServersGoroutines) {
       stopped.close();
       (void)x;
     });
-    auto cpu = run_cmd("HOME=/tmp PPROF_TMPDIR=/tmp go tool pprof -raw -seconds 2 " + url(addr, "/debug/pprof/profile"));
+    auto cpu =
+        run_cmd("HOME=/tmp PPROF_TMPDIR=/tmp go tool pprof -raw -seconds 2 " + url(addr, "/debug/pprof/profile"));
     stop->store(true);
     stopped.recv();
     EXPECT_EQ(cpu.status, 0) << cpu.out;

@@ -52,8 +52,7 @@ std::string goro_verdict(std::string_view msg) {
   std::string_view rest = msg.substr(end);
   switch (h.body) {
     case body_kind::none:
-    case body_kind::until_close:
-      return "ok ";
+    case body_kind::until_close: return "ok ";
     case body_kind::length:
       if (rest.size() < static_cast<std::uint64_t>(h.content_length)) return "incomplete";
       return "ok " + hex(rest.substr(0, static_cast<std::size_t>(h.content_length)));
@@ -165,9 +164,12 @@ const std::vector<named>& corpus() {
       {"POST length", "POST /u HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello"},
       {"POST length short", "POST /u HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nhello"},
       {"POST chunked", "POST /u HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"},
-      {"chunked with extension", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n0\r\n\r\n"},
-      {"chunked with trailer", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nz\r\n0\r\nT: v\r\n\r\n"},
-      {"chunked uppercase hex", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nA\r\n0123456789\r\n0\r\n\r\n"},
+      {"chunked with extension",
+       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n0\r\n\r\n"},
+      {"chunked with trailer",
+       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nz\r\n0\r\nT: v\r\n\r\n"},
+      {"chunked uppercase hex",
+       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nA\r\n0123456789\r\n0\r\n\r\n"},
       {"chunked incomplete", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel"},
       {"CL and TE", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"},
       {"TE and CL", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n0\r\n\r\n"},
@@ -180,15 +182,20 @@ const std::vector<named>& corpus() {
       {"TE chunked, gzip", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n"},
       {"TE gzip, chunked", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n"},
       {"TE gzip", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n"},
-      {"TE twice", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"},
-      {"TE with vertical tab", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: \x0b" "chunked\r\n\r\n0\r\n\r\n"},
+      {"TE twice",
+       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"},
+      {"TE with vertical tab",
+       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: \x0b"
+       "chunked\r\n\r\n0\r\n\r\n"},
       {"TE space before colon", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n"},
       {"obs-fold", "GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n"},
       {"obs-fold on TE", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip,\r\n chunked\r\n\r\n0\r\n\r\n"},
       {"bare LF lines", "GET / HTTP/1.1\nHost: a\n\n"},
       {"bare CR in value", "GET / HTTP/1.1\r\nHost: a\r\nX: a\rb\r\n\r\n"},
       {"NUL in value", std::string("GET / HTTP/1.1\r\nHost: a\r\nX: a\0b\r\n\r\n", 35)},
-      {"control byte in value", "GET / HTTP/1.1\r\nHost: a\r\nX: a\x01" "b\r\n\r\n"},
+      {"control byte in value",
+       "GET / HTTP/1.1\r\nHost: a\r\nX: a\x01"
+       "b\r\n\r\n"},
       {"space in name", "GET / HTTP/1.1\r\nHost: a\r\nX Y: z\r\n\r\n"},
       {"empty name", "GET / HTTP/1.1\r\nHost: a\r\n: z\r\n\r\n"},
       {"no colon", "GET / HTTP/1.1\r\nHost: a\r\nnocolon\r\n\r\n"},
@@ -202,8 +209,10 @@ const std::vector<named>& corpus() {
       {"custom token method", "PURGE / HTTP/1.1\r\nHost: a\r\n\r\n"},
       {"huge chunk size", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n"},
       {"chunk size 2^63", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n8000000000000000\r\n"},
-      {"chunk no CRLF after data", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n0\r\n\r\n"},
-      {"chunk size with space", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3 \r\nabc\r\n0\r\n\r\n"},
+      {"chunk no CRLF after data",
+       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n0\r\n\r\n"},
+      {"chunk size with space",
+       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3 \r\nabc\r\n0\r\n\r\n"},
       {"chunk size junk", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3x\r\nabc\r\n0\r\n\r\n"},
       {"chunk empty size", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n\r\nabc\r\n0\r\n\r\n"},
       {"chunk bare LF", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\n0\n\n"},
@@ -223,8 +232,9 @@ const std::map<std::string, std::string>& deliberate() {
       {"two equal CL", "Go's fixLength accepts repeated equal Content-Lengths as one value"},
       {"bare LF lines", "Go (textproto) and RFC 9112 §2.2 accept a bare LF as a line end"},
       {"chunk size with space", "Go trims trailing whitespace from the size line"},
-      {"obs-fold", "RFC 9112 §5.2 lets a server answer obs-fold with 400; goro does (a folded field is a smuggling "
-                   "vector: see 'obs-fold on TE')"},
+      {"obs-fold",
+       "RFC 9112 §5.2 lets a server answer obs-fold with 400; goro does (a folded field is a smuggling "
+       "vector: see 'obs-fold on TE')"},
       {"HTTP/2.0 line", "Go answers a major version other than 1 with 505 (the API contract too)"},
       {"chunk size 2^63", "a chunk of 2^63 bytes or more is refused at once: no int64 holds its size"},
   };
@@ -250,8 +260,8 @@ TEST(Differential, GoroAgreesWithLlhttpAndH11) {
     } else {
       ++sided;
       const bool with_one = g == l || g == p || kind(g) == "reject";
-      std::printf("%-26s goro %-10.10s llhttp %-10.10s h11 %-10.10s%s\n", name.c_str(), g.c_str(), l.c_str(),
-                  p.c_str(), deliberate().count(name) ? "  (deliberate)" : "");
+      std::printf("%-26s goro %-10.10s llhttp %-10.10s h11 %-10.10s%s\n", name.c_str(), g.c_str(), l.c_str(), p.c_str(),
+                  deliberate().count(name) ? "  (deliberate)" : "");
       if (!with_one && !deliberate().count(name))
         ADD_FAILURE() << name << ": goro (" << g << ") sides with neither llhttp (" << l << ") nor h11 (" << p
                       << ") and does not reject";

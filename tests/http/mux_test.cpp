@@ -176,8 +176,8 @@ TEST(ServeMux, ConflictingPatternsThrow) {
 }
 
 TEST(ServeMux, MalformedPatternsThrow) {
-  for (const char* bad : {"", "no-slash", "/a/{x", "/a/x}", "/a/b{x}", "/a/{x}/{x}", "/a/{x...}/b", "/{$}/a",
-                          "/{1x}", "B@D /x", "/{}"}) {
+  for (const char* bad :
+       {"", "no-slash", "/a/{x", "/a/x}", "/a/b{x}", "/a/{x}/{x}", "/a/{x...}/b", "/{$}/a", "/{1x}", "B@D /x", "/{}"}) {
     http::serve_mux mux;
     EXPECT_THROW(mux.handle(bad, named("x")), std::invalid_argument) << bad;
   }

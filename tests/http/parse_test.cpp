@@ -24,10 +24,8 @@ std::size_t head_end_fed_bytewise(std::string_view s) {
 
 TEST(FindHeadEnd, AgreesWhetherFedWholeOrByteByByte) {
   const std::string heads[] = {
-      "GET / HTTP/1.1\r\nHost: a\r\n\r\n",
-      "GET / HTTP/1.1\nHost: a\n\n",
-      "GET / HTTP/1.1\r\nHost: a\n\r\n",
-      "GET / HTTP/1.1\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: a\r\n\r\n", "GET / HTTP/1.1\nHost: a\n\n",
+      "GET / HTTP/1.1\r\nHost: a\n\r\n",   "GET / HTTP/1.1\r\n\r\n",
       "GET / HTTP/1.1\r\nX: \r\r\n\r\n",
   };
   for (const auto& h : heads) {
@@ -100,7 +98,8 @@ TEST(ParseRequestHead, AcceptsAndRejectsAsGo) {
       {"TE gzip", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", 501},
       {"TE chunked, gzip", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 501},
       {"TE empty", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\r\n\r\n", 501},
-      {"TE twice", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\ntransfer-encoding: chunked\r\n\r\n", 501},
+      {"TE twice", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\ntransfer-encoding: chunked\r\n\r\n",
+       501},
   };
   for (const auto& c : cases) {
     request_head h;
@@ -214,17 +213,17 @@ TEST(ChunkedDecoder, LfOnlyLinesAreAccepted) {
 
 TEST(ChunkedDecoder, RejectsMalformedBodies) {
   const char* bad[] = {
-      "x\r\n",                          // not hex
-      "\r\n",                           // empty size
-      "3\r\nabcX\r\n",                  // no CRLF after data
-      "3\r\nabc\rX",                    // CR without LF
-      "10000000000000000\r\n",          // 17 digits
-      "8000000000000000\r\n",           // >= 2^63
-      "3 x\r\nabc\r\n",                 // junk after the size
-      "3\rabc\r\n",                     // bare CR in the size line
-      "0\r\nBad Trailer\r\n\r\n",       // space in a trailer name
-      "0\r\n: v\r\n\r\n",               // empty trailer name
-      "3;\x01\r\nabc\r\n0\r\n\r\n",     // control byte in an extension
+      "x\r\n",                       // not hex
+      "\r\n",                        // empty size
+      "3\r\nabcX\r\n",               // no CRLF after data
+      "3\r\nabc\rX",                 // CR without LF
+      "10000000000000000\r\n",       // 17 digits
+      "8000000000000000\r\n",        // >= 2^63
+      "3 x\r\nabc\r\n",              // junk after the size
+      "3\rabc\r\n",                  // bare CR in the size line
+      "0\r\nBad Trailer\r\n\r\n",    // space in a trailer name
+      "0\r\n: v\r\n\r\n",            // empty trailer name
+      "3;\x01\r\nabc\r\n0\r\n\r\n",  // control byte in an extension
   };
   for (const char* b : bad) EXPECT_EQ(dechunk(b, 1, 100), "ERROR") << b;
   // Trailers are bounded.

@@ -329,8 +329,10 @@ TEST(Server, MalformedRequestsGetGosAnswerAndTheConnectionCloses) {
       {"bare CR in request line", "GET /\r HTTP/1.1\r\nHost: t\r\n\r\n", 400},
       {"NUL in value", std::string("GET / HTTP/1.1\r\nHost: t\r\nX-A: b\0c\r\n\r\n", 37), 400},
       {"control byte in value", "GET / HTTP/1.1\r\nHost: t\r\nX-A: b\x01\r\n\r\n", 400},
-      {"CL and TE", "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
-      {"TE and CL", "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n", 400},
+      {"CL and TE", "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+       400},
+      {"TE and CL", "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n",
+       400},
       {"differing CLs", "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", 400},
       {"CL list", "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3, 3\r\n\r\nabc", 400},
       {"CL sign", "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: +3\r\n\r\nabc", 400},
@@ -340,7 +342,8 @@ TEST(Server, MalformedRequestsGetGosAnswerAndTheConnectionCloses) {
       {"TE gzip", "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n", 501},
       {"TE chunked, gzip", "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 501},
       {"TE gzip, chunked", "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501},
-      {"TE twice", "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", 501},
+      {"TE twice", "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+       501},
       {"TE identity", "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: identity\r\n\r\n", 501},
       {"bad target", "GET foo HTTP/1.1\r\nHost: t\r\n\r\n", 400},
       {"bad escape", "GET /%zz HTTP/1.1\r\nHost: t\r\n\r\n", 400},
@@ -392,7 +395,8 @@ TEST(Server, SmuggledRequestNeverReachesTheHandler) {
         "GET /smuggled HTTP/1.1\r\nHost: t\r\n\r\n",
         "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n"
         "GET /smuggled HTTP/1.1\r\nHost: t\r\n\r\n",
-        "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding:\x0b" "chunked\r\n\r\n0\r\n\r\n"
+        "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding:\x0b"
+        "chunked\r\n\r\n0\r\n\r\n"
         "GET /smuggled HTTP/1.1\r\nHost: t\r\n\r\n",
         "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n"
         "GET /smuggled HTTP/1.1\r\nHost: t\r\n\r\n",
@@ -423,13 +427,13 @@ TEST(Server, MalformedChunkedBodyFailsTheReadAndClosesTheConnection) {
   };
   with_server(config(h), [](http::server&, const std::string& addr) {
     const char* bodies[] = {
-        "zz\r\nhello\r\n0\r\n\r\n",              // not hex
-        "5\r\nhelloXX0\r\n\r\n",                 // no CRLF after data
-        "10000000000000000\r\n",                 // 17 hex digits
-        "8000000000000000\r\n",                  // 2^63
-        "\r\n",                                  // empty size
-        "5\rhello\r\n0\r\n\r\n",                 // bare CR
-        "5;a\x01=b\r\nhello\r\n0\r\n\r\n",       // control byte in an extension
+        "zz\r\nhello\r\n0\r\n\r\n",         // not hex
+        "5\r\nhelloXX0\r\n\r\n",            // no CRLF after data
+        "10000000000000000\r\n",            // 17 hex digits
+        "8000000000000000\r\n",             // 2^63
+        "\r\n",                             // empty size
+        "5\rhello\r\n0\r\n\r\n",            // bare CR
+        "5;a\x01=b\r\nhello\r\n0\r\n\r\n",  // control byte in an extension
     };
     for (const char* b : bodies) {
       client c(addr);
@@ -463,7 +467,8 @@ TEST(Server, OversizedHeadGets431) {
 
 TEST(Server, DefaultHeaderLimitIsOneMebibyte) {
   with_server(config(echo_handler()), [](http::server&, const std::string& addr) {
-    auto big = roundtrip(addr, "GET / HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string((1 << 20) + 8192, 'a') + "\r\n\r\n");
+    auto big =
+        roundtrip(addr, "GET / HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string((1 << 20) + 8192, 'a') + "\r\n\r\n");
     ASSERT_TRUE(big);
     EXPECT_EQ(big->status, 431);
     auto ok = roundtrip(addr, "GET / HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(500000, 'a') + "\r\n\r\n");
@@ -880,4 +885,3 @@ TEST(Server, DefaultHandlerlessServerAnswers404) {
 }
 
 }  // namespace
-

@@ -105,19 +105,21 @@ void echo_server(net::listener& ln) {
     net::conn c = ln.accept(ec);
     if (ec) break;
     handlers.add(1);
-    goro::go([&handlers](net::conn c) {
-      char buf[32768];
-      for (;;) {
-        std::error_code e;
-        std::size_t n = c.read(std::as_writable_bytes(std::span<char>(buf)), e);
-        if (e || n == 0) break;
-        c.write(std::as_bytes(std::span<const char>(buf, n)), e);
-        if (e) break;
-      }
-      c.close();
-      c = net::conn();  // drop the handle before saying done
-      handlers.done();
-    }, std::move(c));
+    goro::go(
+        [&handlers](net::conn c) {
+          char buf[32768];
+          for (;;) {
+            std::error_code e;
+            std::size_t n = c.read(std::as_writable_bytes(std::span<char>(buf)), e);
+            if (e || n == 0) break;
+            c.write(std::as_bytes(std::span<const char>(buf, n)), e);
+            if (e) break;
+          }
+          c.close();
+          c = net::conn();  // drop the handle before saying done
+          handlers.done();
+        },
+        std::move(c));
   }
   handlers.wait();
 }
@@ -546,7 +548,7 @@ TEST(Net, DeadlineExtendedWhileAReadIsBlocked) {
       c.set_read_deadline(goro::no_deadline);
       const bool in_time = clk::now() < deadline;
       goro::sleep(deadline - clk::now() + 50ms);  // the old deadline has passed
-      if (!in_time) {  // inconclusive: end this round's read either way
+      if (!in_time) {                             // inconclusive: end this round's read either way
         if (result.size() == 0) s.write("x");
         (void)recv_within(result);
         continue;

@@ -52,7 +52,12 @@ TEST(Closure, ReferenceWrapperPassesAReference) {
   goro::run([&] {
     goro::wait_group wg;
     wg.add(1);
-    goro::go([&wg](int& t) { t = 42; wg.done(); }, std::ref(target));
+    goro::go(
+        [&wg](int& t) {
+          t = 42;
+          wg.done();
+        },
+        std::ref(target));
     wg.wait();
   });
   EXPECT_EQ(target, 42);
@@ -64,10 +69,18 @@ TEST(Closure, MoveOnlyArgumentsAndCallables) {
     goro::wait_group wg;
     wg.add(2);
     auto p = std::make_unique<int>(7);
-    goro::go([&](std::unique_ptr<int> q) { from_arg = *q; wg.done(); }, std::move(p));
+    goro::go(
+        [&](std::unique_ptr<int> q) {
+          from_arg = *q;
+          wg.done();
+        },
+        std::move(p));
     EXPECT_EQ(p, nullptr);  // moved into the goroutine at the call
     auto c = std::make_unique<int>(9);
-    goro::go([&, c = std::move(c)] { from_capture = *c; wg.done(); });
+    goro::go([&, c = std::move(c)] {
+      from_capture = *c;
+      wg.done();
+    });
     wg.wait();
   });
   EXPECT_EQ(from_arg, 7);

@@ -98,8 +98,9 @@ TEST(LockRankDeathTest, LockHeldIntoTheSchedulerIsFatal) {
 TEST(GStatusDeathTest, InvalidTransitionIsFatal) {
   rt::G g;  // dead
   rt::casgstatus(&g, rt::GStatus::dead, rt::GStatus::runnable);
-  EXPECT_DEATH(rt::casgstatus(&g, rt::GStatus::runnable, rt::GStatus::waiting),
-               "casgstatus: goroutine 0: runnable -> waiting, but its status is runnable \\(and the transition is invalid\\)");
+  EXPECT_DEATH(
+      rt::casgstatus(&g, rt::GStatus::runnable, rt::GStatus::waiting),
+      "casgstatus: goroutine 0: runnable -> waiting, but its status is runnable \\(and the transition is invalid\\)");
   EXPECT_DEATH(rt::casgstatus(&g, rt::GStatus::running, rt::GStatus::waiting),
                "casgstatus: goroutine 0: running -> waiting, but its status is runnable");
 }
@@ -127,7 +128,8 @@ TEST(DCheck, ParkingProgramRunsClean) {
           std::lock_guard<goro::mutex> g(mu);
           ++n;
         }
-        if (i % 2) a.send(i); else b.send(i);
+        if (i % 2) a.send(i);
+        else b.send(i);
         wg.done();
       });
     }

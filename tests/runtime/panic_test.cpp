@@ -45,7 +45,10 @@ TEST_F(PanicDeathTest, ExceptionEscapingAGoroutineWhileOthersRun) {
   auto f = [] {
     goro::run(
         [] {
-          for (int i = 0; i < 8; ++i) goro::go([] { for (;;) goro::yield(); });
+          for (int i = 0; i < 8; ++i)
+            goro::go([] {
+              for (;;) goro::yield();
+            });
           goro::go([] {
             for (int i = 0; i < 100; ++i) goro::yield();
             throw std::logic_error("late failure");

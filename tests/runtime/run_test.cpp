@@ -42,7 +42,10 @@ TEST(Run, RunsManyTimesInOneProcess) {
           int sum = 0;  // written by one goroutine at a time (wg orders them)
           for (int i = 1; i <= 10; ++i) {
             wg.add(1);
-            goro::go([&, i] { sum += i; wg.done(); });
+            goro::go([&, i] {
+              sum += i;
+              wg.done();
+            });
             wg.wait();
           }
           return sum + r;
@@ -133,7 +136,11 @@ TEST(NumGoroutine, CountsGoroutinesStartedFromPlainThreads) {
     gate.add(1);
     finished.add(3);
     std::thread t([&] {
-      for (int i = 0; i < 3; ++i) goro::go([&] { gate.wait(); finished.done(); });
+      for (int i = 0; i < 3; ++i)
+        goro::go([&] {
+          gate.wait();
+          finished.done();
+        });
     });
     t.join();
     EXPECT_EQ(goro::num_goroutine(), 4);
@@ -222,16 +229,12 @@ class ScopedEnv {
  public:
   ScopedEnv(const char* name, const char* value) : name_(name) {
     if (const char* old = std::getenv(name)) old_ = old, had_ = true;
-    if (value)
-      setenv(name, value, 1);
-    else
-      unsetenv(name);
+    if (value) setenv(name, value, 1);
+    else unsetenv(name);
   }
   ~ScopedEnv() {
-    if (had_)
-      setenv(name_, old_.c_str(), 1);
-    else
-      unsetenv(name_);
+    if (had_) setenv(name_, old_.c_str(), 1);
+    else unsetenv(name_);
   }
 
  private:

@@ -335,5 +335,4 @@ TEST(Scheduler, LockedGoroutineKeepsItsThreadAndTheThreadRunsNothingElse) {
   }
 }
 
-
 }  // namespace

@@ -74,7 +74,12 @@ TEST(Spawn, GoroutinesSpawnedByGoroutines) {
     for (int p = 0; p < parents; ++p) {
       goro::go([&, p] {
         for (int c = 0; c < children; ++c)
-          goro::go([&](int v) { sum.fetch_add(v, std::memory_order_relaxed); wg.done(); }, p * children + c);
+          goro::go(
+              [&](int v) {
+                sum.fetch_add(v, std::memory_order_relaxed);
+                wg.done();
+              },
+              p * children + c);
         wg.done();
       });
     }
@@ -118,7 +123,12 @@ TEST(Spawn, FromPlainThreadsWhileRuntimeRuns) {
       threads.emplace_back([&, t] {
         EXPECT_EQ(goro::this_goroutine::id(), 0);
         for (int i = 0; i < per_thread; ++i) {
-          goro::go([&](int v) { sum.fetch_add(v, std::memory_order_relaxed); wg.done(); }, t * per_thread + i);
+          goro::go(
+              [&](int v) {
+                sum.fetch_add(v, std::memory_order_relaxed);
+                wg.done();
+              },
+              t * per_thread + i);
         }
       });
     }
@@ -143,7 +153,12 @@ TEST(Spawn, PlainThreadWaitsForGoroutines) {
       thread_done.done();
     });
     for (int i = 0; i < n; ++i)
-      goro::go([&](int v) { sum.fetch_add(v, std::memory_order_relaxed); work.done(); }, i);
+      goro::go(
+          [&](int v) {
+            sum.fetch_add(v, std::memory_order_relaxed);
+            work.done();
+          },
+          i);
     thread_done.wait();
     waiter.join();
   });
@@ -161,7 +176,10 @@ TEST(Spawn, GoroutinesStartedFromPlainThreadsSpawnMore) {
       for (int i = 0; i < n; ++i) {
         goro::go([&] {
           EXPECT_GT(goro::this_goroutine::id(), 1);
-          goro::go([&] { grandchildren.fetch_add(1); wg.done(); });
+          goro::go([&] {
+            grandchildren.fetch_add(1);
+            wg.done();
+          });
           wg.done();
         });
       }

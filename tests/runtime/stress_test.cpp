@@ -79,8 +79,14 @@ std::int64_t tree(int depth) {
   std::int64_t left = 0, right = 0;
   goro::wait_group wg;
   wg.add(2);
-  goro::go([&] { left = tree(depth - 1); wg.done(); });
-  goro::go([&] { right = tree(depth - 1); wg.done(); });
+  goro::go([&] {
+    left = tree(depth - 1);
+    wg.done();
+  });
+  goro::go([&] {
+    right = tree(depth - 1);
+    wg.done();
+  });
   wg.wait();
   return 1 + left + right;
 }
@@ -127,7 +133,11 @@ TEST_P(StressTest, ManyShortRuns) {
         [&] {
           goro::wait_group wg;
           wg.add(16);
-          for (int i = 0; i < 16; ++i) goro::go([&, i] { sum.fetch_add(i); wg.done(); });
+          for (int i = 0; i < 16; ++i)
+            goro::go([&, i] {
+              sum.fetch_add(i);
+              wg.done();
+            });
           wg.wait();
           return sum.load();
         },

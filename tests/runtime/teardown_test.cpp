@@ -131,10 +131,8 @@ TEST(Teardown, GoroutinesThatNeverStartedAreDestroyedNotRun) {
     goro::run(
         [&] {
           for (int i = 0; i < n; ++i) {
-            if (i % 2 == 0)
-              goro::go([&t, i, c = Counted(&t, i)] { t.body(i); });
-            else
-              goro::go([&t](int j, Counted) { t.body(j); }, i, Counted(&t, i));
+            if (i % 2 == 0) goro::go([&t, i, c = Counted(&t, i)] { t.body(i); });
+            else goro::go([&t](int j, Counted) { t.body(j); }, i, Counted(&t, i));
           }
         },
         goro::config{.procs = procs});
@@ -268,7 +266,10 @@ TEST(Teardown, NextRunStartsClean) {
     goro::run(
         [&] {
           for (int i = 0; i < 100; ++i) goro::go([&] { never.wait(); });
-          for (int i = 0; i < 100; ++i) goro::go([] { for (;;) goro::yield(); });
+          for (int i = 0; i < 100; ++i)
+            goro::go([] {
+              for (;;) goro::yield();
+            });
           goro::yield();
         },
         goro::config{.procs = 1 + round % 3});

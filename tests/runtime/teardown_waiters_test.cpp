@@ -26,9 +26,9 @@ class TeardownWaiters : public testing::TestWithParam<int> {
   // Runs a goroutine that calls `park` (which must block in `state`), then
   // `after` (given the goroutine's id), then ends the run while it waits:
   // the goroutine is discarded.
-  void leave_parked(const std::function<void()>& park, const std::string& state,
-                    const std::function<void()>& before = [] {},
-                    const std::function<void(std::int64_t)>& after = [](std::int64_t) {}) {
+  void leave_parked(
+      const std::function<void()>& park, const std::string& state, const std::function<void()>& before = [] {},
+      const std::function<void(std::int64_t)>& after = [](std::int64_t) {}) {
     goro::testing::allow_leaks leaks;  // the waiter is left parked on purpose
     goro::run(
         [&] {

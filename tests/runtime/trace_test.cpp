@@ -328,8 +328,9 @@ TEST(Trace, BlockingCallsAndNetworkWaitsAreSlicesAndTheJSONHoldsTogether) {
   EXPECT_GE(count_of(report, "io"), 1) << report;
   EXPECT_GE(count_of(report, "counters"), 1) << report;
   // The right goroutines: the blocking slice is the blocker's, a wait the reader's.
-  EXPECT_NE(t.find("\"cat\":\"blocking\",\"name\":\"blocking\",\"args\":{\"goroutine\":" + std::to_string(blocker_id) + "}"),
-            std::string::npos);
+  EXPECT_NE(
+      t.find("\"cat\":\"blocking\",\"name\":\"blocking\",\"args\":{\"goroutine\":" + std::to_string(blocker_id) + "}"),
+      std::string::npos);
   EXPECT_NE(t.find("\"ph\":\"b\""), std::string::npos);
   EXPECT_NE(t.find("\"name\":\"IO wait\",\"id\":"), std::string::npos);
   EXPECT_NE(t.find("\"args\":{\"goroutine\":" + std::to_string(reader_id) + "}}"), std::string::npos);

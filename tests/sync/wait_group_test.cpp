@@ -26,7 +26,11 @@ TEST_P(WaitGroupTest, ReusedAfterWait) {
         for (int r = 0; r < rounds; ++r) {
           const int n = 1 + r % 17;
           wg.add(n);
-          for (int i = 0; i < n; ++i) goro::go([&] { ran.fetch_add(1); wg.done(); });
+          for (int i = 0; i < n; ++i)
+            goro::go([&] {
+              ran.fetch_add(1);
+              wg.done();
+            });
           wg.wait();
           EXPECT_EQ(ran.exchange(0), n) << "round " << r;
         }
@@ -83,7 +87,11 @@ TEST_P(WaitGroupTest, GoroutinesAndPlainThreadsWaitTogether) {
           for (int i = 0; i < goroutines; ++i) goro::go([&] { check(); });
           std::vector<std::thread> ts;
           for (int i = 0; i < threads; ++i) ts.emplace_back(check);
-          for (int i = 0; i < 100; ++i) goro::go([&, i] { sum.fetch_add(i); work.done(); });
+          for (int i = 0; i < 100; ++i)
+            goro::go([&, i] {
+              sum.fetch_add(i);
+              work.done();
+            });
           passed.wait();
           for (auto& t : ts) t.join();
           EXPECT_EQ(wrong.load(), 0) << "round " << r;
@@ -178,7 +186,11 @@ TEST(WaitGroup, PlainThreadsWaitWithoutARuntimeGoroutine) {
   wg.add(1);
   std::atomic<int> passed{0};
   std::vector<std::thread> ts;
-  for (int i = 0; i < 4; ++i) ts.emplace_back([&] { wg.wait(); passed.fetch_add(1); });
+  for (int i = 0; i < 4; ++i)
+    ts.emplace_back([&] {
+      wg.wait();
+      passed.fetch_add(1);
+    });
   std::thread releaser([&] { wg.done(); });
   releaser.join();
   for (auto& t : ts) t.join();

@@ -79,7 +79,7 @@ TEST(Preemption, QueuedGoroutinesRunWhileAGoroutineSpinsWithProcs1) {
         auto started = goro::make_chan<int>(1);
         auto done = goro::make_chan<bool>(1);
         goro::go([&ran, started, done] {  // (channels by value: main may return once it has the result)
-          started.send(1);  // buffered: readies main, which waits behind this loop
+          started.send(1);                // buffered: readies main, which waits behind this loop
           done.send(spin_until_done([&] { return ran.load() == 10; }));
         });
         started.recv();  // runs only once the spinner's queue is taken over

@@ -70,13 +70,13 @@ TEST(TimeTeardown, TimersPendingWhenRunEndsAreReleased) {
   long baseline = left_behind(0);
   long with_timers = left_behind(100);
   // 100 after() + 100 after_func() pending: nothing of them may stay behind.
-  EXPECT_LE(with_timers - baseline, 10) << "allocations left behind by a run with 200 pending timers: "
-                                        << with_timers << " (without: " << baseline << ")";
+  EXPECT_LE(with_timers - baseline, 10) << "allocations left behind by a run with 200 pending timers: " << with_timers
+                                        << " (without: " << baseline << ")";
 }
 
-// The runtime itself does not grow from run to run. Over 20 runs, with and without pending timers, what stays allocated does
-// not grow: a leak of even one allocation per run would leave 20 (the first
-// runs may fill caches the runtime keeps for good, so they are not counted).
+// The runtime itself does not grow from run to run. Over 20 runs, with and without pending timers, what stays allocated
+// does not grow: a leak of even one allocation per run would leave 20 (the first runs may fill caches the runtime keeps
+// for good, so they are not counted).
 TEST(TimeTeardown, RepeatedRunsDoNotAccumulateAllocations) {
   for (int i = 0; i < 3; ++i) left_behind(i % 2 ? 100 : 0);
   const long before = live_allocations.load();

@@ -443,7 +443,7 @@ TEST_P(TimeTest, TickerDropsTicksForASlowReceiver) {
       [] {
         goro::ticker t(2ms);
         EXPECT_EQ(t.c().capacity(), 1u);  // Go's: one tick waits, the others are dropped
-        goro::sleep(40ms);  // at least 20 periods without receiving
+        goro::sleep(40ms);                // at least 20 periods without receiving
         int drained = 0;
         while (t.c().try_recv()) ++drained;
         EXPECT_LE(drained, 2);  // the buffered tick (+ at most one that just arrived), not 20
@@ -662,7 +662,9 @@ TEST_P(TimeTest, DroppingTheAfterFuncHandleDoesNotCancel) {
   goro::run(
       [] {
         auto ch = goro::make_chan<int>(1);
-        { (void)goro::after_func(5ms, [ch] { ch.send(42); }); }
+        {
+          (void)goro::after_func(5ms, [ch] { ch.send(42); });
+        }
         {
           auto h = goro::after_func(5ms, [ch] { ch.send(43); });
           goro::func_timer moved = std::move(h);
@@ -708,8 +710,7 @@ TEST(TimeScale, HundredThousandSleepingGoroutinesAllWake) {
   });
 }
 
-INSTANTIATE_TEST_SUITE_P(Procs, TimeTest, testing::Values(1, 4), [](const testing::TestParamInfo<int>& i) {
-  return "procs" + std::to_string(i.param);
-});
+INSTANTIATE_TEST_SUITE_P(Procs, TimeTest, testing::Values(1, 4),
+                         [](const testing::TestParamInfo<int>& i) { return "procs" + std::to_string(i.param); });
 
 }  // namespace

@@ -44,7 +44,8 @@ TEST_P(AsanTest, StackBufferOverflowInAGoroutineIsReported) {
   // ... called by the goroutine's lambda.
   const std::size_t at1 = r.err.find("#1 ");
   ASSERT_NE(at1, std::string::npos) << r.describe();
-  EXPECT_NE(r.err.substr(at1, r.err.find('\n', at1) - at1).find("asan_programs.cpp:"), std::string::npos) << r.describe();
+  EXPECT_NE(r.err.substr(at1, r.err.find('\n', at1) - at1).find("asan_programs.cpp:"), std::string::npos)
+      << r.describe();
 }
 
 TEST_P(AsanTest, BusyWorkloadIsClean) {
@@ -78,7 +79,8 @@ TEST_P(AsanTest, ARealLeakIsStillReported) {
   // hold.
   EXPECT_NE(r.err.find("leak_ints"), std::string::npos) << r.describe();
   EXPECT_EQ(r.err.find("hold_and_block"), std::string::npos) << r.describe();
-  EXPECT_NE(r.err.find("SUMMARY: AddressSanitizer: 400 byte(s) leaked in 1 allocation(s)."), std::string::npos) << r.describe();
+  EXPECT_NE(r.err.find("SUMMARY: AddressSanitizer: 400 byte(s) leaked in 1 allocation(s)."), std::string::npos)
+      << r.describe();
 }
 
 INSTANTIATE_TEST_SUITE_P(Procs, AsanTest, testing::Values(1, 2),

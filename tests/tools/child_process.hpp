@@ -35,7 +35,7 @@ struct child_result {
   int exit_code = -1;      // WEXITSTATUS, or -1 when killed by a signal
   int term_signal = 0;     // the signal that ended it, or 0
   std::string out, err;
-  double seconds = 0;      // wall time from spawn to exit
+  double seconds = 0;  // wall time from spawn to exit
 
   // For failure messages: how it ended, then its output.
   std::string describe() const {

@@ -68,7 +68,9 @@ cmd_result run_cmd(const std::string& cmd) {
   return r;
 }
 
-std::string temp_path(const char* stem) { return "/tmp/goro_" + std::string(stem) + "_" + std::to_string(::getpid()) + ".pb.gz"; }
+std::string temp_path(const char* stem) {
+  return "/tmp/goro_" + std::string(stem) + "_" + std::to_string(::getpid()) + ".pb.gz";
+}
 
 // One sample of `go tool pprof -raw`: its count, leaf function and labels.
 struct raw_sample {
@@ -89,9 +91,18 @@ std::vector<raw_sample> parse_raw(const std::string& raw) {
   std::string line;
   enum { none, in_samples, in_locations } at = none;
   while (std::getline(in, line)) {
-    if (line.rfind("Samples:", 0) == 0) { at = in_samples; continue; }
-    if (line.rfind("Locations", 0) == 0) { at = in_locations; continue; }
-    if (line.rfind("Mappings", 0) == 0) { at = none; continue; }
+    if (line.rfind("Samples:", 0) == 0) {
+      at = in_samples;
+      continue;
+    }
+    if (line.rfind("Locations", 0) == 0) {
+      at = in_locations;
+      continue;
+    }
+    if (line.rfind("Mappings", 0) == 0) {
+      at = none;
+      continue;
+    }
     if (at == in_samples) {
       std::size_t colon = line.find(':');
       if (line.find('[') != std::string::npos) {  // a labels line
@@ -100,7 +111,8 @@ std::vector<raw_sample> parse_raw(const std::string& raw) {
         std::string kv;
         while (ls >> kv) {
           std::size_t c = kv.find(":[");
-          if (c != std::string::npos && kv.back() == ']') samples.back().labels[kv.substr(0, c)] = kv.substr(c + 2, kv.size() - c - 3);
+          if (c != std::string::npos && kv.back() == ']')
+            samples.back().labels[kv.substr(0, c)] = kv.substr(c + 2, kv.size() - c - 3);
         }
         continue;
       }

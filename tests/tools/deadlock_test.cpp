@@ -49,7 +49,9 @@ class DeadlockTest : public testing::TestWithParam<int> {
   }
 
   // How many goroutine headers with this state the report has.
-  static std::size_t headers(const child_result& r, const char* state) { return goro_tools::count_headers(r.err, state); }
+  static std::size_t headers(const child_result& r, const char* state) {
+    return goro_tools::count_headers(r.err, state);
+  }
 };
 
 // ---------------------------------------------------------------------------
@@ -78,7 +80,8 @@ TEST_P(DeadlockTest, CircularDeadlockFromTheSeeds) {
   for (const auto& c : goro_tools::created_by_entries(r.err)) {
     EXPECT_NE(c.line.find("circular"), std::string_view::npos) << c.line;
     EXPECT_TRUE(c.line.size() > 15 && c.line.substr(c.line.size() - 15) == " in goroutine 1") << c.line;
-    EXPECT_TRUE(c.location.substr(0, 1) == "\t" && c.location.find("scenarios.cpp:") != std::string_view::npos) << c.location;
+    EXPECT_TRUE(c.location.substr(0, 1) == "\t" && c.location.find("scenarios.cpp:") != std::string_view::npos)
+        << c.location;
     ++created;
   }
   EXPECT_EQ(created, 2) << r.describe();

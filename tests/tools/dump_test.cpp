@@ -98,7 +98,8 @@ TEST(DumpTest, DeepRecursionShowsItsFrames) {
   for (const auto& f : fns) named |= f != "?" && f.find("pc=") == std::string::npos;
   if (!named || sec.find("build with libdw") != std::string::npos)
     GTEST_SKIP() << "goro was built without libdw: dumps show addresses only\n" << sec;
-  const auto frames = std::count_if(fns.begin(), fns.end(), [](const std::string& f) { return f.find("recurse_deep") != std::string::npos; });
+  const auto frames = std::count_if(fns.begin(), fns.end(),
+                                    [](const std::string& f) { return f.find("recurse_deep") != std::string::npos; });
   EXPECT_GE(frames, 10) << sec;
   // Each frame has its file:line.
   EXPECT_NE(sec.find("dump_test.cpp:"), std::string::npos) << sec;
@@ -133,8 +134,10 @@ TEST(DumpTest, HeaderAndCreatedBy) {
   //         <file>:<line>
   // (the last entry of the section)
   const std::string location = "dump_test.cpp:" + std::to_string(g_spawn_line);
-  EXPECT_TRUE(sec.size() > location.size() + 1 && sec.compare(sec.size() - location.size() - 1, std::string::npos, location + "\n") == 0)
-      << "line " << g_spawn_line << ":\n" << sec;
+  EXPECT_TRUE(sec.size() > location.size() + 1 &&
+              sec.compare(sec.size() - location.size() - 1, std::string::npos, location + "\n") == 0)
+      << "line " << g_spawn_line << ":\n"
+      << sec;
   auto created = goro_tools::created_by_entries(sec);
   ASSERT_EQ(created.size(), 1u) << sec;
   EXPECT_NE(created[0].line.find("spawn_receiver"), std::string_view::npos) << sec;
@@ -162,7 +165,8 @@ TEST(DumpTest, CreatedByAnotherGoroutine) {
     ch.close();
   });
   EXPECT_NE(sec.find(" in goroutine " + std::to_string(parent) + "\n\t"), std::string::npos)
-      << "parent " << parent << ":\n" << sec;
+      << "parent " << parent << ":\n"
+      << sec;
 }
 
 TEST(DumpTest, NamedGoroutine) {
@@ -216,7 +220,8 @@ TEST(DumpTest, DumpFromAPlainThread) {
     ch.recv();
     t.join();
   });
-  EXPECT_TRUE(goro_tools::starts_with_header(d, 1, "chan receive")) << "no [running] goroutine on a plain thread:\n" << d;
+  EXPECT_TRUE(goro_tools::starts_with_header(d, 1, "chan receive")) << "no [running] goroutine on a plain thread:\n"
+                                                                    << d;
 }
 
 TEST(DumpTest, AssortedStates) {

@@ -48,7 +48,8 @@ int created_at(const std::string& r, int line) {
     if (next == std::string::npos) break;
     std::size_t end = r.find('\n', next + 1);
     std::string file_line = r.substr(next + 1, end == std::string::npos ? std::string::npos : end - next);
-    if (file_line.size() >= site.size() && file_line.compare(file_line.size() - site.size(), site.size(), site) == 0) ++n;
+    if (file_line.size() >= site.size() && file_line.compare(file_line.size() - site.size(), site.size(), site) == 0)
+      ++n;
   }
   return n;
 }

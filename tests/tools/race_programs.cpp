@@ -91,13 +91,13 @@ void bank(bool safe) {
   // Simulate 10 concurrent withdrawals
   for (int i = 0; i < 10; ++i) {
     wg.add(1);
-    goro::go([&, safe](int /*id*/) {
-      if (safe)
-        account.WithdrawSafe(150);
-      else
-        account.WithdrawUnsafe(150);
-      wg.done();
-    }, i);
+    goro::go(
+        [&, safe](int /*id*/) {
+          if (safe) account.WithdrawSafe(150);
+          else account.WithdrawUnsafe(150);
+          wg.done();
+        },
+        i);
   }
   wg.wait();
   std::printf("Final balance: $%d\n", account.balance);
@@ -399,8 +399,7 @@ void errgroup_handoff() {
   std::vector<int> out(16);
   {
     goro::errgroup g;
-    for (std::size_t i = 0; i < out.size(); ++i)
-      g.go([&out, i] { out[i] = static_cast<int>(i) + 1; });
+    for (std::size_t i = 0; i < out.size(); ++i) g.go([&out, i] { out[i] = static_cast<int>(i) + 1; });
     g.wait();
   }
   for (std::size_t i = 0; i < out.size(); ++i)

@@ -470,7 +470,8 @@ void sigquit_1000() {
   }
   std::string table;
   for (int i = 0; i < total; ++i)
-    table += "g " + std::to_string(ids[static_cast<std::size_t>(i)]) + " " + kKinds[kind_of[static_cast<std::size_t>(i)]].state + "\n";
+    table += "g " + std::to_string(ids[static_cast<std::size_t>(i)]) + " " +
+             kKinds[kind_of[static_cast<std::size_t>(i)]].state + "\n";
   table += "ready";
   say(table);
   wg.wait();  // main: [sync.WaitGroup.Wait] until SIGQUIT ends the process

@@ -36,7 +36,7 @@ void check_head(std::string_view msg, unsigned step) {
   std::size_t scanned = 0;
   const std::size_t whole = find_head_end(msg, scanned);
   std::size_t scanned2 = 0, pieces = 0;
-  for (std::size_t n = step; ; n += step) {
+  for (std::size_t n = step;; n += step) {
     if (n > msg.size()) n = msg.size();
     pieces = find_head_end(msg.substr(0, n), scanned2);
     if (pieces || n == msg.size()) break;
