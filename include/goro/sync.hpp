@@ -32,7 +32,7 @@ class GORO_CAPABILITY("mutex") mutex {
   mutex(const mutex&) = delete;
   mutex& operator=(const mutex&) = delete;
 
-  void lock() GORO_ACQUIRE() GORO_NO_THREAD_SAFETY_ANALYSIS {
+  void lock() GORO_ACQUIRE() {
     std::int32_t z = 0;
     if (!state_.compare_exchange_strong(z, kLocked, std::memory_order_acquire, std::memory_order_relaxed)) lock_slow();
     annotate_acquire();
@@ -51,7 +51,7 @@ class GORO_CAPABILITY("mutex") mutex {
       GORO_TRY_ACQUIRE(true) GORO_NO_THREAD_SAFETY_ANALYSIS {
     return try_lock_until_ns(detail::to_ns(tp - Clock::now()));
   }
-  void unlock() noexcept GORO_RELEASE() GORO_NO_THREAD_SAFETY_ANALYSIS {
+  void unlock() noexcept GORO_RELEASE() {
     annotate_release();
     std::int32_t n = state_.fetch_sub(kLocked, std::memory_order_release) - kLocked;
     if (n != 0) unlock_slow(n);
@@ -60,7 +60,10 @@ class GORO_CAPABILITY("mutex") mutex {
  private:
   friend class rw_mutex;
   static constexpr std::int32_t kLocked = 1;
-  void lock_slow(int reason = 0);
+  // Whose wait a parked locker shows in dumps: a mutex's, or an rw_mutex's
+  // writer waiting for the writers' mutex.
+  enum class locker : unsigned char { mutex, rw_writer };
+  void lock_slow(locker who = locker::mutex);
   bool try_lock_until_ns(std::int64_t rel_ns) GORO_TRY_ACQUIRE(true);
   void unlock_slow(std::int32_t n) noexcept;
   static void discard_waiter(void* self) noexcept;  // run()'s teardown (mutex.cpp)

@@ -7,9 +7,9 @@
 // same set and branches to the saved lr with `br` (not `ret`, so the return
 // predictor is not trained on another stack). Returns `pass` in x0.
 //
-// The frame (offsets from the saved sp; context.hpp checks them):
-//   0: x19 x20  16: x21 x22  32: x23 x24  48: x25 x26  64: x27 x28
-//   80: fp lr  96: d8 d9  112: d10 d11  128: d12 d13  144: d14 d15  160: fpcr
+// The frame's layout is frame_aarch64.h's (C++ reads it through the same
+// names; switch.hpp static_asserts it).
+#include "frame_aarch64.h"
 #if defined(__aarch64__)
         .text
         .globl  goro_switch
@@ -17,35 +17,35 @@
         .align  4
 goro_switch:
         .cfi_startproc
-        sub     sp, sp, #176
-        stp     x19, x20, [sp, #0]
-        stp     x21, x22, [sp, #16]
-        stp     x23, x24, [sp, #32]
-        stp     x25, x26, [sp, #48]
-        stp     x27, x28, [sp, #64]
-        stp     x29, x30, [sp, #80]
-        stp     d8, d9, [sp, #96]
-        stp     d10, d11, [sp, #112]
-        stp     d12, d13, [sp, #128]
-        stp     d14, d15, [sp, #144]
+        sub     sp, sp, #GORO_FRAME_BYTES
+        stp     x19, x20, [sp, #GORO_FRAME_X19]
+        stp     x21, x22, [sp, #GORO_FRAME_X21]
+        stp     x23, x24, [sp, #GORO_FRAME_X23]
+        stp     x25, x26, [sp, #GORO_FRAME_X25]
+        stp     x27, x28, [sp, #GORO_FRAME_X27]
+        stp     x29, x30, [sp, #GORO_FRAME_FP]
+        stp     d8, d9, [sp, #GORO_FRAME_D8]
+        stp     d10, d11, [sp, #GORO_FRAME_D10]
+        stp     d12, d13, [sp, #GORO_FRAME_D12]
+        stp     d14, d15, [sp, #GORO_FRAME_D14]
         mrs     x9, fpcr
-        str     x9, [sp, #160]
+        str     x9, [sp, #GORO_FRAME_FPCR]
         mov     x9, sp
         str     x9, [x0]
         mov     sp, x1
-        ldp     x19, x20, [sp, #0]
-        ldp     x21, x22, [sp, #16]
-        ldp     x23, x24, [sp, #32]
-        ldp     x25, x26, [sp, #48]
-        ldp     x27, x28, [sp, #64]
-        ldp     x29, x30, [sp, #80]
-        ldp     d8, d9, [sp, #96]
-        ldp     d10, d11, [sp, #112]
-        ldp     d12, d13, [sp, #128]
-        ldp     d14, d15, [sp, #144]
-        ldr     x9, [sp, #160]
+        ldp     x19, x20, [sp, #GORO_FRAME_X19]
+        ldp     x21, x22, [sp, #GORO_FRAME_X21]
+        ldp     x23, x24, [sp, #GORO_FRAME_X23]
+        ldp     x25, x26, [sp, #GORO_FRAME_X25]
+        ldp     x27, x28, [sp, #GORO_FRAME_X27]
+        ldp     x29, x30, [sp, #GORO_FRAME_FP]
+        ldp     d8, d9, [sp, #GORO_FRAME_D8]
+        ldp     d10, d11, [sp, #GORO_FRAME_D10]
+        ldp     d12, d13, [sp, #GORO_FRAME_D12]
+        ldp     d14, d15, [sp, #GORO_FRAME_D14]
+        ldr     x9, [sp, #GORO_FRAME_FPCR]
         msr     fpcr, x9
-        add     sp, sp, #176
+        add     sp, sp, #GORO_FRAME_BYTES
         mov     x0, x2
         br      x30
         // The end of the switch, for the CPU profiler's signal handler: a

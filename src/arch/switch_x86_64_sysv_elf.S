@@ -8,11 +8,12 @@
 // Returns `pass` on the resumed side (in rax), so the resumed code learns its
 // thread's M without reading thread-local storage.
 //
-// The frame (offsets from the saved stack pointer; context.hpp checks them):
-//   0: mxcsr (4) + x87 cw (2)   8: r15   16: r14   24: r13   32: r12
-//   40: rbx   48: rbp   56: resume address
-// It ends with `pop; jmp *reg`, not `ret`: a `ret` onto another stack
-// mispredicts in the return-stack buffer every time (PITFALLS.md).
+// The frame's layout is frame_x86_64.h's (C++ reads it through the same
+// names; switch.hpp static_asserts it): the registers below the return
+// address the caller's call pushed. It ends with `jmp *reg`, not `ret`: a
+// `ret` onto another stack mispredicts in the return-stack buffer every time.
+#include "frame_x86_64.h"
+
 #if defined(__x86_64__)
         .text
         .globl  goro_switch
@@ -20,27 +21,27 @@
         .align  16
 goro_switch:
         .cfi_startproc
-        pushq   %rbp
-        pushq   %rbx
-        pushq   %r12
-        pushq   %r13
-        pushq   %r14
-        pushq   %r15
-        subq    $8, %rsp
-        stmxcsr (%rsp)
-        fnstcw  4(%rsp)
+        subq    $GORO_FRAME_SAVED, %rsp
+        movq    %r15, GORO_FRAME_R15(%rsp)
+        movq    %r14, GORO_FRAME_R14(%rsp)
+        movq    %r13, GORO_FRAME_R13(%rsp)
+        movq    %r12, GORO_FRAME_R12(%rsp)
+        movq    %rbx, GORO_FRAME_RBX(%rsp)
+        movq    %rbp, GORO_FRAME_RBP(%rsp)
+        stmxcsr GORO_FRAME_MXCSR(%rsp)
+        fnstcw  GORO_FRAME_X87CW(%rsp)
         movq    %rsp, (%rdi)
         movq    %rsi, %rsp
-        ldmxcsr (%rsp)
-        fldcw   4(%rsp)
-        addq    $8, %rsp
-        popq    %r15
-        popq    %r14
-        popq    %r13
-        popq    %r12
-        popq    %rbx
-        popq    %rbp
-        popq    %rcx
+        ldmxcsr GORO_FRAME_MXCSR(%rsp)
+        fldcw   GORO_FRAME_X87CW(%rsp)
+        movq    GORO_FRAME_R15(%rsp), %r15
+        movq    GORO_FRAME_R14(%rsp), %r14
+        movq    GORO_FRAME_R13(%rsp), %r13
+        movq    GORO_FRAME_R12(%rsp), %r12
+        movq    GORO_FRAME_RBX(%rsp), %rbx
+        movq    GORO_FRAME_RBP(%rsp), %rbp
+        movq    GORO_FRAME_RESUME(%rsp), %rcx
+        addq    $GORO_FRAME_BYTES, %rsp
         movq    %rdx, %rax
         jmpq    *%rcx
         // The end of the switch, for the CPU profiler's signal handler: a

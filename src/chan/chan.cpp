@@ -18,9 +18,6 @@ namespace goro::detail {
 
 namespace {
 
-using rt::lock_word;
-using rt::unlock_word;
-
 // Parks the caller on c (lock held) until a partner completes s.
 void wait_on(chan_core* c, Sudog& s, rt::WaitReason r) GORO_RELEASE(c->lock) {
   rt::san::release(c);
@@ -114,9 +111,7 @@ bool chan_send(chan_core* c, void* src, bool block) {
   }
   std::size_t q = c->qcount.load(std::memory_order_relaxed);
   if (q < c->cap) {
-    c->ops->move(c->at(c->sendx), src);
-    if (++c->sendx == c->cap) c->sendx = 0;
-    c->qcount.store(q + 1, std::memory_order_relaxed);
+    buf_put(c, src, q);
     unlock_chan(c);
     if (block) preempt_point();
     return true;
@@ -152,11 +147,7 @@ recv_result chan_recv(chan_core* c, void* dst, bool block) {
   }
   std::size_t q = c->qcount.load(std::memory_order_relaxed);
   if (q > 0) {
-    void* head = c->at(c->recvx);
-    c->ops->move(dst, head);
-    c->ops->destroy(head);
-    if (++c->recvx == c->cap) c->recvx = 0;
-    c->qcount.store(q - 1, std::memory_order_relaxed);
+    buf_take(c, dst, q);
     unlock_chan(c);
     if (block) preempt_point();
     return recv_result::received;

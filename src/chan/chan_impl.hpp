@@ -64,7 +64,7 @@ struct SudogQueue {
 
 class chan_core {
  public:
-  lock_word lock{0};
+  chan_lock_word lock{0};
   std::atomic<std::size_t> refs{1};
   const elem_ops* ops = nullptr;
   std::size_t cap = 0;
@@ -85,7 +85,7 @@ class chan_core {
 // operation acquires once more when it wakes: whatever its partner did
 // before unlocking (moving the element in) happens before it resumes.
 inline void lock_chan(chan_core* c) noexcept GORO_ACQUIRE(c->lock) {
-  rt::lock_word(c->lock, rt::LockRank::chan);
+  rt::lock_word(c->lock);
   rt::san::acquire(c);
 }
 inline void unlock_chan(chan_core* c) noexcept GORO_RELEASE(c->lock) {
@@ -101,6 +101,22 @@ inline void send_to_receiver(chan_core* c, Sudog* r, void* src) noexcept GORO_RE
   if (r->elem) c->ops->move(r->elem, src);
   r->success = true;
   if (r->sel) r->sel->success = true;
+}
+
+// The buffer's two ends (lock held; q is qcount as the caller read it under
+// the lock). buf_put moves src into the tail (q < cap); buf_take moves the
+// head to dst (q > 0).
+inline void buf_put(chan_core* c, void* src, std::size_t q) GORO_REQUIRES(c->lock) {
+  c->ops->move(c->at(c->sendx), src);
+  if (++c->sendx == c->cap) c->sendx = 0;
+  c->qcount.store(q + 1, std::memory_order_relaxed);
+}
+inline void buf_take(chan_core* c, void* dst, std::size_t q) GORO_REQUIRES(c->lock) {
+  void* head = c->at(c->recvx);
+  c->ops->move(dst, head);
+  c->ops->destroy(head);
+  if (++c->recvx == c->cap) c->recvx = 0;
+  c->qcount.store(q - 1, std::memory_order_relaxed);
 }
 
 }  // namespace goro::detail

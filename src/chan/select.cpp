@@ -103,11 +103,7 @@ bool try_case(scase& k, Sudog** wake, bool* ok) {
     }
     std::size_t q = c->qcount.load(std::memory_order_relaxed);
     if (q > 0) {
-      void* head = c->at(c->recvx);
-      c->ops->move(k.elem, head);
-      c->ops->destroy(head);
-      if (++c->recvx == c->cap) c->recvx = 0;
-      c->qcount.store(q - 1, std::memory_order_relaxed);
+      buf_take(c, k.elem, q);
       *ok = true;
       return true;
     }
@@ -127,33 +123,20 @@ bool try_case(scase& k, Sudog** wake, bool* ok) {
   }
   std::size_t q = c->qcount.load(std::memory_order_relaxed);
   if (q < c->cap) {
-    c->ops->move(c->at(c->sendx), k.elem);
-    if (++c->sendx == c->cap) c->sendx = 0;
-    c->qcount.store(q + 1, std::memory_order_relaxed);
+    buf_put(c, k.elem, q);
     *ok = true;
     return true;
   }
   return false;
 }
 
-}  // namespace
+constexpr std::size_t npos = static_cast<std::size_t>(-1);
 
-select_result select_impl(scase* cases, std::size_t n, bool block) {
-  constexpr std::size_t npos = static_cast<std::size_t>(-1);
-  std::size_t dflt = npos;
-  std::size_t small_order[kSmall];
-  chan_core* small_locks[kSmall];
-  std::vector<std::size_t> big_order;
-  std::vector<chan_core*> big_locks;
-  std::size_t* order = small_order;
-  chan_core** locks = small_locks;
-  if (n > kSmall) {
-    big_order.resize(n);
-    big_locks.resize(n);
-    order = big_order.data();
-    locks = big_locks.data();
-  }
-  // Poll order: a uniformly random permutation of the non-nil cases.
+// select_impl's phases, in order.
+
+// 1. Poll order: a uniformly random permutation of the non-nil cases into
+// order; returns how many there are. dflt gets the default case's index.
+std::size_t plan_order(const scase* cases, std::size_t n, std::size_t* order, std::size_t& dflt) noexcept {
   std::size_t np = 0;
   for (std::size_t i = 0; i < n; ++i) {
     if (cases[i].kind == case_kind::dflt) {
@@ -166,15 +149,19 @@ select_result select_impl(scase* cases, std::size_t n, bool block) {
     order[j] = i;
     ++np;
   }
-  if (np == 0) {
-    if (!block) return {dflt, false};
-    rt::block_forever(n == 0 ? rt::WaitReason::select_no_cases : rt::WaitReason::select);
-  }
-  // Lock order: distinct channels by address.
+  return np;
+}
+
+// 2. Lock order: the distinct channels of the cases, by address.
+LockList plan_locks(const scase* cases, const std::size_t* order, std::size_t np, chan_core** locks) noexcept {
   for (std::size_t i = 0; i < np; ++i) locks[i] = cases[order[i]].c;
   std::sort(locks, locks + np, std::less<chan_core*>());
-  LockList ll{locks, static_cast<std::size_t>(std::unique(locks, locks + np) - locks)};
+  return LockList{locks, static_cast<std::size_t>(std::unique(locks, locks + np) - locks)};
+}
 
+// 3. Every channel locked, the cases in poll order: the first that can
+// complete does, the locks are released and its partner woken (true).
+bool poll_cases(scase* cases, const std::size_t* order, std::size_t np, const LockList& ll, select_result& res) {
   lock_all(ll);
   for (std::size_t k = 0; k < np; ++k) {
     std::size_t i = order[k];
@@ -190,26 +177,16 @@ select_result select_impl(scase* cases, std::size_t n, bool block) {
     if (done) {
       unlock_all(ll);
       if (partner) rt::wake(partner);
-      return {i, ok};
+      res = {i, ok};
+      return true;
     }
   }
-  if (!block) {
-    unlock_all(ll);
-    return {dflt, false};
-  }
+  return false;  // (every lock still held)
+}
 
-  // Park on every channel.
-  SelectState st;
-  // Records for the np cases only (constructed here, not for all kSmall).
-  alignas(Sudog) unsigned char small_sg[kSmall * sizeof(Sudog)];
-  std::unique_ptr<unsigned char[]> big_sg;
-  Sudog* sg = reinterpret_cast<Sudog*>(small_sg);
-  if (np > kSmall) {
-    big_sg.reset(new unsigned char[np * sizeof(Sudog) + alignof(Sudog)]);
-    void* p = big_sg.get();
-    std::size_t space = np * sizeof(Sudog) + alignof(Sudog);
-    sg = static_cast<Sudog*>(std::align(alignof(Sudog), np * sizeof(Sudog), p, space));
-  }
+// 4. Enqueue a record on every case's channel (every lock held), all
+// sharing st and the first record's futex word.
+void enqueue_cases(scase* cases, const std::size_t* order, std::size_t np, Sudog* sg, SelectState& st) noexcept {
   rt::G* self = rt::current_g();
   for (std::size_t k = 0; k < np; ++k) {
     std::size_t i = order[k];
@@ -224,6 +201,11 @@ select_result select_impl(scase* cases, std::size_t n, bool block) {
     if (cases[i].kind == case_kind::recv) s.c->recvq.push(&s);
     else s.c->sendq.push(&s);
   }
+}
+
+// 5. Sleep until a partner completes one case: the locks are released
+// after the switch (a goroutine) or before the futex wait (a plain thread).
+void park_select(Sudog* sg, std::size_t np, LockList& ll) {
   SelectWait sw{sg, np};
   for (std::size_t i = 0; i < ll.n; ++i) rt::san::release(ll.locks[i]);
   if (rt::G* g = sg[0].g) {
@@ -236,14 +218,62 @@ select_result select_impl(scase* cases, std::size_t n, bool block) {
     unlock_all_raw(ll.locks, ll.n);
     while (sg[0].woken.load(std::memory_order_acquire) == 0) rt::futex_wait(&sg[0].woken, 0);
   }
-  // Withdraw the cases that lost.
+}
+
+// 6. Withdraw the records of the cases that lost.
+void withdraw_losers(const LockList& ll, Sudog* sg, std::size_t np, std::size_t winner) noexcept {
   lock_all(ll);
   for (std::size_t k = 0; k < np; ++k) {
     Sudog& s = sg[k];
-    if (s.case_index == st.winner) continue;
+    if (s.case_index == winner) continue;
     SudogQueue::unlink(&s);
   }
   unlock_all(ll);
+}
+
+}  // namespace
+
+select_result select_impl(scase* cases, std::size_t n, bool block) {
+  std::size_t dflt = npos;
+  std::size_t small_order[kSmall];
+  chan_core* small_locks[kSmall];
+  std::vector<std::size_t> big_order;
+  std::vector<chan_core*> big_locks;
+  std::size_t* order = small_order;
+  chan_core** locks = small_locks;
+  if (n > kSmall) {
+    big_order.resize(n);
+    big_locks.resize(n);
+    order = big_order.data();
+    locks = big_locks.data();
+  }
+  const std::size_t np = plan_order(cases, n, order, dflt);
+  if (np == 0) {
+    if (!block) return {dflt, false};
+    rt::block_forever(n == 0 ? rt::WaitReason::select_no_cases : rt::WaitReason::select);
+  }
+  LockList ll = plan_locks(cases, order, np, locks);
+  select_result res{npos, false};
+  if (poll_cases(cases, order, np, ll, res)) return res;
+  if (!block) {
+    unlock_all(ll);
+    return {dflt, false};
+  }
+
+  SelectState st;
+  // Records for the np cases only (constructed here, not for all kSmall).
+  alignas(Sudog) unsigned char small_sg[kSmall * sizeof(Sudog)];
+  std::unique_ptr<unsigned char[]> big_sg;
+  Sudog* sg = reinterpret_cast<Sudog*>(small_sg);
+  if (np > kSmall) {
+    big_sg.reset(new unsigned char[np * sizeof(Sudog) + alignof(Sudog)]);
+    void* p = big_sg.get();
+    std::size_t space = np * sizeof(Sudog) + alignof(Sudog);
+    sg = static_cast<Sudog*>(std::align(alignof(Sudog), np * sizeof(Sudog), p, space));
+  }
+  enqueue_cases(cases, order, np, sg, st);
+  park_select(sg, np, ll);
+  withdraw_losers(ll, sg, np, st.winner);
   scase& w = cases[st.winner];
   if (w.kind == case_kind::send && !st.success) throw panic_error("send on closed channel");
   return {st.winner, st.success};

@@ -151,7 +151,7 @@ std::shared_ptr<ctx_node> new_cancelable(const context& parent) {
       e = a->err;
       if (!e) a->children.emplace(c.get(), c);
     }
-    if (e) cancel(c, e, false);
+    if (e) cancel(c, e, /*leave=*/false);
   }
   return n;
 }
@@ -237,7 +237,7 @@ const void* context::find_value(const void* key) const noexcept {
 }
 
 void cancel_func::operator()() const noexcept {
-  if (c_) detail::cancel(c_, make_error_code(errc::canceled), true);
+  if (c_) detail::cancel(c_, make_error_code(errc::canceled), /*leave=*/true);
 }
 
 context background() noexcept { return context(); }
@@ -256,14 +256,14 @@ cancel_pair with_deadline(const context& parent, time_point d) {
   const std::shared_ptr<ctx_cancel>& c = n->canceler;
   auto left = d - std::chrono::steady_clock::now();
   if (left <= left.zero()) {
-    detail::cancel(c, make_error_code(errc::deadline_exceeded), true);
+    detail::cancel(c, make_error_code(errc::deadline_exceeded), /*leave=*/true);
   } else {
     // The pending timer holds the canceler, as Go's timer holds its
     // context: dropped handles do not stop a deadline someone still waits
     // for. Cancelling, or dropping a canceler nobody observes, drops the
     // timer and with it this reference.
     auto* t = detail::timer_new(detail::timer_kind::func, detail::to_ns(left),
-                                [c] { detail::cancel(c, make_error_code(errc::deadline_exceeded), true); });
+                                [c] { detail::cancel(c, make_error_code(errc::deadline_exceeded), /*leave=*/true); });
     bool cancelled;
     {
       rt::LockGuard l(c->mu);

@@ -200,165 +200,206 @@ void reply_error_and_close(conn_state& c, int status, std::string_view reason) {
   if (!ec) close_write_and_wait(c);
 }
 
-void serve_conn(std::unique_ptr<conn_state> owned) {
-  conn_state& c = *owned;
-  server::state& st = *c.srv;
-  const server_config& cfg = st.cfg;
-  const std::size_t head_limit = st.max_header_bytes + 4096;  // Go's initialReadLimitSize
-  const auto header_timeout = pick(cfg.read_header_timeout, cfg.read_timeout);
-  const auto idle_timeout = pick(cfg.idle_timeout, cfg.read_timeout);
+namespace {
+
+// RFC 9112 §2.2: empty lines before a request-line are ignored.
+void skip_blank_lines(read_buffer& in) noexcept {
+  while (in.r < in.w && (in.buf[in.r] == '\r' || in.buf[in.r] == '\n')) {
+    if (in.buf[in.r] == '\r' && (in.r + 1 >= in.w || in.buf[in.r + 1] != '\n')) break;
+    in.r += in.buf[in.r] == '\r' ? 2 : 1;
+  }
+}
+
+// serve_conn's loop, one phase per method, in the order they run for each
+// request. A phase that returns false ends the connection.
+struct conn_loop {
+  conn_state& c;
+  server::state& st;
+  const server_config& cfg;
+  const std::size_t head_limit;  // Go's initialReadLimitSize
+  const std::chrono::nanoseconds header_timeout, idle_timeout;
   bool read_deadline_set = false;
   bool first = true;
   std::error_code ec;
 
-  auto skip_blank_lines = [&c] {
-    // RFC 9112 §2.2: empty lines before a request-line are ignored.
-    read_buffer& in = c.in;
-    while (in.r < in.w && (in.buf[in.r] == '\r' || in.buf[in.r] == '\n')) {
-      if (in.buf[in.r] == '\r' && (in.r + 1 >= in.w || in.buf[in.r + 1] != '\n')) break;
-      in.r += in.buf[in.r] == '\r' ? 2 : 1;
+  explicit conn_loop(conn_state& conn)
+      : c(conn),
+        st(*conn.srv),
+        cfg(st.cfg),
+        head_limit(st.max_header_bytes + 4096),
+        header_timeout(pick(cfg.read_header_timeout, cfg.read_timeout)),
+        idle_timeout(pick(cfg.idle_timeout, cfg.read_timeout)) {}
+
+  // The read deadline `timeout` after `from`, or none (cleared only if set).
+  void read_deadline(std::chrono::nanoseconds timeout, std::chrono::steady_clock::time_point from) {
+    if (timeout.count() > 0) {
+      c.c.set_read_deadline(from + timeout);
+      read_deadline_set = true;
+    } else if (read_deadline_set) {
+      c.c.set_read_deadline(no_deadline);
+      read_deadline_set = false;
     }
-  };
+  }
 
-  try {
-    for (;;) {
-      // 1. Wait for the first byte of the next request.
-      if (!first) {
-        c.ph.store(phase::idle, std::memory_order_release);
-        if (st.in_shutdown()) {
-          st.notify_change();
-          break;
-        }
-        if (idle_timeout.count() > 0) {
-          c.c.set_read_deadline(std::chrono::steady_clock::now() + idle_timeout);
-          read_deadline_set = true;
-        } else if (read_deadline_set) {
-          c.c.set_read_deadline(no_deadline);
-          read_deadline_set = false;
-        }
-      } else if (header_timeout.count() > 0) {
-        c.c.set_read_deadline(c.born + header_timeout);
-        read_deadline_set = true;
+  // 1. Wait for the first byte of the next request (idle between requests,
+  // where a shutdown closes the connection).
+  bool await_request() {
+    if (!first) {
+      c.ph.store(phase::idle, std::memory_order_release);
+      if (st.in_shutdown()) {
+        st.notify_change();
+        return false;
       }
-      skip_blank_lines();
-      while (c.in.empty()) {
-        if (c.fill(head_limit, ec) == 0) goto done;
-        skip_blank_lines();
-      }
+      read_deadline(idle_timeout, std::chrono::steady_clock::now());
+    } else if (header_timeout.count() > 0) {
+      c.c.set_read_deadline(c.born + header_timeout);
+      read_deadline_set = true;
+    }
+    skip_blank_lines(c.in);
+    while (c.in.empty()) {
+      if (c.fill(head_limit, ec) == 0) return false;
+      skip_blank_lines(c.in);
+    }
+    return true;
+  }
 
-      // 2. Active: from here the request is served to its end.
-      phase expected = first ? phase::fresh : phase::idle;
-      if (!c.ph.compare_exchange_strong(expected, phase::active, std::memory_order_acq_rel)) goto done;
-      const auto t0 = std::chrono::steady_clock::now();
-      if (!first) {
-        if (header_timeout.count() > 0) {
-          c.c.set_read_deadline(t0 + header_timeout);
-          read_deadline_set = true;
-        } else if (read_deadline_set) {
-          c.c.set_read_deadline(no_deadline);
-          read_deadline_set = false;
-        }
-      }
+  // 2. Active: from here the request is served to its end.
+  bool begin_active(std::chrono::steady_clock::time_point& t0) {
+    phase expected = first ? phase::fresh : phase::idle;
+    if (!c.ph.compare_exchange_strong(expected, phase::active, std::memory_order_acq_rel)) return false;
+    t0 = std::chrono::steady_clock::now();
+    if (!first) read_deadline(header_timeout, t0);
+    return true;
+  }
 
-      // 3. The head.
-      std::size_t scanned = 0, head_len;
-      while ((head_len = find_head_end(c.in.buffered(), scanned)) == 0) {
-        if (c.in.w - c.in.r >= head_limit) {
-          reply_error_and_close(c, 431, "");
-          goto done;
-        }
-        if (c.fill(head_limit, ec) == 0) {
-          if (ec == std::errc::no_buffer_space) reply_error_and_close(c, 431, "");
-          goto done;  // EOF, error, or the header timeout: close without an answer (Go)
-        }
-      }
-      if (head_len > head_limit) {
+  // 3. The head, parsed into c.head and req; a malformed one is answered
+  // as Go answers it and the connection closes.
+  bool read_head(request& req) {
+    std::size_t scanned = 0, head_len;
+    while ((head_len = find_head_end(c.in.buffered(), scanned)) == 0) {
+      if (c.in.w - c.in.r >= head_limit) {
         reply_error_and_close(c, 431, "");
-        goto done;
+        return false;
       }
-      parse_error perr;
-      if (!parse_request_head(c.in.buffered().substr(0, head_len), c.head, perr)) {
-        reply_error_and_close(c, perr.status, perr.reason);
-        goto done;
+      if (c.fill(head_limit, ec) == 0) {
+        if (ec == std::errc::no_buffer_space) reply_error_and_close(c, 431, "");
+        return false;  // EOF, error, or the header timeout: close without an answer (Go)
       }
-      request req;
-      if (!build_request(c, req)) {
-        reply_error_and_close(c, 400, "malformed request URI");
-        goto done;
-      }
-      c.in.r += head_len;
-      if (c.head.expect_other) {
-        reply_error_and_close(c, 417, "");
-        goto done;
-      }
+    }
+    if (head_len > head_limit) {
+      reply_error_and_close(c, 431, "");
+      return false;
+    }
+    parse_error perr;
+    if (!parse_request_head(c.in.buffered().substr(0, head_len), c.head, perr)) {
+      reply_error_and_close(c, perr.status, perr.reason);
+      return false;
+    }
+    if (!build_request(c, req)) {
+      reply_error_and_close(c, 400, "malformed request URI");
+      return false;
+    }
+    c.in.r += head_len;
+    if (c.head.expect_other) {
+      reply_error_and_close(c, 417, "");
+      return false;
+    }
+    return true;
+  }
 
-      // 4. The body's and the response's deadlines.
-      if (cfg.read_timeout.count() > 0) {
-        c.c.set_read_deadline(t0 + cfg.read_timeout);
-        read_deadline_set = true;
-      } else if (read_deadline_set) {
-        c.c.set_read_deadline(no_deadline);
-        read_deadline_set = false;
-      }
-      if (cfg.write_timeout.count() > 0) c.c.set_write_deadline(std::chrono::steady_clock::now() + cfg.write_timeout);
+  // 4. The body's and the response's deadlines, the body reader, the
+  // writer, and the request's context; returns the context's cancel.
+  goro::cancel_func prepare(request& req, std::chrono::steady_clock::time_point t0) {
+    read_deadline(cfg.read_timeout, t0);
+    if (cfg.write_timeout.count() > 0) c.c.set_write_deadline(std::chrono::steady_clock::now() + cfg.write_timeout);
+    c.body.reset(c.head, c.head.expect_continue);
+    c.writer.reset(req, !c.head.close && !st.in_shutdown());
+    auto [rctx, rcancel] = with_cancel(c.ctx);
+    req.set_context(std::move(rctx));
+    c.req_cancel = rcancel;
+    if (c.in.w == c.in.cap && c.in.r > 0) {  // room for the background read's byte
+      std::memmove(c.in.buf.get(), c.in.buf.get() + c.in.r, c.in.w - c.in.r);
+      c.in.w -= c.in.r;
+      c.in.r = 0;
+    }
+    c.watch_allowed = c.in.w < c.in.cap;
+    c.client_gone = false;
+    return rcancel;
+  }
 
-      c.body.reset(c.head, c.head.expect_continue);
-      c.writer.reset(req, !c.head.close && !st.in_shutdown());
-      auto [rctx, rcancel] = with_cancel(c.ctx);
-      req.set_context(std::move(rctx));
-      c.req_cancel = rcancel;
-      if (c.in.w == c.in.cap && c.in.r > 0) {  // room for the background read's byte
-        std::memmove(c.in.buf.get(), c.in.buf.get() + c.in.r, c.in.w - c.in.r);
-        c.in.w -= c.in.r;
-        c.in.r = 0;
-      }
-      c.watch_allowed = c.in.w < c.in.cap;
-      c.client_gone = false;
+  // 5. The handler. An exception it throws is logged (Go's "http: panic
+  // serving") and closes the connection (false).
+  bool run_handler(request& req, const goro::cancel_func& rcancel) {
+    bool threw = false;
+    try {
+      if (!cfg.disable_general_options_handler && req.method == "OPTIONS" && req.target == "*")
+        global_options(c.writer, req);
+      else if (cfg.handler) cfg.handler(c.writer, req);
+      else not_found(c.writer, req);
+    } catch (const std::exception& e) {
+      threw = true;
+      std::fprintf(stderr, "http: panic serving %s (%s %s %s): %s\n", c.remote.c_str(), req.method.c_str(),
+                   req.target.c_str(), req.proto.c_str(), e.what());
+    } catch (...) {
+      threw = true;
+      std::fprintf(stderr, "http: panic serving %s (%s %s %s): unknown exception\n", c.remote.c_str(),
+                   req.method.c_str(), req.target.c_str(), req.proto.c_str());
+    }
+    if (stop_watch(c)) read_deadline_set = true;  // the abort left a deadline in the past
+    rcancel();
+    c.req_cancel = {};
+    if (threw) return false;
+    if (c.client_gone) c.writer.set_close();
+    return true;
+  }
 
-      // 5. The handler.
-      bool threw = false;
-      try {
-        if (!cfg.disable_general_options_handler && req.method == "OPTIONS" && req.target == "*")
-          global_options(c.writer, req);
-        else if (cfg.handler) cfg.handler(c.writer, req);
-        else not_found(c.writer, req);
-      } catch (const std::exception& e) {
-        threw = true;
-        std::fprintf(stderr, "http: panic serving %s (%s %s %s): %s\n", c.remote.c_str(), req.method.c_str(),
-                     req.target.c_str(), req.proto.c_str(), e.what());
-      } catch (...) {
-        threw = true;
-        std::fprintf(stderr, "http: panic serving %s (%s %s %s): unknown exception\n", c.remote.c_str(),
-                     req.method.c_str(), req.target.c_str(), req.proto.c_str());
+  // 6. What the handler left of the body, then the response's end; true
+  // if the connection is kept alive for another request.
+  bool finish() {
+    bool body_left = false;
+    if (!c.body.done()) {
+      if (c.body.continue_pending() || c.body.broken() || !c.body.discard(kMaxPostHandlerRead)) {
+        c.writer.set_close();
+        body_left = true;
       }
-      if (stop_watch(c)) read_deadline_set = true;  // the abort left a deadline in the past
-      rcancel();
-      c.req_cancel = {};
-      if (threw) goto done;
-      if (c.client_gone) c.writer.set_close();
+    }
+    if (!c.writer.finish()) return false;
+    if (!c.writer.keep_alive()) {
+      if (body_left) close_write_and_wait(c);
+      return false;
+    }
+    first = false;
+    return true;
+  }
 
-      // 6. What the handler left of the body, then the response's end.
-      bool body_left = false;
-      if (!c.body.done()) {
-        if (c.body.continue_pending() || c.body.broken() || !c.body.discard(kMaxPostHandlerRead)) {
-          c.writer.set_close();
-          body_left = true;
-        }
-      }
-      if (!c.writer.finish()) goto done;
-      if (!c.writer.keep_alive()) {
-        if (body_left) close_write_and_wait(c);
-        goto done;
-      }
-      first = false;
+  // One request, start to end: false when the connection is done.
+  bool serve_one() {
+    if (!await_request()) return false;
+    std::chrono::steady_clock::time_point t0;
+    if (!begin_active(t0)) return false;
+    request req;
+    if (!read_head(req)) return false;
+    auto rcancel = prepare(req, t0);
+    return run_handler(req, rcancel) && finish();
+  }
+};
+
+}  // namespace
+
+void serve_conn(std::unique_ptr<conn_state> owned) {
+  conn_state& c = *owned;
+  server::state& st = *c.srv;
+  try {
+    conn_loop loop(c);
+    while (loop.serve_one()) {
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "http: connection %s: %s\n", c.remote.c_str(), e.what());
   }
-done : {
-  std::lock_guard lk(st.mu);
-  st.conns.erase(&c);
-}
+  {
+    std::lock_guard lk(st.mu);
+    st.conns.erase(&c);
+  }
   c.ph.store(phase::closed, std::memory_order_release);
   c.c.close();
   c.cancel();

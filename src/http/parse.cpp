@@ -180,34 +180,33 @@ std::size_t find_head_end(std::string_view buf, std::size_t& scanned) noexcept {
   return 0;
 }
 
-bool parse_request_head(std::string_view head, request_head& out, parse_error& err) {
-  out.clear();
-  auto bad = [&err](int status, std::string_view reason) {
-    err.status = status;
-    err.reason = reason;
-    return false;
-  };
+namespace {
 
-  line_reader lines(head);
-  std::string_view line;
-  bool bare_cr = false;
-  if (!lines.next(line, &bare_cr) || line.empty()) return bad(400, "malformed HTTP request");
-  if (bare_cr) return bad(400, "malformed HTTP request");
+bool fail(parse_error& err, int status, std::string_view reason) noexcept {
+  err.status = status;
+  err.reason = reason;
+  return false;
+}
 
-  // Request line: method SP target SP version, single spaces (Go cuts at
-  // the first two spaces; anything else fails one of the checks below).
+// Request line: method SP target SP version, single spaces (Go cuts at the
+// first two spaces; anything else fails one of the checks below).
+bool parse_request_line(std::string_view line, request_head& out, parse_error& err) {
   std::size_t sp1 = line.find(' ');
-  if (sp1 == std::string_view::npos) return bad(400, "malformed HTTP request");
+  if (sp1 == std::string_view::npos) return fail(err, 400, "malformed HTTP request");
   std::size_t sp2 = line.find(' ', sp1 + 1);
-  if (sp2 == std::string_view::npos) return bad(400, "malformed HTTP request");
+  if (sp2 == std::string_view::npos) return fail(err, 400, "malformed HTTP request");
   out.method = line.substr(0, sp1);
   out.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   out.version = line.substr(sp2 + 1);
-  if (!parse_version(out.version, out.major, out.minor)) return bad(400, "malformed HTTP version");
-  if (!is_token(out.method)) return bad(400, "invalid method");
-  if (!valid_target(out.method, out.target)) return bad(400, "malformed request URI");
+  if (!parse_version(out.version, out.major, out.minor)) return fail(err, 400, "malformed HTTP version");
+  if (!is_token(out.method)) return fail(err, 400, "invalid method");
+  if (!valid_target(out.method, out.target)) return fail(err, 400, "malformed request URI");
+  return true;
+}
 
-  // Fields.
+// What the fields say about the host, the body's framing and persistence,
+// gathered while they are read and judged once the head has ended.
+struct request_fields {
   int host_count = 0;
   int te_count = 0;
   std::string_view te_value;
@@ -215,14 +214,9 @@ bool parse_request_head(std::string_view head, request_head& out, parse_error& e
   std::string_view cl_value;
   bool conn_close = false, conn_keep_alive = false;
   std::string_view expect;
-  while (lines.next(line, &bare_cr)) {
-    if (line.empty()) break;  // the end of the head
-    if (bare_cr) return bad(400, "malformed MIME header line");
-    field f;
-    if (const char* why = parse_field_line(line, f)) return bad(400, why);
-    out.fields.push_back(f);
-    const std::string_view name = f.name, value = f.value;
 
+  bool note(const field& f, request_head& out, parse_error& err) {
+    const std::string_view name = f.name, value = f.value;
     switch (name.size()) {
       case 4:
         if (ascii_iequal(name, "host")) {
@@ -245,7 +239,7 @@ bool parse_request_head(std::string_view head, request_head& out, parse_error& e
         if (ascii_iequal(name, "content-length")) {
           // Go's fixLength: repeated Content-Length fields must agree.
           if (have_cl && value != cl_value)
-            return bad(400, "http: message cannot contain multiple Content-Length headers");
+            return fail(err, 400, "http: message cannot contain multiple Content-Length headers");
           have_cl = true;
           cl_value = value;
         }
@@ -258,37 +252,62 @@ bool parse_request_head(std::string_view head, request_head& out, parse_error& e
         break;
       default: break;
     }
+    return true;
   }
 
-  if (out.major != 1) return bad(505, "HTTP Version Not Supported");
+  bool judge(request_head& out, parse_error& err) const {
+    if (out.major != 1) return fail(err, 505, "HTTP Version Not Supported");
 
-  // Host (RFC 9112 §3.2: exactly one in HTTP/1.1).
-  if (host_count > 1) return bad(400, "too many Host headers");
-  if (host_count == 0 && out.minor >= 1) return bad(400, "missing required Host header");
-  if (!valid_host_header(out.host)) return bad(400, "malformed Host header");
+    // Host (RFC 9112 §3.2: exactly one in HTTP/1.1).
+    if (host_count > 1) return fail(err, 400, "too many Host headers");
+    if (host_count == 0 && out.minor >= 1) return fail(err, 400, "missing required Host header");
+    if (!valid_host_header(out.host)) return fail(err, 400, "malformed Host header");
 
-  // Body framing (RFC 9112 §6.1, §6.3; Go's transferReader).
-  if (te_count > 0) {
-    if (have_cl) return bad(400, "http: Transfer-Encoding and Content-Length in one request");
-    if (te_count > 1 || !ascii_iequal(te_value, "chunked")) return bad(501, "Unsupported transfer encoding");
-    out.body = body_kind::chunked;
-    out.content_length = -1;
-  } else if (have_cl) {
-    std::int64_t n = parse_content_length(cl_value);
-    if (n < 0) return bad(400, "bad Content-Length");
-    out.content_length = n;
-    out.body = n > 0 ? body_kind::length : body_kind::none;
+    // Body framing (RFC 9112 §6.1, §6.3; Go's transferReader).
+    if (te_count > 0) {
+      if (have_cl) return fail(err, 400, "http: Transfer-Encoding and Content-Length in one request");
+      if (te_count > 1 || !ascii_iequal(te_value, "chunked")) return fail(err, 501, "Unsupported transfer encoding");
+      out.body = body_kind::chunked;
+      out.content_length = -1;
+    } else if (have_cl) {
+      std::int64_t n = parse_content_length(cl_value);
+      if (n < 0) return fail(err, 400, "bad Content-Length");
+      out.content_length = n;
+      out.body = n > 0 ? body_kind::length : body_kind::none;
+    }
+
+    // Persistence (RFC 9112 §9.3).
+    if (out.minor == 0) out.close = !conn_keep_alive || conn_close;
+    else out.close = conn_close;
+
+    if (!expect.empty()) {
+      if (ascii_iequal(expect, "100-continue")) out.expect_continue = out.minor >= 1;
+      else out.expect_other = true;
+    }
+    return true;
   }
+};
 
-  // Persistence (RFC 9112 §9.3).
-  if (out.minor == 0) out.close = !conn_keep_alive || conn_close;
-  else out.close = conn_close;
+}  // namespace
 
-  if (!expect.empty()) {
-    if (ascii_iequal(expect, "100-continue")) out.expect_continue = out.minor >= 1;
-    else out.expect_other = true;
+bool parse_request_head(std::string_view head, request_head& out, parse_error& err) {
+  out.clear();
+  line_reader lines(head);
+  std::string_view line;
+  bool bare_cr = false;
+  if (!lines.next(line, &bare_cr) || line.empty()) return fail(err, 400, "malformed HTTP request");
+  if (bare_cr) return fail(err, 400, "malformed HTTP request");
+  if (!parse_request_line(line, out, err)) return false;
+  request_fields rf;
+  while (lines.next(line, &bare_cr)) {
+    if (line.empty()) break;  // the end of the head
+    if (bare_cr) return fail(err, 400, "malformed MIME header line");
+    field f;
+    if (const char* why = parse_field_line(line, f)) return fail(err, 400, why);
+    out.fields.push_back(f);
+    if (!rf.note(f, out, err)) return false;
   }
-  return true;
+  return rf.judge(out, err);
 }
 
 bool parse_response_head(std::string_view head, bool head_request, response_head& out, parse_error& err) {
@@ -367,60 +386,114 @@ bool parse_response_head(std::string_view head, bool head_request, response_head
 // ---------------------------------------------------------------------------
 // chunked_decoder
 
+// One byte of a chunk-size line: hex digits, optional whitespace, an
+// ignored extension, CRLF. False if malformed (fail() has said why).
+bool chunked_decoder::size_line_byte(unsigned char c) noexcept {
+  const st after_line = remaining_ == 0 ? st::trailer : st::data;
+  switch (state_) {
+    case st::size: {
+      int d = (c >= '0' && c <= '9')   ? c - '0'
+              : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+              : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                       : -1;
+      if (d >= 0) {
+        if (digits_ == 16 || remaining_ > (static_cast<std::uint64_t>(INT64_MAX) >> 4))
+          return fail("http chunk length too large"), false;
+        remaining_ = remaining_ << 4 | static_cast<unsigned>(d);
+        ++digits_;
+        return true;
+      }
+      if (digits_ == 0) return fail("empty hex number for chunk length"), false;
+      if (c == ' ' || c == '\t') state_ = st::size_ws;
+      else if (c == ';') state_ = st::ext;
+      else if (c == '\r') state_ = st::size_lf;
+      else if (c == '\n') state_ = after_line;
+      else return fail("invalid byte in chunk length"), false;
+      return true;
+    }
+    case st::size_ws:
+      if (c == ' ' || c == '\t') {
+      } else if (c == ';') {
+        state_ = st::ext;
+      } else if (c == '\r') {
+        state_ = st::size_lf;
+      } else if (c == '\n') {
+        state_ = after_line;
+      } else {
+        return fail("invalid byte in chunk length"), false;
+      }
+      return true;
+    case st::ext:
+      // Extensions are ignored, but their bytes must be field-value bytes
+      // (no bare CR, no NUL).
+      if (c == '\r') state_ = st::size_lf;
+      else if (c == '\n') state_ = after_line;
+      else if (!is_field_value_char(c)) return fail("invalid byte in chunk extension"), false;
+      if (++trailer_bytes_ > 4096) return fail("header line too long"), false;
+      return true;
+    default:  // st::size_lf
+      if (c != '\n') return fail("malformed chunked encoding"), false;
+      state_ = after_line;
+      trailer_bytes_ = 0;
+      return true;
+  }
+}
+
+// One byte of the trailer section: field lines, then the final empty line.
+// False if malformed (fail() has said why); *ended once the body ended.
+bool chunked_decoder::trailer_byte(unsigned char c, bool* ended) noexcept {
+  switch (state_) {
+    case st::trailer:
+      if (c == '\r') {
+        state_ = st::end_lf;
+      } else if (c == '\n') {
+        state_ = st::done;
+        *ended = true;
+        return true;
+      } else if (c == ' ' || c == '\t' || c == ':' || !is_token_char(c)) {
+        return fail("malformed MIME header line"), false;
+      } else {
+        state_ = st::trailer_line;
+        colon_ = false;
+      }
+      if (++trailer_bytes_ > max_trailer_) return fail("http: trailers too large"), false;
+      return true;
+    case st::trailer_line:
+      // name ':' value: the name is token characters, the value field-value bytes.
+      if (c == '\r' || c == '\n') {
+        if (!colon_) return fail("malformed MIME header line"), false;
+        state_ = c == '\r' ? st::trailer_lf : st::trailer;
+      } else if (!colon_) {
+        if (c == ':') colon_ = true;
+        else if (!is_token_char(c)) return fail("malformed MIME header line"), false;
+      } else if (!is_field_value_char(c)) {
+        return fail("invalid trailer field"), false;
+      }
+      if (++trailer_bytes_ > max_trailer_) return fail("http: trailers too large"), false;
+      return true;
+    case st::trailer_lf:
+      if (c != '\n') return fail("malformed MIME header line"), false;
+      state_ = st::trailer;
+      return true;
+    default:  // st::end_lf
+      if (c != '\n') return fail("malformed chunked encoding"), false;
+      state_ = st::done;
+      *ended = true;
+      return true;
+  }
+}
+
 chunked_decoder::status chunked_decoder::decode(std::string_view in, std::size_t max_data, std::size_t* consumed,
                                                 std::string_view* out) noexcept {
   std::size_t i = 0;
   while (i < in.size()) {
     const unsigned char c = static_cast<unsigned char>(in[i]);
     switch (state_) {
-      case st::size: {
-        int d = (c >= '0' && c <= '9')   ? c - '0'
-                : (c >= 'a' && c <= 'f') ? c - 'a' + 10
-                : (c >= 'A' && c <= 'F') ? c - 'A' + 10
-                                         : -1;
-        if (d >= 0) {
-          if (digits_ == 16 || remaining_ > (static_cast<std::uint64_t>(INT64_MAX) >> 4))
-            return fail("http chunk length too large");
-          remaining_ = remaining_ << 4 | static_cast<unsigned>(d);
-          ++digits_;
-          ++i;
-          break;
-        }
-        if (digits_ == 0) return fail("empty hex number for chunk length");
-        if (c == ' ' || c == '\t') state_ = st::size_ws;
-        else if (c == ';') state_ = st::ext;
-        else if (c == '\r') state_ = st::size_lf;
-        else if (c == '\n') state_ = remaining_ == 0 ? st::trailer : st::data;
-        else return fail("invalid byte in chunk length");
-        ++i;
-        break;
-      }
+      case st::size:
       case st::size_ws:
-        if (c == ' ' || c == '\t') {
-        } else if (c == ';') {
-          state_ = st::ext;
-        } else if (c == '\r') {
-          state_ = st::size_lf;
-        } else if (c == '\n') {
-          state_ = remaining_ == 0 ? st::trailer : st::data;
-        } else {
-          return fail("invalid byte in chunk length");
-        }
-        ++i;
-        break;
       case st::ext:
-        // Extensions are ignored, but their bytes must be field-value bytes
-        // (no bare CR, no NUL).
-        if (c == '\r') state_ = st::size_lf;
-        else if (c == '\n') state_ = remaining_ == 0 ? st::trailer : st::data;
-        else if (!is_field_value_char(c)) return fail("invalid byte in chunk extension");
-        if (++trailer_bytes_ > 4096) return fail("header line too long");
-        ++i;
-        break;
       case st::size_lf:
-        if (c != '\n') return fail("malformed chunked encoding");
-        state_ = remaining_ == 0 ? st::trailer : st::data;
-        trailer_bytes_ = 0;
+        if (!size_line_byte(c)) return status::error;
         ++i;
         break;
       case st::data: {
@@ -453,45 +526,18 @@ chunked_decoder::status chunked_decoder::decode(std::string_view in, std::size_t
         ++i;
         break;
       case st::trailer:
-        if (c == '\r') {
-          state_ = st::end_lf;
-        } else if (c == '\n') {
-          state_ = st::done;
-          *consumed = i + 1;
-          return status::done;
-        } else if (c == ' ' || c == '\t' || c == ':' || !is_token_char(c)) {
-          return fail("malformed MIME header line");
-        } else {
-          state_ = st::trailer_line;
-          colon_ = false;
-        }
-        if (++trailer_bytes_ > max_trailer_) return fail("http: trailers too large");
-        ++i;
-        break;
       case st::trailer_line:
-        // name ':' value: the name is token characters, the value field-value bytes.
-        if (c == '\r' || c == '\n') {
-          if (!colon_) return fail("malformed MIME header line");
-          state_ = c == '\r' ? st::trailer_lf : st::trailer;
-        } else if (!colon_) {
-          if (c == ':') colon_ = true;
-          else if (!is_token_char(c)) return fail("malformed MIME header line");
-        } else if (!is_field_value_char(c)) {
-          return fail("invalid trailer field");
-        }
-        if (++trailer_bytes_ > max_trailer_) return fail("http: trailers too large");
-        ++i;
-        break;
       case st::trailer_lf:
-        if (c != '\n') return fail("malformed MIME header line");
-        state_ = st::trailer;
+      case st::end_lf: {
+        bool ended = false;
+        if (!trailer_byte(c, &ended)) return status::error;
         ++i;
+        if (ended) {
+          *consumed = i;
+          return status::done;
+        }
         break;
-      case st::end_lf:
-        if (c != '\n') return fail("malformed chunked encoding");
-        state_ = st::done;
-        *consumed = i + 1;
-        return status::done;
+      }
       case st::done: *consumed = i; return status::done;
       case st::failed: *consumed = i; return status::error;
     }

@@ -162,6 +162,8 @@ class chunked_decoder {
     error_ = why;
     return status::error;
   }
+  bool size_line_byte(unsigned char c) noexcept;             // states size .. size_lf
+  bool trailer_byte(unsigned char c, bool* ended) noexcept;  // states trailer .. end_lf
 
   st state_ = st::size;
   unsigned digits_ = 0;

@@ -96,12 +96,12 @@ std::int64_t to_deadline(time_point tp) {
 
 // Waits until fd is ready for mode: the poller for goroutines, poll(2) on a
 // plain thread. Returns an error code (closed / deadline) or 0.
-std::error_code wait_ready(netfd* f, char mode) {
+std::error_code wait_ready(netfd* f, rt::PollMode mode) {
   int r = rt::poll_wait(f->pd, mode);
   if (r == 0) return {};
   if (r > 0) return make_error_code(static_cast<errc>(r));
   // A plain thread.
-  std::int64_t d = (mode == 'r' ? f->pd->rd : f->pd->wd).load();
+  std::int64_t d = (mode == rt::PollMode::read ? f->pd->rd : f->pd->wd).load();
   int timeout = -1;
   if (d != 0) {
     std::int64_t left = d - rt::nanotime();
@@ -110,7 +110,7 @@ std::error_code wait_ready(netfd* f, char mode) {
   } else {
     timeout = 1000;  // re-check closing now and then
   }
-  pollfd p{f->fd, static_cast<short>(mode == 'r' ? POLLIN : POLLOUT), 0};
+  pollfd p{f->fd, static_cast<short>(mode == rt::PollMode::read ? POLLIN : POLLOUT), 0};
   ::poll(&p, 1, timeout);
   return {};
 }
@@ -234,13 +234,13 @@ std::error_code connect_one(const Addr& a, const context* ctx, std::shared_ptr<n
   chan<std::monostate> stop;
   chan<bool> fired;
   if (ctx) {
-    if (auto d = ctx->deadline()) rt::poll_set_deadline(f->pd, to_deadline(*d), 'w');
+    if (auto d = ctx->deadline()) rt::poll_set_deadline(f->pd, to_deadline(*d), rt::PollMode::write);
     if (auto done = ctx->done(); !done.is_nil()) {
       stop = make_chan<std::monostate>();
       fired = make_chan<bool>(1);
       goro::go([done, stop, fired, pd = f->pd] {
         bool cancelled = goro::select(case_recv(done), case_recv(stop)) == 0;
-        if (cancelled) rt::poll_set_deadline(pd, -1, 'w');
+        if (cancelled) rt::poll_set_deadline(pd, -1, rt::PollMode::write);
         fired.send(cancelled);
       });
     }
@@ -251,7 +251,7 @@ std::error_code connect_one(const Addr& a, const context* ctx, std::shared_ptr<n
       ec = sys(errno);
     } else {
       for (;;) {
-        ec = wait_ready(f.get(), 'w');
+        ec = wait_ready(f.get(), rt::PollMode::write);
         if (ec) break;
         int err = 0;
         socklen_t len = sizeof err;
@@ -285,7 +285,7 @@ std::error_code connect_one(const Addr& a, const context* ctx, std::shared_ptr<n
     if (ctx && ec == errc::deadline_exceeded && ctx->err()) ec = ctx->err();
     return ec;
   }
-  rt::poll_set_deadline(f->pd, 0, 'w');
+  rt::poll_set_deadline(f->pd, 0, rt::PollMode::write);
   set_nodelay(fd, a.ss.ss_family);
   out = std::move(f);
   return {};
@@ -328,7 +328,9 @@ std::size_t conn::read(std::span<std::byte> buf, std::error_code& ec) noexcept {
   // one loop, as any spurious wake-up (DESIGN §9, "Short reads").
   if (fd_->drained.load(std::memory_order_relaxed)) {
     fd_->drained.store(false, std::memory_order_relaxed);
-    if (rt::current_g() && !fd_->pd->hup.load(std::memory_order_seq_cst) && (ec = wait_ready(fd_.get(), 'r'))) return 0;
+    if (rt::current_g() && !fd_->pd->hup.load(std::memory_order_seq_cst) &&
+        (ec = wait_ready(fd_.get(), rt::PollMode::read)))
+      return 0;
   }
   for (;;) {
     ssize_t n = ::read(fd_->fd, buf.data(), buf.size());
@@ -339,7 +341,7 @@ std::size_t conn::read(std::span<std::byte> buf, std::error_code& ec) noexcept {
       ec = fd_->closed.load() ? closed_ec() : sys(errno);
       return 0;
     }
-    if ((ec = wait_ready(fd_.get(), 'r'))) return 0;
+    if ((ec = wait_ready(fd_.get(), rt::PollMode::read))) return 0;
   }
 }
 
@@ -376,7 +378,7 @@ std::size_t conn::write(std::span<const std::byte> buf, std::error_code& ec) noe
       ec = fd_->closed.load() ? closed_ec() : sys(errno);
       return done;
     }
-    if ((ec = wait_ready(fd_.get(), 'w'))) return done;
+    if ((ec = wait_ready(fd_.get(), rt::PollMode::write))) return done;
   }
   return done;
 }
@@ -400,15 +402,15 @@ void conn::close_write() {
 
 void conn::set_deadline(time_point tp) {
   Use u(fd_.get());
-  if (u.ok) rt::poll_set_deadline(fd_->pd, to_deadline(tp), 'b');
+  if (u.ok) rt::poll_set_deadline(fd_->pd, to_deadline(tp), rt::PollMode::both);
 }
 void conn::set_read_deadline(time_point tp) {
   Use u(fd_.get());
-  if (u.ok) rt::poll_set_deadline(fd_->pd, to_deadline(tp), 'r');
+  if (u.ok) rt::poll_set_deadline(fd_->pd, to_deadline(tp), rt::PollMode::read);
 }
 void conn::set_write_deadline(time_point tp) {
   Use u(fd_.get());
-  if (u.ok) rt::poll_set_deadline(fd_->pd, to_deadline(tp), 'w');
+  if (u.ok) rt::poll_set_deadline(fd_->pd, to_deadline(tp), rt::PollMode::write);
 }
 
 std::string conn::local_addr() const {
@@ -492,7 +494,7 @@ conn listener::accept(std::error_code& ec) noexcept {
       ec = fd_->closed.load() ? closed_ec() : sys(e);
       return {};
     }
-    if ((ec = wait_ready(fd_.get(), 'r'))) return {};
+    if ((ec = wait_ready(fd_.get(), rt::PollMode::read))) return {};
   }
 }
 
@@ -562,9 +564,9 @@ std::size_t read_full(conn& c, std::span<std::byte> buf) {
 }
 
 namespace {
-std::error_code wait_fd(int fd, time_point deadline, char mode) {
+std::error_code wait_fd(int fd, time_point deadline, rt::PollMode mode) {
   if (!rt::current_g()) {
-    pollfd p{fd, static_cast<short>(mode == 'r' ? POLLIN : POLLOUT), 0};
+    pollfd p{fd, static_cast<short>(mode == rt::PollMode::read ? POLLIN : POLLOUT), 0};
     std::int64_t d = to_deadline(deadline);
     if (d < 0) return make_error_code(errc::deadline_exceeded);
     int timeout = d == 0 ? -1 : static_cast<int>((d - rt::nanotime()) / 1'000'000 + 1);
@@ -578,15 +580,15 @@ std::error_code wait_fd(int fd, time_point deadline, char mode) {
   }
   rt::poll_set_deadline(pd, to_deadline(deadline), mode);
   int r = rt::poll_wait(pd, mode);
-  rt::poll_set_deadline(pd, 0, 'b');
+  rt::poll_set_deadline(pd, 0, rt::PollMode::both);
   rt::netpoll_close(fd);
   rt::poll_free(pd);
   return r ? make_error_code(static_cast<errc>(r)) : std::error_code{};
 }
 }  // namespace
 
-std::error_code wait_readable(int fd, time_point deadline) { return wait_fd(fd, deadline, 'r'); }
-std::error_code wait_writable(int fd, time_point deadline) { return wait_fd(fd, deadline, 'w'); }
+std::error_code wait_readable(int fd, time_point deadline) { return wait_fd(fd, deadline, rt::PollMode::read); }
+std::error_code wait_writable(int fd, time_point deadline) { return wait_fd(fd, deadline, rt::PollMode::write); }
 
 std::vector<std::string> lookup_host(std::string_view name) {
   std::string host(name);

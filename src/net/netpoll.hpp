@@ -11,14 +11,14 @@
 //   netpoll_teardown()        at the end of run.
 // A PollDesc holds, for reading and for writing, a semaphore-like slot:
 //   0        nothing happened, nobody waits;
-//   kReady   readiness arrived that nobody has consumed;
-//   kWait    a goroutine is about to park (it checks errors in between);
+//   kPdReady readiness arrived that nobody has consumed;
+//   kPdWait  a goroutine is about to park (it checks errors in between);
 //   a G*     that goroutine is parked waiting for readiness.
-// A waiter claims the slot (0 -> kWait), checks closing and its deadline,
-// then parks with the CAS kWait -> G* in park's unlock function, after it
+// A waiter claims the slot (0 -> kPdWait), checks closing and its deadline,
+// then parks with the CAS kPdWait -> G* in park's unlock function, after it
 // is off its stack. The poller (or a deadline, or close) swaps the slot to
-// kReady (readiness) or 0 (a wake-up) and readies the G it found; finding
-// kWait, it lets the waiter's CAS fail, so the waiter does not sleep. A
+// kPdReady (readiness) or 0 (a wake-up) and readies the G it found; finding
+// kPdWait, it lets the waiter's CAS fail, so the waiter does not sleep. A
 // woken waiter re-checks everything and retries its non-blocking system
 // call, so a spurious wake-up is harmless. PollDescs are never freed (they
 // are reused), so a late timer or poller event on a reused one is only such
@@ -46,7 +46,7 @@ struct PollDesc {
   // Deadlines (monotonic ns, 0: none) and their timers; guarded by lock.
   Lock lock{LockRank::poll_desc};
   std::atomic<std::int64_t> rd{0}, wd{0};
-  Timer rt GORO_GUARDED_BY(lock), wt GORO_GUARDED_BY(lock);
+  Timer read_timer GORO_GUARDED_BY(lock), write_timer GORO_GUARDED_BY(lock);
 };
 
 void netpoll_init();
@@ -57,14 +57,19 @@ G* netpoll(std::int64_t delay_ns, int* n) noexcept;  // a schedlink list
 void netpoll_break() noexcept;
 bool netpoll_inited() noexcept;
 
-// Parks until pd is ready for mode ('r' or 'w'); returns 0, or
+// Which side of a descriptor: its readers', its writers', or (deadlines
+// only) both.
+enum class PollMode : char { read = 'r', write = 'w', both = 'b' };
+
+// Parks until pd is ready for mode (read or write); returns 0, or
 // errc::closed / errc::deadline_exceeded as an int for the caller.
-int poll_wait(PollDesc* pd, char mode);
+int poll_wait(PollDesc* pd, PollMode mode);
 // Wakes the waiters of pd (close, deadline): returns the G to ready, if any.
-G* poll_unblock(PollDesc* pd, char mode, bool io_ready) noexcept;
-void poll_set_deadline(PollDesc* pd, std::int64_t when, char mode);  // mode 'r', 'w' or 'b'
-void poll_evict(PollDesc* pd) noexcept;                              // close: wake both sides for good
-PollDesc* poll_alloc();                                              // a fresh (or reused) descriptor state
+// io_ready: readiness arrived (the slot keeps it), not a wake-up.
+G* poll_unblock(PollDesc* pd, PollMode mode, bool io_ready) noexcept;
+void poll_set_deadline(PollDesc* pd, std::int64_t when, PollMode mode);
+void poll_evict(PollDesc* pd) noexcept;  // close: wake both sides for good
+PollDesc* poll_alloc();                  // a fresh (or reused) descriptor state
 void poll_free(PollDesc* pd) noexcept;
 
 }  // namespace goro::rt

@@ -116,14 +116,14 @@ G* netpoll(std::int64_t delay_ns, int* n) noexcept {
     if (rd) {
       if ((e & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) && !pd->hup.load(std::memory_order_relaxed))
         pd->hup.store(true, std::memory_order_seq_cst);  // before the slot's load (see poll_wait)
-      if (G* g = poll_unblock(pd, 'r', true)) {
+      if (G* g = poll_unblock(pd, PollMode::read, true)) {
         g->schedlink = list;
         list = g;
         ++*n;
       }
     }
     if (wr) {
-      if (G* g = poll_unblock(pd, 'w', true)) {
+      if (G* g = poll_unblock(pd, PollMode::write, true)) {
         g->schedlink = list;
         list = g;
         ++*n;

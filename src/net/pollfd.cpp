@@ -10,20 +10,18 @@ namespace goro::rt {
 
 namespace {
 
-std::atomic<std::uintptr_t>& slot(PollDesc* pd, char mode) { return mode == 'r' ? pd->rg : pd->wg; }
+std::atomic<std::uintptr_t>& slot(PollDesc* pd, PollMode mode) { return mode == PollMode::read ? pd->rg : pd->wg; }
 
-bool expired(PollDesc* pd, char mode) {
-  std::int64_t d = (mode == 'r' ? pd->rd : pd->wd).load(std::memory_order_acquire);
+bool expired(PollDesc* pd, PollMode mode) {
+  std::int64_t d = (mode == PollMode::read ? pd->rd : pd->wd).load(std::memory_order_acquire);
   return d < 0 || (d > 0 && d <= nanotime());
 }
 
 struct ParkOn {
   PollDesc* pd;
-  char mode;
+  PollMode mode;
 };
 
-// park's unlock function: publish ourselves in the slot unless readiness
-// (or an eviction) got there first.
 // Teardown hook of a goroutine discarded while parked on a PollDesc slot:
 // takes it out of the slot (if it is still there), so that closing a socket
 // that outlives run(), or an event on it in a later run, does not ready a
@@ -34,6 +32,8 @@ void poll_unlink(G* g) {
   s->compare_exchange_strong(me, 0, std::memory_order_acq_rel);
 }
 
+// park's unlock function: publish ourselves in the slot unless readiness
+// (or an eviction) got there first.
 bool commit_wait(G* g, void* a) {
   auto* po = static_cast<ParkOn*>(a);
   std::uintptr_t w = kPdWait;
@@ -53,7 +53,7 @@ PollDesc* free_list GORO_GUARDED_BY(free_lock) = nullptr;
 
 void deadline_fired(Timer* t, std::uint64_t) {
   auto* pd = static_cast<PollDesc*>(t->arg);
-  char mode = (t == &pd->rt) ? 'r' : 'w';
+  PollMode mode = (t == &pd->read_timer) ? PollMode::read : PollMode::write;
   if (G* g = poll_unblock(pd, mode, false)) ready(g);
 }
 
@@ -83,7 +83,7 @@ void poll_free(PollDesc* pd) noexcept {
   free_list = pd;
 }
 
-int poll_wait(PollDesc* pd, char mode) {
+int poll_wait(PollDesc* pd, PollMode mode) {
   auto& s = slot(pd, mode);
   for (;;) {
     std::uintptr_t r = kPdReady;
@@ -107,7 +107,7 @@ int poll_wait(PollDesc* pd, char mode) {
   }
 }
 
-G* poll_unblock(PollDesc* pd, char mode, bool io_ready) noexcept {
+G* poll_unblock(PollDesc* pd, PollMode mode, bool io_ready) noexcept {
   auto& s = slot(pd, mode);
   std::uintptr_t old = s.load(std::memory_order_seq_cst);  // (see poll_wait)
   for (;;) {
@@ -128,13 +128,13 @@ G* poll_unblock(PollDesc* pd, char mode, bool io_ready) noexcept {
   return nullptr;  // nobody, or a waiter whose commit will now fail
 }
 
-void poll_set_deadline(PollDesc* pd, std::int64_t when, char mode) {
+void poll_set_deadline(PollDesc* pd, std::int64_t when, PollMode mode) {
   LockGuard l(pd->lock);
-  for (char m : {'r', 'w'}) {
-    if (mode != 'b' && mode != m) continue;
-    Timer& t = m == 'r' ? pd->rt : pd->wt;
+  for (PollMode m : {PollMode::read, PollMode::write}) {
+    if (mode != PollMode::both && mode != m) continue;
+    Timer& t = m == PollMode::read ? pd->read_timer : pd->write_timer;
     timer_del(&t);
-    (m == 'r' ? pd->rd : pd->wd).store(when, std::memory_order_release);
+    (m == PollMode::read ? pd->rd : pd->wd).store(when, std::memory_order_release);
     if (when > 0) {
       t.f = &deadline_fired;
       t.arg = pd;
@@ -159,11 +159,11 @@ void poll_evict(PollDesc* pd) noexcept {
   std::atomic_thread_fence(std::memory_order_seq_cst);  // closing before the slots' loads (see above)
   {
     LockGuard l(pd->lock);
-    timer_del(&pd->rt);
-    timer_del(&pd->wt);
+    timer_del(&pd->read_timer);
+    timer_del(&pd->write_timer);
   }
-  if (G* g = poll_unblock(pd, 'r', false)) ready(g);
-  if (G* g = poll_unblock(pd, 'w', false)) ready(g);
+  if (G* g = poll_unblock(pd, PollMode::read, false)) ready(g);
+  if (G* g = poll_unblock(pd, PollMode::write, false)) ready(g);
 }
 
 }  // namespace goro::rt

@@ -61,7 +61,7 @@
 #include <vector>
 
 #include "goro/debug.hpp"
-#include "runtime/context.hpp"
+#include "arch/switch.hpp"
 #include "runtime/pprof.hpp"
 #include "runtime/sanitizer.hpp"
 #include "runtime/sched.hpp"

@@ -230,6 +230,13 @@ void rank_release(const void* l) noexcept {
   dcheck_fail(msg);
 }
 
+bool rank_holds(const void* l) noexcept {
+  const HeldSet& s = t_held;
+  for (int i = 0; i < s.n; ++i)
+    if (s.h[i].lock == l) return true;
+  return s.untracked > 0;
+}
+
 void rank_assert_none_held(const char* where) noexcept {
   HeldSet& s = t_held;
   if (s.n == 0 && s.untracked == 0) return;

@@ -73,6 +73,10 @@ const char* lock_rank_name(LockRank r) noexcept;
 // another thread (the caller must not cache the TLS address, DESIGN §4).
 void rank_acquire(const void* l, LockRank r) noexcept;
 void rank_release(const void* l) noexcept;
+// Whether this thread holds lock l (as Go's assertLockHeld). A lock taken
+// beyond the held set's capacity (a select over very many channels) is
+// not recorded: then any lock counts as held.
+bool rank_holds(const void* l) noexcept;
 // Fatal unless this thread holds no runtime lock (the scheduler loop).
 void rank_assert_none_held(const char* where) noexcept;
 #else
@@ -122,10 +126,18 @@ inline void release_word(std::atomic<std::uint32_t>& w) noexcept {
   rank_release(&w);
 }
 
-// A lock word of a wait queue or channel (ranks queue and chan).
-inline void lock_word(detail::lock_word& w, LockRank r = LockRank::queue) noexcept
-    GORO_ACQUIRE(w) GORO_NO_THREAD_SAFETY_ANALYSIS {
-  acquire_word(w, r);
+// The bare lock words, ranked by their type: a wait queue's word
+// (detail::lock_word: sema, cond, semaphore, wait_group) is LockRank::queue,
+// a channel's (detail::chan_lock_word) LockRank::chan. The caller never
+// chooses a word's rank.
+constexpr LockRank rank_of(const detail::lock_word&) noexcept { return LockRank::queue; }
+constexpr LockRank rank_of(const detail::chan_lock_word&) noexcept { return LockRank::chan; }
+
+inline void lock_word(detail::lock_word& w) noexcept GORO_ACQUIRE(w) GORO_NO_THREAD_SAFETY_ANALYSIS {
+  acquire_word(w, LockRank::queue);
+}
+inline void lock_word(detail::chan_lock_word& w) noexcept GORO_ACQUIRE(w) GORO_NO_THREAD_SAFETY_ANALYSIS {
+  acquire_word(w, LockRank::chan);
 }
 inline void unlock_word(detail::lock_word& w) noexcept GORO_RELEASE(w) GORO_NO_THREAD_SAFETY_ANALYSIS {
   release_word(w);
@@ -137,11 +149,12 @@ inline void unlock_word(detail::lock_word& w) noexcept GORO_RELEASE(w) GORO_NO_T
 inline void unlock_after_switch(detail::lock_word& w) noexcept GORO_NO_THREAD_SAFETY_ANALYSIS { release_word(w); }
 
 // Escape (2) of thread_safety.hpp: w is held by this code by construction
-// (e.g. through select's lock array). DCHECK builds check that it is locked.
+// (e.g. through select's lock array). DCHECK builds check that this thread
+// holds it.
 inline void held_by_construction(detail::lock_word& w) noexcept
     GORO_ASSERT_CAPABILITY(w) GORO_NO_THREAD_SAFETY_ANALYSIS {
 #if defined(GORO_DCHECK)
-  if (w.load(std::memory_order_relaxed) == 0) dcheck_fail("held_by_construction: lock word is not locked");
+  if (!rank_holds(&w)) dcheck_fail("held_by_construction: this thread does not hold the lock word");
 #endif
   (void)w;
 }
@@ -156,10 +169,11 @@ class GORO_CAPABILITY("mutex") Lock {
   constexpr explicit Lock(LockRank r) noexcept : rank_(r) {}
   Lock(const Lock&) = delete;
   Lock& operator=(const Lock&) = delete;
-  void lock() noexcept GORO_ACQUIRE() GORO_NO_THREAD_SAFETY_ANALYSIS { acquire_word(w_, rank_); }
-  void unlock() noexcept GORO_RELEASE() GORO_NO_THREAD_SAFETY_ANALYSIS { release_word(w_); }
+  void lock() noexcept GORO_ACQUIRE() { acquire_word(w_, rank_); }
+  void unlock() noexcept GORO_RELEASE() { release_word(w_); }
   LockRank rank() const noexcept { return rank_; }
   bool locked() const noexcept { return w_.load(std::memory_order_relaxed) != 0; }
+  const void* word() const noexcept { return &w_; }  // the address the held set records
 
  private:
   std::atomic<std::uint32_t> w_{0};
@@ -168,7 +182,7 @@ class GORO_CAPABILITY("mutex") Lock {
 
 inline void held_by_construction(Lock& l) noexcept GORO_NO_THREAD_SAFETY_ANALYSIS {
 #if defined(GORO_DCHECK)
-  if (!l.locked()) dcheck_fail("held_by_construction: lock is not locked");
+  if (!l.locked() || !rank_holds(l.word())) dcheck_fail("held_by_construction: this thread does not hold the lock");
 #endif
   (void)l;
 }

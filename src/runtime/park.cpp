@@ -17,6 +17,7 @@ bool unlock_after_park(G*, void* lockword) {
 struct QueueWait {
   Waiter* w;
   detail::lock_word* lock;
+  LockRank rank;  // the word's (rank_of): a queue's or a channel's
   void (*undo)(void*) noexcept = nullptr;
   void* undo_arg = nullptr;
 };
@@ -24,21 +25,22 @@ struct QueueWait {
 // run() teardown: take a discarded goroutine off the queue it waits on.
 void unlink_queued(G* g) {
   auto* qw = static_cast<QueueWait*>(g->wait_obj);
-  lock_word(*qw->lock);
+  acquire_word(*qw->lock, qw->rank);
   bool linked = qw->w->in != nullptr;
   WaitQueue::unlink(qw->w);
   if (linked && qw->undo) qw->undo(qw->undo_arg);
-  unlock_word(*qw->lock);
+  release_word(*qw->lock);
 }
 
 namespace {
 
 // block_on's body; inlined into both entry points, so the common park
 // (no undo hook) pays no extra call.
-[[gnu::always_inline]] inline void block_queued(Waiter& w, detail::lock_word& lockword, WaitReason reason,
-                                                void (*undo)(void*) noexcept, void* undo_arg) GORO_RELEASE(lockword) {
+[[gnu::always_inline]] inline void block_queued(Waiter& w, detail::lock_word& lockword, LockRank rank,
+                                                WaitReason reason, void (*undo)(void*) noexcept, void* undo_arg)
+    GORO_RELEASE(lockword) {
   if (G* g = w.g) {
-    QueueWait qw{&w, &lockword, undo, undo_arg};
+    QueueWait qw{&w, &lockword, rank, undo, undo_arg};
     g->wait_obj = &qw;
     g->unlink = &unlink_queued;
     park(reason, &unlock_after_park, &lockword);
@@ -54,12 +56,16 @@ namespace {
 }  // namespace
 
 void block_on(Waiter& w, detail::lock_word& lockword, WaitReason reason) {
-  block_queued(w, lockword, reason, nullptr, nullptr);
+  block_queued(w, lockword, rank_of(lockword), reason, nullptr, nullptr);
+}
+
+void block_on(Waiter& w, detail::chan_lock_word& lockword, WaitReason reason) {
+  block_queued(w, lockword, rank_of(lockword), reason, nullptr, nullptr);
 }
 
 void block_on_undo(Waiter& w, detail::lock_word& lockword, WaitReason reason, void (*undo)(void*) noexcept,
                    void* undo_arg) {
-  block_queued(w, lockword, reason, undo, undo_arg);
+  block_queued(w, lockword, rank_of(lockword), reason, undo, undo_arg);
 }
 
 namespace {
@@ -111,7 +117,7 @@ bool block_on_until(Waiter& w, detail::lock_word& lockword, WaitReason reason, s
     tw.t.when = deadline;
     tw.w = &w;
     tw.lock = &lockword;
-    QueueWait qw{&w, &lockword};
+    QueueWait qw{&w, &lockword, rank_of(lockword)};
     g->wait_obj = &qw;
     g->unlink = &unlink_queued;
     park(reason, &arm_after_park, &tw);

@@ -35,17 +35,21 @@ struct Waiter {
 
 // Parks on a queue: lockword is held on entry and released once the caller
 // sleeps. If the goroutine is discarded by run()'s teardown while parked, it
-// is unlinked from whichever queue w->in names, under lockword.
+// is unlinked from whichever queue w->in names, under lockword (taken with
+// the word's own rank: a queue's or a channel's, lock.hpp).
 void block_on(Waiter& w, detail::lock_word& lockword, WaitReason reason) GORO_RELEASE(lockword);
+void block_on(Waiter& w, detail::chan_lock_word& lockword, WaitReason reason) GORO_RELEASE(lockword);
 // block_on, and if the goroutine is discarded while still linked,
 // undo(undo_arg) runs after the unlink, under lockword.
 void block_on_undo(Waiter& w, detail::lock_word& lockword, WaitReason reason, void (*undo)(void*) noexcept,
                    void* undo_arg) GORO_RELEASE(lockword);
+void block_on_undo(Waiter&, detail::chan_lock_word&, WaitReason, void (*)(void*) noexcept, void*) = delete;
 void wake(Waiter* w) noexcept;
 // block_on with a deadline (monotonic ns): returns false if it expired
 // first, in which case w has been unlinked from its queue.
 bool block_on_until(Waiter& w, detail::lock_word& lockword, WaitReason reason, std::int64_t deadline)
     GORO_RELEASE(lockword);
+bool block_on_until(Waiter&, detail::chan_lock_word&, WaitReason, std::int64_t) = delete;  // queues' only
 // Blocks the caller forever (nil channel, select {}).
 [[noreturn]] void block_forever(WaitReason reason);
 

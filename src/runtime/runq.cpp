@@ -155,7 +155,7 @@ G* globrunqget(P* p, int max) noexcept {
   for (std::int64_t i = 1; i < n; ++i) {
     G* x = sched.runq_head;
     sched.runq_head = x->schedlink;
-    runqput(p, x, false);
+    runqput(p, x, /*next=*/false);
   }
   if (!sched.runq_head) sched.runq_tail = nullptr;
   GORO_DCHECK_THAT((sched.runq_head == nullptr) == (sched.runq_size.load(std::memory_order_relaxed) == 0),

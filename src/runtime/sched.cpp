@@ -1,11 +1,18 @@
 // sched.cpp — Ms and Ps: finding work, spinning, sleeping and waking.
 //
-// An M with a P looks for work in this order (findrunnable): every 61st
-// time the global queue (fairness), its local queue, the global queue, then
-// it turns *spinning* and steals from the other Ps for a bounded time,
-// yielding its CPU between rounds to any thread that wants it. An M that
-// still finds nothing gives its P back to the idle list and sleeps on a
-// futex, so an idle runtime burns no CPU.
+// An M with a P looks for work in this order (findrunnable): its P's due
+// timers; every 61st time the global queue (fairness); its local queue; the
+// global queue; every active P's due timers, then its local queue again; a
+// non-blocking netpoll when goroutines wait on the network and no M sleeps
+// in epoll. A spare P (lent by sysmon, DESIGN §7) takes from the global
+// queue only when it was lent for it. Then the M turns *spinning* — unless
+// spinners already make up half of the busy Ps — and steals from the other
+// Ps for a bounded time, yielding its CPU between rounds to any thread that
+// wants it. An M that still finds nothing takes a last look at the global
+// queue under sched.lock, gives its P back (to the idle list, or a spare to
+// the spare list) and sleeps in stopm: on its futex word, or, for one M at
+// a time (sched.sleeper), in the poller's epoll_wait until the next timer
+// or network event. So an idle runtime burns no CPU.
 //
 // Waking idle Ms without lost wake-ups and without a thundering herd
 // (Go's protocol, proc.go): whoever makes a goroutine runnable calls wakep(),
@@ -17,7 +24,11 @@
 // first publishes its goroutine and then reads nmspinning. Both sides put a
 // full fence between their store and their load (#StoreLoad), so at least one
 // of them sees the other: either the submitter sees a spinner (which will
-// find the goroutine) or the spinner sees the goroutine.
+// find the goroutine) or the spinner sees the goroutine. wakep reads npidle
+// once before its fence, as an early-out: with no idle P there is no M to
+// start, and nothing is lost — a goroutine on a running P's queue is run by
+// that P's M, and one on the global queue is seen under sched.lock by any M
+// before it idles its P.
 #include <cstdio>
 #include <sched.h>
 #include <signal.h>
@@ -65,8 +76,7 @@ std::size_t count_threads() {
 void pidleput(P* p) noexcept {  // sched.lock held
   if (p->listed.load(std::memory_order_relaxed)) fatal("pidleput: processor already on the idle list");
   p->listed.store(true, std::memory_order_relaxed);
-  p->m = nullptr;
-  set_pstatus(p, kPIdle);
+  set_pstatus(p, PStatus::idle);
   p->link = sched.pidle;
   sched.pidle = p;
   sched.npidle.fetch_add(1, std::memory_order_seq_cst);
@@ -78,8 +88,7 @@ void pidleput(P* p) noexcept {  // sched.lock held
 // Ps' timers are run and seen by the sleeper and the deadlock detector.
 void retire_unheld_p(P* p) noexcept {  // sched.lock held
   while (G* g = runqget(p)) globrunqput_batch(g, g, 1);
-  p->m = nullptr;
-  set_pstatus(p, kPIdle);
+  set_pstatus(p, PStatus::idle);
   p->retired = true;
   timers_move(p, sched.allp[0]);
 }
@@ -118,8 +127,7 @@ void acquirep(M* m, P* p) noexcept {
   // resumed: SIGILL/SIGSEGV far from the cause): fail here instead.
   if (p->listed.load(std::memory_order_relaxed)) fatal("acquirep: processor is on the idle list");
   m->p = p;
-  p->m = m;
-  set_pstatus(p, kPRunning);
+  set_pstatus(p, PStatus::running);
   if (sched.sysmon_sleeping.load(std::memory_order_relaxed)) {
     sched.sysmon_wake.store(1, std::memory_order_release);
     futex_wake(&sched.sysmon_wake, 1);
@@ -249,7 +257,7 @@ bool stopm(M* m) noexcept {
       while (G* g = list) {
         list = g->schedlink;
         casgstatus(g, GStatus::waiting, GStatus::runnable);
-        runqput(p, g, false);
+        runqput(p, g, /*next=*/false);
       }
       if (n > 1) wakep();
       return true;
@@ -337,28 +345,15 @@ void retire_p(M* m) noexcept {
   }
 }
 
-// Finds a runnable goroutine for m, sleeping while there is none. Returns
-// null when the runtime stops.
-G* findrunnable(M* m) noexcept {
-  RanSnapshot ran0;  // taken when a spin starts, again 10 us before its end
-top:
-  if (sched.stopping.load(std::memory_order_acquire)) return nullptr;
-  if (!m->p) {
-    if (!stopm(m)) return nullptr;
-    goto top;
-  }
-  if (m->p->id >= sched.nprocs.load(std::memory_order_relaxed) && !m->p->spare) {
-    retire_p(m);
-    goto top;
-  }
-  P* p = m->p;
+// findrunnable's phases, in the order it runs them (the essay above).
+
+// 1. Work m can take without spinning: its P's due timers, every 61st time
+// the global queue first (fairness), its local queue, the global queue,
+// every active P's due timers, its local queue again, and a non-blocking
+// netpoll when goroutines wait on the network and no M sleeps in epoll.
+G* find_local_work(M* m, P* p, bool global_ok) noexcept {
   if (timers_due(p)) run_timers(p, nanotime());
   tick(p);
-  // A spare P relieves the P it was lent for (stealing, timers); it takes
-  // from the global queue only when lent for it (a spare serving the global
-  // queue as a matter of course keeps an extra thread busy for as long as
-  // there is work: timers ran 2x slower). It goes back when it runs dry.
-  const bool global_ok = !p->spare || p->for_global;
   if (global_ok && p->schedtick.load(std::memory_order_relaxed) % 61 == 0 &&
       sched.runq_size.load(std::memory_order_relaxed) > 0) {
     LockGuard l(sched.lock);
@@ -379,136 +374,169 @@ top:
       while (G* g = list) {
         list = g->schedlink;
         casgstatus(g, GStatus::waiting, GStatus::runnable);
-        runqput(p, g, false);
+        runqput(p, g, /*next=*/false);
       }
       if (n > 1) wakep();
       casgstatus(first, GStatus::waiting, GStatus::runnable);
       return first;
     }
   }
+  return nullptr;
+}
 
-  // Spin: steal from the others for a while.
-  {
-    int np = sched.nprocs.load(std::memory_order_relaxed);
-    if (!m->spinning &&
-        2 * sched.nmspinning.load(std::memory_order_relaxed) >= np - sched.npidle.load(std::memory_order_relaxed))
-      goto stop;
-    if (!m->spinning) {
-      m->spinning = true;
-      sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);
+// 2. Spin: steal from the other Ps (and take from the global queue) for
+// kSpinNs. An M that is not spinning yet spins only while spinners make up
+// less than half of the busy Ps. Returns null when the spin ends empty (or
+// the runtime stops: the next phase sees it).
+G* spin(M* m, P* p, bool global_ok, RanSnapshot& ran0) noexcept {
+  int np = sched.nprocs.load(std::memory_order_relaxed);
+  if (!m->spinning &&
+      2 * sched.nmspinning.load(std::memory_order_relaxed) >= np - sched.npidle.load(std::memory_order_relaxed))
+    return nullptr;
+  if (!m->spinning) {
+    m->spinning = true;
+    sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);
+  }
+  std::int64_t deadline = nanotime() + kSpinNs;
+  snapshot_ran(ran0, np);
+  bool resnapped = false;
+  for (unsigned iter = 0;; ++iter) {
+    // runnext is not stolen while spinning: a pair handing values back
+    // and forth must stay on its P (stealing it makes the pair bounce
+    // between threads). Only the last pass takes a runnext whose P made
+    // no progress for 10 us (its M is stuck in user code).
+    if (G* g = steal_work(m, false)) {
+      resetspinning(m);
+      return g;
     }
-    std::int64_t deadline = nanotime() + kSpinNs;
-    snapshot_ran(ran0, np);
-    bool resnapped = false;
-    for (unsigned iter = 0;; ++iter) {
-      // runnext is not stolen while spinning: a pair handing values back
-      // and forth must stay on its P (stealing it makes the pair bounce
-      // between threads). Only the last pass takes a runnext whose P made
-      // no progress for 10 us (its M is stuck in user code).
-      if (G* g = steal_work(m, false)) {
+    if (global_ok && sched.runq_size.load(std::memory_order_relaxed) > 0) {
+      G* g;
+      {
+        LockGuard l(sched.lock);
+        g = globrunqget(p, static_cast<int>(kRunqSize));
+      }
+      if (g) {
         resetspinning(m);
         return g;
       }
-      if (global_ok && sched.runq_size.load(std::memory_order_relaxed) > 0) {
-        G* g;
-        {
-          LockGuard l(sched.lock);
-          g = globrunqget(p, static_cast<int>(kRunqSize));
-        }
-        if (g) {
+    }
+    if (sched.stopping.load(std::memory_order_relaxed)) return nullptr;
+    if ((iter & 15) == 15) {
+      run_all_timers(m);
+      if (G* g = runqget(p)) {
+        resetspinning(m);
+        return g;
+      }
+      std::int64_t now = nanotime();
+      if (now > deadline) {
+        if (G* g = steal_stuck_runnext(m, ran0, np)) {
           resetspinning(m);
           return g;
         }
+        return nullptr;
       }
-      if (sched.stopping.load(std::memory_order_relaxed)) return nullptr;
-      if ((iter & 15) == 15) {
-        run_all_timers(m);
-        if (G* g = runqget(p)) {
-          resetspinning(m);
-          return g;
-        }
-        std::int64_t now = nanotime();
-        if (now > deadline) {
-          if (G* g = steal_stuck_runnext(m, ran0, np)) {
-            resetspinning(m);
-            return g;
-          }
-          break;
-        }
-        // "Stuck" means no switch during the spin's last kStuckNs at least
-        // (Go takes runnext after 3 us): snapshot again once, that far
-        // before the deadline.
-        if (!resnapped && now > deadline - kStuckNs) {
-          snapshot_ran(ran0, np);
-          resnapped = true;
-        }
+      // "Stuck" means no switch during the spin's last kStuckNs at least
+      // (Go takes runnext after 3 us): snapshot again once, that far
+      // before the deadline.
+      if (!resnapped && now > deadline - kStuckNs) {
+        snapshot_ran(ran0, np);
+        resnapped = true;
       }
-      // Between rounds the spinner offers its CPU to any other thread
-      // that wants it: another of our Ms with work, or another process
-      // (the client on the same machine). With nothing else runnable the
-      // call returns at once. Pausing instead kept the CPU from them for
-      // the whole spin: wrk beside http_hello on 2 cores got 22 % fewer
-      // requests through, and hand-offs were no faster (docs/BENCHMARKS.md).
-      sched_yield();
     }
+    // Between rounds the spinner offers its CPU to any other thread
+    // that wants it: another of our Ms with work, or another process
+    // (the client on the same machine). With nothing else runnable the
+    // call returns at once. Pausing instead kept the CPU from them for
+    // the whole spin: wrk beside http_hello on 2 cores got 22 % fewer
+    // requests through, and hand-offs were no faster (docs/BENCHMARKS.md).
+    sched_yield();
   }
+}
 
-stop:
-  sched.lock.lock();
-  if (sched.stopping.load(std::memory_order_relaxed)) {
-    sched.lock.unlock();
-    return nullptr;
+// 3. A last look at the global queue under sched.lock, then m gives its P
+// back: a spare to the spare list, any other to the idle list (or retired,
+// after a gomaxprocs shrink). Sets stop (and keeps the P) when the runtime
+// is stopping.
+G* release_p(M* m, P* p, bool global_ok, bool& stop) noexcept {
+  G* g = nullptr;
+  {
+    LockGuard l(sched.lock);
+    if (sched.stopping.load(std::memory_order_relaxed)) {
+      stop = true;
+      return nullptr;
+    }
+    if (global_ok && sched.runq_size.load(std::memory_order_relaxed) > 0) {
+      g = globrunqget(p, static_cast<int>(kRunqSize));
+    } else {
+      m->p = nullptr;
+      if (p->spare) spare_put(p);
+      else pidleput_or_retire(p);  // (this M's stopm finds P 0's timers, if idle)
+      return nullptr;
+    }
   }
-  if (global_ok && sched.runq_size.load(std::memory_order_relaxed) > 0) {
-    G* g = globrunqget(p, static_cast<int>(kRunqSize));
-    sched.lock.unlock();
-    if (m->spinning) resetspinning(m);
-    return g;
-  }
-  m->p = nullptr;
-  if (p->spare) {
-    // A lent P goes back to the spare list, never to the idle list.
-    p->m = nullptr;
-    set_pstatus(p, kPIdle);
-    p->for_global = false;
-    p->link = sched.spare_free;
-    sched.spare_free = p;
-  } else {
-    pidleput_or_retire(p);  // (this M's stopm finds P 0's timers, if idle)
-  }
-  sched.lock.unlock();
+  if (m->spinning) resetspinning(m);  // (may wakep: not under sched.lock)
+  return g;
+}
 
-  if (m->spinning) {
-    m->spinning = false;
-    sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    // Re-check every queue: a submitter may have seen nmspinning != 0.
-    // A runnext goroutine counts only on a P that has not switched since
-    // the spin began (its M computes); elsewhere its own M runs it next.
-    int np = sched.nprocs.load(std::memory_order_acquire);
-    bool work = sched.runq_size.load(std::memory_order_acquire) > 0;
-    for (int i = 0, n = np + spare_count(); i < n && !work; ++i) {
-      P* v = victim_at(i, np);
-      if (!v || v == p) continue;
-      if (!runq_ring_empty(v)) work = true;
-      else if (ran0.n && v->runnext.load(std::memory_order_acquire) && stuck_since(ran0, i, v)) work = true;
-    }
-    if (work) {
-      P* np2;
-      {
-        LockGuard l(sched.lock);
-        np2 = pidleget();
-      }
-      if (np2) {
-        acquirep(m, np2);
-        m->spinning = true;
-        sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);
-        goto top;
-      }
-    }
+// 4. A spinner that gave up stops spinning, then re-checks every queue: a
+// submitter may have seen nmspinning != 0 and not started an M (the
+// #StoreLoad argument in the essay above). With work found and an idle P,
+// m takes the P and spins again (returns true).
+bool unspin_and_recheck(M* m, P* p, const RanSnapshot& ran0) noexcept {
+  m->spinning = false;
+  sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  // A runnext goroutine counts only on a P that has not switched since
+  // the spin began (its M computes); elsewhere its own M runs it next.
+  int np = sched.nprocs.load(std::memory_order_acquire);
+  bool work = sched.runq_size.load(std::memory_order_acquire) > 0;
+  for (int i = 0, n = np + spare_count(); i < n && !work; ++i) {
+    P* v = victim_at(i, np);
+    if (!v || v == p) continue;
+    if (!runq_ring_empty(v)) work = true;
+    else if (ran0.n && v->runnext.load(std::memory_order_acquire) && stuck_since(ran0, i, v)) work = true;
   }
-  if (!stopm(m)) return nullptr;
-  goto top;
+  if (!work) return false;
+  P* np2;
+  {
+    LockGuard l(sched.lock);
+    np2 = pidleget();
+  }
+  if (!np2) return false;
+  acquirep(m, np2);
+  m->spinning = true;
+  sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);
+  return true;
+}
+
+// Finds a runnable goroutine for m, sleeping while there is none. Returns
+// null when the runtime stops.
+G* findrunnable(M* m) noexcept {
+  RanSnapshot ran0;  // taken when a spin starts, again 10 us before its end
+  for (;;) {
+    if (sched.stopping.load(std::memory_order_acquire)) return nullptr;
+    if (!m->p) {
+      if (!stopm(m)) return nullptr;
+      continue;
+    }
+    if (m->p->id >= sched.nprocs.load(std::memory_order_relaxed) && !m->p->spare) {
+      retire_p(m);
+      continue;
+    }
+    P* p = m->p;
+    // A spare P relieves the P it was lent for (stealing, timers); it takes
+    // from the global queue only when lent for it (a spare serving the global
+    // queue as a matter of course keeps an extra thread busy for as long as
+    // there is work: timers ran 2x slower). It goes back when it runs dry.
+    const bool global_ok = !p->spare || p->for_global;
+    if (G* g = find_local_work(m, p, global_ok)) return g;
+    if (G* g = spin(m, p, global_ok, ran0)) return g;
+    bool stop = false;
+    if (G* g = release_p(m, p, global_ok, stop)) return g;
+    if (stop) return nullptr;
+    if (m->spinning && unspin_and_recheck(m, p, ran0)) continue;
+    if (!stopm(m)) return nullptr;
+  }
 }
 
 void mstart(M* m) {
@@ -557,7 +585,7 @@ void wakep() noexcept {
   if (sched.nmspinning.load(std::memory_order_relaxed) != 0) return;
   int z = 0;
   if (!sched.nmspinning.compare_exchange_strong(z, 1, std::memory_order_seq_cst)) return;
-  startm(nullptr, true);
+  startm(nullptr, /*spinning=*/true);
 }
 
 void ready(G* g) noexcept {
@@ -568,7 +596,7 @@ void ready(G* g) noexcept {
     trace_wake(g);
   M* m = current_m();
   if (m && m->p) {
-    runqput(m->p, g, true);
+    runqput(m->p, g, /*next=*/true);
   } else {
     globrunqput(g);
   }
@@ -672,8 +700,7 @@ void startlockedm(M* m, G* g) noexcept {
   M* lm = g->locked_m;
   P* p = m->p;
   m->p = nullptr;
-  p->m = nullptr;
-  set_pstatus(p, kPIdle);  // being handed over (lm's acquirep makes it running)
+  set_pstatus(p, PStatus::idle);  // being handed over (lm's acquirep makes it running)
   lm->nextp = p;
   lm->nextg = g;
   lm->wake.store(1, std::memory_order_release);
@@ -684,11 +711,10 @@ void startlockedm(M* m, G* g) noexcept {
 G* stoplockedm(M* m) noexcept {
   if (P* p = m->p) {
     // A P being handed over is idle and has no M (as after sysmon's retake);
-    // it used to travel as "running" with p->m still naming this M, until
+    // it used to travel as "running", still counted as this M's, until
     // the next M's acquirep (GORO_DCHECK's set_pstatus: running -> running).
     m->p = nullptr;
-    p->m = nullptr;
-    set_pstatus(p, kPIdle);
+    set_pstatus(p, PStatus::idle);
     handoffp(p);
   }
   m->locked_wait.store(true, std::memory_order_seq_cst);
@@ -746,11 +772,11 @@ const char* gstatus_name(GStatus s) noexcept {
   }
   return "?";
 }
-const char* pstatus_name(std::uint32_t s) noexcept {
+const char* pstatus_name(PStatus s) noexcept {
   switch (s) {
-    case kPIdle: return "idle";
-    case kPRunning: return "running";
-    case kPSyscall: return "syscall";
+    case PStatus::idle: return "idle";
+    case PStatus::running: return "running";
+    case PStatus::syscall: return "syscall";
   }
   return "?";
 }
@@ -764,7 +790,7 @@ void gstatus_bad(G* g, GStatus cur, GStatus from, GStatus to) noexcept {
   dcheck_fail(msg);
 }
 
-void pstatus_bad(P* p, std::uint32_t cur, std::uint32_t to) noexcept {
+void pstatus_bad(P* p, PStatus cur, PStatus to) noexcept {
   char msg[160];
   std::snprintf(msg, sizeof msg, "set_pstatus: processor %d: invalid transition %s -> %s", p->id, pstatus_name(cur),
                 pstatus_name(to));
@@ -772,3 +798,30 @@ void pstatus_bad(P* p, std::uint32_t cur, std::uint32_t to) noexcept {
 }
 
 }  // namespace goro::rt
+
+// lock_os_thread's public half (the scheduler's half, startlockedm and
+// stoplockedm, is above): pins the calling goroutine to its M.
+namespace goro {
+
+using namespace rt;
+
+void lock_os_thread() {
+  M* m = current_m();
+  if (!m || !m->curg) return;  // a plain thread is its own thread already
+  G* g = m->curg;
+  if (g->lock_count++ == 0) {
+    g->locked_m = m;
+    m->locked_g = g;
+  }
+}
+
+void unlock_os_thread() noexcept {
+  M* m = current_m();
+  if (!m || !m->curg) return;
+  G* g = m->curg;
+  if (g->lock_count == 0 || --g->lock_count > 0) return;
+  g->locked_m = nullptr;
+  m->locked_g = nullptr;
+}
+
+}  // namespace goro

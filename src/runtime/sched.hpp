@@ -5,8 +5,10 @@
 //   M  an OS thread that runs goroutines. Each M has a g0 context: the
 //      thread's own stack, where the scheduler loop runs.
 //   P  a processor: the right to run Go code, with a local run queue and
-//      caches (free G descriptors, free stacks, goroutine ids). There are
-//      exactly `procs` Ps; an M must hold a P to run goroutines.
+//      caches (free G descriptors, free stacks, goroutine ids). `nprocs`
+//      Ps are active (gomaxprocs); sysmon may lend up to kMaxSpare spare
+//      Ps beside them while goroutines hog theirs (DESIGN §7). An M must
+//      hold a P to run goroutines.
 //
 // Ownership by state (the G's `status`):
 //   runnable  the G is in exactly one run queue (a P's runq or runnext, or
@@ -14,6 +16,8 @@
 //   running   the M whose curg it is owns it and its stack.
 //   waiting   the G is parked; whoever holds the wait queue it is on owns
 //             the right to ready it, exactly once.
+//   syscall   the G runs inside blocking() on its M, which keeps its stack;
+//             its P (in syscall state) may be retaken by sysmon meanwhile.
 //   dead      the descriptor sits on a free list.
 // A G's stack is touched only by the M that runs it. A G leaves its stack
 // only through goro_switch, and every action that publishes it to other
@@ -73,7 +77,7 @@ enum class GStatus : std::uint32_t { idle, runnable, running, waiting, dead, sys
 // A P's status: who owns it. running: its M (m). syscall: its M is inside
 // blocking() and may take it back with a CAS, unless sysmon retook it
 // first (CAS to idle). idle: on the idle list, or being handed over.
-enum PStatus : std::uint32_t { kPIdle = 0, kPRunning = 1, kPSyscall = 2 };
+enum class PStatus : std::uint32_t { idle, running, syscall };
 
 // Why a goroutine waits, in Go's words (shown by goroutine dumps).
 enum class WaitReason : std::uint8_t {
@@ -169,6 +173,63 @@ inline constexpr std::int64_t kLatencyBounds[kLatencyBuckets - 1] = {
     200'000,    500'000,     1'000'000,   2'000'000,   5'000'000,    10'000'000, 20'000'000,
     50'000'000, 100'000'000, 200'000'000, 500'000'000, 1'000'000'000};
 
+struct Sched {
+  // Guards the fields marked GORO_GUARDED_BY(lock) here, and P::link,
+  // P::retired and M::link (declared before P and M for their annotations).
+  Lock lock{LockRank::sched};
+  G* runq_head GORO_GUARDED_BY(lock) = nullptr;  // global run queue
+  G* runq_tail GORO_GUARDED_BY(lock) = nullptr;
+  std::atomic<std::int64_t> runq_size{0};
+  P* pidle GORO_GUARDED_BY(lock) = nullptr;  // idle Ps
+  std::atomic<int> npidle{0};
+  M* midle GORO_GUARDED_BY(lock) = nullptr;  // idle Ms
+  int nmidle GORO_GUARDED_BY(lock) = 0;
+  std::atomic<int> nmspinning{0};
+  // [0, nmade): the regular Ps, made on demand (always a prefix), never
+  // freed during a run; [kMaxProcs, kMaxProcs + nspare): the spare Ps
+  // sysmon has made. Sized once per run; entries are written under lock
+  // and published by nmade / nspare (release), so a thread without the
+  // lock reads only entries below them (made_count, spare_count).
+  std::vector<P*> allp;
+  std::atomic<int> nmade{0};   // regular Ps made so far this run (grows only)
+  std::atomic<int> nspare{0};  // spare Ps made so far this run (grows only)
+  std::atomic<int> nprocs{0};  // active Ps: [0, nprocs)
+  std::vector<M*> allm GORO_GUARDED_BY(lock);
+  M* sleeper GORO_GUARDED_BY(lock) = nullptr;  // the idle M sleeping until the next timer
+  std::atomic<std::int64_t> sleep_until{0};    // when it wakes (0: no sleeper)
+  // Goroutines that something outside the run queues will wake: inside
+  // blocking(), waiting on the network poller (the deadlock detector's view).
+  std::atomic<std::int64_t> nexternal{0};  // in blocking()
+  std::atomic<std::int64_t> npollwait{0};  // parked on the network poller
+  // A hint, written by sysmon only: some P has preempt set. Lets channel
+  // operations skip the per-P check (a TLS read) while nobody hogs.
+  std::atomic<bool> any_preempt{false};
+  std::atomic<std::int64_t> lastpoll{0};  // when a netpoll last returned (sysmon polls after 10 ms)
+  // Spare Ps lent by sysmon while goroutines hog their Ps (allp above
+  // kMaxProcs); the ones not lent now wait here.
+  P* spare_free GORO_GUARDED_BY(lock) = nullptr;
+  // Global-queue progress, for sysmon: bumped by every globrunqget.
+  std::atomic<std::uint64_t> runq_gets{0};
+  std::atomic<std::uint32_t> sysmon_wake{0};
+  std::atomic<bool> sysmon_sleeping{false};
+  std::atomic<bool> running{false};
+  std::atomic<bool> stopping{false};
+  std::atomic<std::int64_t> goid_gen{0};
+  std::atomic<std::int64_t> extra_created{0}, extra_exited{0};  // spawns from plain threads
+  std::size_t stack_size = 0;
+  int exit_code = 0;
+  bool fail_on_leak = false;  // config::fail_on_leak of this run (leak.cpp)
+  // Free G descriptors shared by Ps.
+  Lock gfree_lock{LockRank::gfree};
+  G* gfree GORO_GUARDED_BY(gfree_lock) = nullptr;
+  int ngfree GORO_GUARDED_BY(gfree_lock) = 0;
+  // Registry of every descriptor (allg_lock); never shrinks.
+  Lock allg_lock{LockRank::allg};
+  G* allg GORO_GUARDED_BY(allg_lock) = nullptr;
+};
+
+extern Sched sched;
+
 struct alignas(64) P {
   // P 0's heap lock has a rank of its own (timers_move nests it inside
   // another P's).
@@ -180,16 +241,18 @@ struct alignas(64) P {
   alignas(64) std::atomic<std::uint32_t> runq_tail{0};
   std::atomic<G*> runnext{nullptr};
   std::atomic<G*> runq[kRunqSize];
-  // Owner-only caches (no lock: only the M holding the P touches them).
+  // Written by the P's holder; sysmon and thieves read the atomics.
   alignas(64) std::atomic<std::uint32_t> schedtick{0};  // owner writes, sysmon reads
-  std::atomic<std::uint32_t> status{kPIdle};
+  std::atomic<PStatus> status{PStatus::idle};
   std::atomic<std::int64_t> syscall_since{0};
   std::atomic<bool> preempt{false};  // sysmon: yield at the next goro call
   bool spare = false;                // lent to relieve a hog (not counted in procs)
-  bool for_global = false;           // a spare lent for the global queue (sched.lock)
+  // A spare lent for the global queue. Hand-off: lend_spare writes it
+  // under sched.lock while the P is unheld; then only its holder reads it.
+  bool for_global = false;
   // Taken out of circulation by a gomaxprocs shrink: on no list, held by
-  // no M; the next growth lists it again (sched.lock).
-  bool retired = false;
+  // no M; the next growth lists it again.
+  bool retired GORO_GUARDED_BY(sched.lock) = false;
   // On sched.pidle (written under sched.lock; read by acquirep's check: a
   // P must never be on the idle list and held by an M at once).
   std::atomic<bool> listed{false};
@@ -210,8 +273,7 @@ struct alignas(64) P {
   // counted by the P's holder, read by read_metrics().
   std::atomic<std::uint64_t> latency_counts[kLatencyBuckets] = {};
   std::atomic<std::uint64_t> latency_sum_ns{0};
-  P* link = nullptr;  // idle list (sched.lock)
-  M* m = nullptr;
+  P* link GORO_GUARDED_BY(sched.lock) = nullptr;  // idle list, or spare_free
   // Timers: a 4-ary min-heap on `when`, guarded by timers_lock; timer0_when
   // mirrors the earliest `when` (0: none) for lock-free checks.
   Lock timers_lock;
@@ -224,14 +286,18 @@ struct M {
   void* g0_sp = nullptr;  // the scheduler context while a G runs
   G* curg = nullptr;
   P* p = nullptr;
-  P* nextp = nullptr;                    // handed over by startm (sched.lock)
+  // Hand-off, not a locked field: newm, startm and startlockedm write it (after
+  // taking the M off the idle list) and wake this M, which alone reads it
+  // and clears it after acquirep; thread creation or the futex word `wake`
+  // orders the two.
+  P* nextp = nullptr;
   P* oldp = nullptr;                     // the P left in syscall state by blocking()
   G* locked_g = nullptr;                 // the goroutine locked to this thread, if any
-  G* nextg = nullptr;                    // handed over with nextp by startlockedm
+  G* nextg = nullptr;                    // handed over with nextp by startlockedm (hand-off, as nextp)
   std::atomic<bool> locked_wait{false};  // waiting for locked_g to become runnable
   bool spinning = false;
-  std::atomic<std::uint32_t> wake{0};  // futex: set by startm / stop
-  M* link = nullptr;                   // idle list (sched.lock)
+  std::atomic<std::uint32_t> wake{0};             // futex: set by startm / stop
+  M* link GORO_GUARDED_BY(sched.lock) = nullptr;  // idle list
   AfterFn after = nullptr;
   G* after_g = nullptr;
   void* after_arg = nullptr;
@@ -261,58 +327,6 @@ struct M {
     }
   }
 };
-
-struct Sched {
-  Lock lock{LockRank::sched};                    // guards the fields marked (lock)
-  G* runq_head GORO_GUARDED_BY(lock) = nullptr;  // global run queue
-  G* runq_tail GORO_GUARDED_BY(lock) = nullptr;
-  std::atomic<std::int64_t> runq_size{0};
-  P* pidle GORO_GUARDED_BY(lock) = nullptr;  // idle Ps
-  std::atomic<int> npidle{0};
-  M* midle GORO_GUARDED_BY(lock) = nullptr;  // idle Ms
-  int nmidle GORO_GUARDED_BY(lock) = 0;
-  std::atomic<int> nmspinning{0};
-  // [0, kMaxProcs): the regular Ps, made on demand, never freed during a
-  // run; [kMaxProcs, kMaxProcs + nspare): the spare Ps sysmon has made.
-  // Sized once per run, so any thread may read an entry without a lock.
-  std::vector<P*> allp;
-  std::atomic<int> nspare{0};  // spare Ps made so far this run (grows only)
-  std::atomic<int> nprocs{0};  // active Ps: [0, nprocs)
-  std::vector<M*> allm GORO_GUARDED_BY(lock);
-  M* sleeper GORO_GUARDED_BY(lock) = nullptr;  // the idle M sleeping until the next timer
-  std::atomic<std::int64_t> sleep_until{0};    // when it wakes (0: no sleeper)
-  // Goroutines that something outside the run queues will wake: inside
-  // blocking(), waiting on the network poller (the deadlock detector's view).
-  std::atomic<std::int64_t> nexternal{0};  // in blocking()
-  std::atomic<std::int64_t> npollwait{0};  // parked on the network poller
-  // A hint, written by sysmon only: some P has preempt set. Lets channel
-  // operations skip the per-P check (a TLS read) while nobody hogs.
-  std::atomic<bool> any_preempt{false};
-  std::atomic<std::int64_t> lastpoll{0};  // when a netpoll last returned (sysmon polls after 10 ms)
-  // Spare Ps lent by sysmon while goroutines hog their Ps (allp above
-  // kMaxProcs); the ones not lent now wait here.
-  P* spare_free GORO_GUARDED_BY(lock) = nullptr;
-  // Global-queue progress, for sysmon: bumped by every globrunqget.
-  std::atomic<std::uint64_t> runq_gets{0};
-  std::atomic<std::uint32_t> sysmon_wake{0};
-  std::atomic<bool> sysmon_sleeping{false};
-  std::atomic<bool> running{false};
-  std::atomic<bool> stopping{false};
-  std::atomic<std::int64_t> goid_gen{0};
-  std::atomic<std::int64_t> extra_created{0}, extra_exited{0};  // spawns from plain threads
-  std::size_t stack_size = 0;
-  int exit_code = 0;
-  bool fail_on_leak = false;  // config::fail_on_leak of this run (leak.cpp)
-  // Free G descriptors shared by Ps (lock).
-  Lock gfree_lock{LockRank::gfree};
-  G* gfree GORO_GUARDED_BY(gfree_lock) = nullptr;
-  int ngfree GORO_GUARDED_BY(gfree_lock) = 0;
-  // Registry of every descriptor (allg_lock); never shrinks.
-  Lock allg_lock{LockRank::allg};
-  G* allg GORO_GUARDED_BY(allg_lock) = nullptr;
-};
-
-extern Sched sched;
 
 // The current thread's M (null on a plain thread). Not inlined: a goroutine
 // may resume on another thread, so no caller may cache the TLS address.
@@ -390,7 +404,7 @@ inline bool timers_due(P* p) noexcept {
 }
 std::int64_t next_timer_when() noexcept;  // over every P; 0: none
 void timers_teardown(P* p) noexcept;
-void timers_move(P* from, P* to) noexcept;  // a retired P's timers to an active one
+void timers_move(P* from, P* to) noexcept GORO_REQUIRES(sched.lock);  // a retired P's timers to an active one
 
 // Scheduler (sched.cpp).
 void wakep() noexcept;
@@ -405,13 +419,19 @@ void pidleput(P* p) noexcept GORO_REQUIRES(sched.lock);
 // circulation (its goroutines to the global queue, its timers to P 0) and
 // true is returned.
 bool pidleput_or_retire(P* p) noexcept GORO_REQUIRES(sched.lock);
-void retire_unheld_p(P* p) noexcept GORO_REQUIRES(sched.lock);  // gomaxprocs shrink: out of circulation
-P* pidleget() noexcept GORO_REQUIRES(sched.lock);               // skips Ps retired by gomaxprocs
-void preempt_check();                                           // yields if sysmon asked this P to
-void requeue_global();                                          // the current goroutine to the back of the global queue
-void handoffp(P* p) noexcept;                                   // gives a P without an M to an M, or to the idle list
+void retire_unheld_p(P* p) noexcept GORO_REQUIRES(sched.lock);
+// A spare P its M lets go of (without work, or as its M stops): back to the
+// spare list. A spare P is never put on the idle list: it is not one of the
+// gomaxprocs Ps (sysmon.cpp).
+void spare_put(P* p) noexcept GORO_REQUIRES(sched.lock);  // gomaxprocs shrink: out of circulation
+P* pidleget() noexcept GORO_REQUIRES(sched.lock);         // skips Ps retired by gomaxprocs
+void preempt_check();                                     // yields if sysmon asked this P to
+void requeue_global();                                    // the current goroutine to the back of the global queue
+void handoffp(P* p) noexcept;                             // gives a P without an M to an M, or to the idle list
 void sysmon_start();
 void sysmon_stop() noexcept;
+// The regular Ps made so far: allp[i] for i < made_count() (active or not).
+inline int made_count() noexcept { return sched.nmade.load(std::memory_order_acquire); }
 // The spare Ps made so far: allp[kMaxProcs + i] for i < spare_count().
 inline int spare_count() noexcept { return sched.nspare.load(std::memory_order_acquire); }
 inline P* spare_at(int i) noexcept { return sched.allp[kMaxProcs + i]; }
@@ -444,16 +464,16 @@ constexpr bool gstatus_valid(GStatus from, GStatus to) noexcept {
   }
   return false;
 }
-constexpr bool pstatus_valid(std::uint32_t from, std::uint32_t to) noexcept {
+constexpr bool pstatus_valid(PStatus from, PStatus to) noexcept {
   switch (from) {
-    case kPIdle: return to == kPIdle || to == kPRunning;
-    case kPRunning: return to == kPIdle || to == kPSyscall;
-    case kPSyscall: return to == kPRunning || to == kPIdle;
+    case PStatus::idle: return to == PStatus::idle || to == PStatus::running;
+    case PStatus::running: return to == PStatus::idle || to == PStatus::syscall;
+    case PStatus::syscall: return to == PStatus::running || to == PStatus::idle;
   }
   return false;
 }
 [[noreturn]] void gstatus_bad(G* g, GStatus cur, GStatus from, GStatus to) noexcept;
-[[noreturn]] void pstatus_bad(P* p, std::uint32_t cur, std::uint32_t to) noexcept;
+[[noreturn]] void pstatus_bad(P* p, PStatus cur, PStatus to) noexcept;
 
 // Scheduler latency sampling (metrics.cpp), on from the first read_metrics()
 // of the process: every 16th transition of a G to runnable is stamped, and the time
@@ -484,14 +504,14 @@ inline void casgstatus(G* g, [[maybe_unused]] GStatus from, GStatus to) noexcept
 // run()'s teardown only: a goroutine left in any state is discarded.
 inline void gstatus_discard(G* g) noexcept { g->status.store(GStatus::dead, std::memory_order_relaxed); }
 
-inline void set_pstatus(P* p, std::uint32_t to) noexcept {
+inline void set_pstatus(P* p, PStatus to) noexcept {
 #if defined(GORO_DCHECK)
-  std::uint32_t cur = p->status.load(std::memory_order_relaxed);
+  PStatus cur = p->status.load(std::memory_order_relaxed);
   if (!pstatus_valid(cur, to)) pstatus_bad(p, cur, to);
 #endif
   p->status.store(to, std::memory_order_release);
 }
-inline bool cas_pstatus(P* p, std::uint32_t from, std::uint32_t to) noexcept {
+inline bool cas_pstatus(P* p, PStatus from, PStatus to) noexcept {
 #if defined(GORO_DCHECK)
   if (!pstatus_valid(from, to)) pstatus_bad(p, from, to);
 #endif

@@ -34,9 +34,9 @@ struct Registration {
   std::vector<int> sigs;
   std::uint64_t id = 0;
 };
-std::uint64_t next_id = 1;  // guarded by reg_mu
+std::uint64_t next_id = 1;  // guarded by signal_reg_mu
 
-std::mutex reg_mu;  // guards regs, installed (never held across a park)
+std::mutex signal_reg_mu;  // guards regs, installed (never held across a park)
 std::vector<Registration> regs;
 std::map<int, struct sigaction> installed;  // signal -> previous action
 int pipe_fds[2] = {-1, -1};
@@ -50,7 +50,7 @@ void on_signal(int sig) {
   errno = saved;
 }
 
-void install(int sig) {  // reg_mu held
+void install(int sig) {  // signal_reg_mu held
   if (installed.count(sig)) return;
   struct sigaction sa {
   }, old{};
@@ -61,7 +61,7 @@ void install(int sig) {  // reg_mu held
   installed.emplace(sig, old);
 }
 
-void uninstall_unused() {  // reg_mu held
+void uninstall_unused() {  // signal_reg_mu held
   for (auto it = installed.begin(); it != installed.end();) {
     int sig = it->first;
     bool used = sig == SIGQUIT && signal_thread.joinable();
@@ -80,7 +80,7 @@ void deliver(int sig) {
   std::vector<chan<int>> chans;
   std::vector<cancel_func> cancels;
   {
-    std::lock_guard<std::mutex> l(reg_mu);
+    std::lock_guard<std::mutex> l(signal_reg_mu);
     for (auto& r : regs)
       for (int s : r.sigs)
         if (s == sig) {
@@ -123,7 +123,7 @@ void signal_loop() {
 }  // namespace
 
 bool signals_registered() noexcept {
-  std::lock_guard<std::mutex> l(reg_mu);
+  std::lock_guard<std::mutex> l(signal_reg_mu);
   return !regs.empty();
 }
 
@@ -132,7 +132,7 @@ void signals_start() {
     if (pipe2(pipe_fds, O_CLOEXEC) != 0) fatal("cannot create the signal pipe");
   }
   signal_thread = std::thread(signal_loop);
-  std::lock_guard<std::mutex> l(reg_mu);
+  std::lock_guard<std::mutex> l(signal_reg_mu);
   install(SIGQUIT);
 }
 
@@ -141,7 +141,7 @@ void signals_stop() noexcept {
   ssize_t r = ::write(pipe_fds[1], &b, 1);
   (void)r;
   if (signal_thread.joinable()) signal_thread.join();
-  std::lock_guard<std::mutex> l(reg_mu);
+  std::lock_guard<std::mutex> l(signal_reg_mu);
   regs.clear();
   uninstall_unused();
 }
@@ -152,13 +152,13 @@ namespace goro {
 
 void notify_signals(const chan<int>& ch, std::initializer_list<int> sigs) {
   if (!ch) return;
-  std::lock_guard<std::mutex> l(rt::reg_mu);
+  std::lock_guard<std::mutex> l(rt::signal_reg_mu);
   rt::regs.push_back({ch, {}, std::vector<int>(sigs)});
   for (int s : sigs) rt::install(s);
 }
 
 void stop_signals(const chan<int>& ch) {
-  std::lock_guard<std::mutex> l(rt::reg_mu);
+  std::lock_guard<std::mutex> l(rt::signal_reg_mu);
   std::erase_if(rt::regs, [&](const rt::Registration& r) { return r.ch && r.ch == ch; });
   rt::uninstall_unused();
 }
@@ -167,7 +167,7 @@ cancel_pair notify_context(const context& parent, std::initializer_list<int> sig
   auto r = with_cancel(parent);
   std::uint64_t id;
   {
-    std::lock_guard<std::mutex> l(rt::reg_mu);
+    std::lock_guard<std::mutex> l(rt::signal_reg_mu);
     id = rt::next_id++;
     rt::regs.push_back({{}, r.cancel, std::vector<int>(sigs), id});
     for (int s : sigs) rt::install(s);
@@ -176,7 +176,7 @@ cancel_pair notify_context(const context& parent, std::initializer_list<int> sig
   recv_chan<std::monostate> done = r.ctx.done();
   goro::go([done, id] {
     done.recv();
-    std::lock_guard<std::mutex> l(rt::reg_mu);
+    std::lock_guard<std::mutex> l(rt::signal_reg_mu);
     std::erase_if(rt::regs, [&](const rt::Registration& x) { return x.id == id; });
     rt::uninstall_unused();
   });

@@ -80,14 +80,17 @@ enum class GuardMode { unknown, madvise, mprotect };
 
 struct Pool {
   Lock lock{LockRank::stack_pool};
-  std::size_t size = 0;      // stack size the pool serves
-  std::vector<char*> free;   // warm stack lows, the most recently freed last (lock)
-  std::size_t free_low = 0;  // the least free.size() since the last scavenge (lock)
-  std::vector<char*> cold;   // trimmed stack lows (lock)
-  GuardMode mode = GuardMode::unknown;
-  long guards_budget = 0;  // mprotect guards still allowed
+  // The stack size the pool serves: written under lock by reset_locked,
+  // which only a run with another stack size calls (before any of its
+  // goroutines has a stack); stack_free and trim_cache compare without it.
+  std::size_t size = 0;
+  std::vector<char*> free GORO_GUARDED_BY(lock);   // warm stack lows, the most recently freed last
+  std::size_t free_low GORO_GUARDED_BY(lock) = 0;  // the least free.size() since the last scavenge
+  std::vector<char*> cold GORO_GUARDED_BY(lock);   // trimmed stack lows
+  GuardMode mode GORO_GUARDED_BY(lock) = GuardMode::unknown;
+  long guards_budget GORO_GUARDED_BY(lock) = 0;  // mprotect guards still allowed
   // Every chunk ever mapped: [base, base + len) (for the overflow check).
-  std::vector<std::pair<char*, std::size_t>> chunks;
+  std::vector<std::pair<char*, std::size_t>> chunks GORO_GUARDED_BY(lock);
 };
 
 Pool pool;
@@ -100,7 +103,7 @@ long map_budget() {
 }
 
 // Installs a guard page at `page`; returns false if none could be made.
-bool install_guard(char* page) {
+bool install_guard(char* page) GORO_REQUIRES(pool.lock) {
   if (pool.mode == GuardMode::madvise) return madvise(page, kPage, MADV_GUARD_INSTALL) == 0;
   if (pool.guards_budget > 0 && mprotect(page, kPage, PROT_NONE) == 0) {
     --pool.guards_budget;
@@ -110,7 +113,7 @@ bool install_guard(char* page) {
 }
 
 // Maps a new chunk and appends its stacks to pool.free (pool.lock held).
-void grow_locked() {
+void grow_locked() GORO_REQUIRES(pool.lock) {
   std::size_t slot = pool.size + kPage;
   std::size_t len = slot * kChunkStacks;
   void* mem = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -162,7 +165,7 @@ void trim_deep(char* lo, std::size_t size) noexcept {
 }
 
 // One pooled stack (pool.lock held), growing the pool if it is empty.
-char* take_locked() {
+char* take_locked() GORO_REQUIRES(pool.lock) {
   if (pool.free.empty() && pool.cold.empty()) grow_locked();
   std::vector<char*>& v = pool.free.empty() ? pool.cold : pool.free;
   char* lo = v.back();
@@ -171,7 +174,7 @@ char* take_locked() {
   return lo;
 }
 
-void reset_locked(std::size_t def) {
+void reset_locked(std::size_t def) GORO_REQUIRES(pool.lock) {
   if (pool.size != def) {
     pool.free.clear();
     pool.cold.clear();
@@ -274,7 +277,7 @@ namespace {
 
 // Takes the n least recently freed warm stacks (the bottom of the list)
 // out of the pool (pool.lock held); release() gives them back trimmed.
-std::vector<char*> take_bottom_locked(std::size_t n) {
+std::vector<char*> take_bottom_locked(std::size_t n) GORO_REQUIRES(pool.lock) {
   auto end = pool.free.begin() + static_cast<std::ptrdiff_t>(std::min(n, pool.free.size()));
   std::vector<char*> batch(pool.free.begin(), end);
   pool.free.erase(pool.free.begin(), end);
@@ -379,7 +382,7 @@ std::string stack_whereabouts(const void* addr) {
         if (holds(p->stacks[k], size)) {
           std::snprintf(line, sizeof line,
                         "P %d cache[%d/%d] status=%u listed=%d retired=%d spare=%d gen=%u/%u clean=%d; ", p->id, k,
-                        p->nstacks, p->status.load(std::memory_order_relaxed),
+                        p->nstacks, static_cast<unsigned>(p->status.load(std::memory_order_relaxed)),
                         int(p->listed.load(std::memory_order_relaxed)), int(p->retired), int(p->spare), p->stacks_gen,
                         gen, int(p->stacks_clean));
           out += line;

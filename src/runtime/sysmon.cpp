@@ -26,7 +26,7 @@
 
 #include "goro/runtime.hpp"
 #include "net/netpoll.hpp"
-#include "runtime/context.hpp"
+#include "arch/switch.hpp"
 #include "runtime/debug.hpp"
 #include "runtime/sanitizer.hpp"
 #include "runtime/sched.hpp"
@@ -48,23 +48,24 @@ std::int64_t runq_gets_when = 0;
 
 }  // namespace
 
+void spare_put(P* p) noexcept {
+  set_pstatus(p, PStatus::idle);
+  p->for_global = false;
+  p->link = sched.spare_free;
+  sched.spare_free = p;
+}
+
 // Gives a P retaken from a blocking() call (or left by a locked M) to an M
 // if it has anything to do, else to the idle list.
 void handoffp(P* p) noexcept {
   bool work = !runq_empty(p);
   if (!work && p->spare) {
-    // A spare P is never put on the idle list (it is not one of the
-    // gomaxprocs Ps): without work it goes back to the spare list.
     LockGuard l(sched.lock);
-    p->m = nullptr;
-    set_pstatus(p, kPIdle);
-    p->for_global = false;
-    p->link = sched.spare_free;
-    sched.spare_free = p;
+    spare_put(p);
     return;
   }
   if (work || sched.runq_size.load(std::memory_order_acquire) > 0) {
-    startm(p, false);
+    startm(p, /*spinning=*/false);
     return;
   }
   bool retired;
@@ -100,7 +101,7 @@ bool lend_spare(bool for_global) noexcept {
     sp->for_global = for_global;
   }
   sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);
-  startm(sp, true);
+  startm(sp, /*spinning=*/true);
   return true;
 }
 
@@ -121,10 +122,10 @@ bool retake(std::int64_t now) noexcept {
   for (int i = 0; i < total; ++i) {
     P* p = victim_at(i, np);
     if (!p) continue;
-    std::uint32_t st = p->status.load(std::memory_order_acquire);
-    if (st == kPSyscall) {
+    PStatus st = p->status.load(std::memory_order_acquire);
+    if (st == PStatus::syscall) {
       if (now - p->syscall_since.load(std::memory_order_relaxed) > kSyscallRetakeNs) {
-        if (cas_pstatus(p, kPSyscall, kPIdle)) {
+        if (cas_pstatus(p, PStatus::syscall, PStatus::idle)) {
           handoffp(p);
           did = true;
         }
@@ -134,7 +135,7 @@ bool retake(std::int64_t now) noexcept {
     std::uint64_t ran = p->ran.load(std::memory_order_relaxed);
     bool progressed = ran != p->sysmon_ran;
     p->sysmon_ran = ran;
-    if (st != kPRunning) {
+    if (st != PStatus::running) {
       p->sysmon_tick = p->schedtick.load(std::memory_order_relaxed);
       p->sysmon_when = now;
       // An idle P that still holds goroutines (a spare given back just as
@@ -224,7 +225,7 @@ void sysmon_loop() {
     int np = sched.nprocs.load(std::memory_order_acquire);
     bool spare_lent = false;
     for (int i = 0, n = spare_count(); i < n && !spare_lent; ++i)
-      spare_lent = spare_at(i)->status.load(std::memory_order_acquire) != kPIdle;
+      spare_lent = spare_at(i)->status.load(std::memory_order_acquire) != PStatus::idle;
     if (sched.npidle.load(std::memory_order_acquire) >= np && sched.nexternal.load(std::memory_order_acquire) == 0 &&
         !spare_lent) {
       // Everything idle: sleep until an M takes a P.
@@ -269,7 +270,7 @@ struct OnStack {
   san::switched(m, nullptr);
   o->fn(o->arg);  // never throws: blocking()'s wrapper catches
   void* discard;
-  san::switch_to(m, nullptr, o->g, true, true);
+  san::switch_to(m, nullptr, o->g, /*exiting=*/true, /*sync=*/true);
   goro_switch(&discard, o->back_sp, m);
   __builtin_unreachable();
 }
@@ -282,7 +283,7 @@ void run_on_thread_stack(M* m, G* g, void (*fn)(void*), void* arg) {
   san::unpoison(m->g0_stack_lo, reinterpret_cast<void*>(top));
   OnStack o{fn, arg, nullptr, g};
   void* ctx = make_context(reinterpret_cast<void*>(top), &onstack_entry, &o);
-  san::switch_to(m, g, nullptr, false, true);
+  san::switch_to(m, g, nullptr, /*exiting=*/false, /*sync=*/true);
   M* m2 = static_cast<M*>(goro_switch(&o.back_sp, ctx, m));
   san::switched(m2, g);
 }
@@ -337,7 +338,7 @@ void blocking_run(void (*fn)(void*), void* arg) {
     trace_block_begin(m, g, p);
   m->oldp = p;
   m->p = nullptr;
-  set_pstatus(p, kPSyscall);
+  set_pstatus(p, PStatus::syscall);
 
   run_on_thread_stack(m, g, fn, arg);
 
@@ -345,9 +346,8 @@ void blocking_run(void (*fn)(void*), void* arg) {
   sched.nexternal.fetch_sub(1, std::memory_order_acq_rel);
   p = m->oldp;
   m->oldp = nullptr;
-  if (cas_pstatus(p, kPSyscall, kPRunning)) {
+  if (cas_pstatus(p, PStatus::syscall, PStatus::running)) {
     m->p = p;
-    p->m = m;
     casgstatus(g, GStatus::syscall, GStatus::running);
     if (trace_on.load(std::memory_order_relaxed)) [[unlikely]]
       trace_block_end(m, g);
@@ -359,8 +359,7 @@ void blocking_run(void (*fn)(void*), void* arg) {
     }
     if (np) {
       m->p = np;
-      np->m = m;
-      set_pstatus(np, kPRunning);
+      set_pstatus(np, PStatus::running);
       casgstatus(g, GStatus::syscall, GStatus::running);
       if (trace_on.load(std::memory_order_relaxed)) [[unlikely]]
         trace_block_end(m, g);

@@ -189,7 +189,7 @@ std::int64_t next_timer_when() noexcept {
 // timer_del and lock_owner never see it "not pending" in between. Only
 // timers_move holds two heap locks, always a retired P's and then P0's
 // (from != P0), so no lock cycle is possible.
-void timers_move(P* from, P* to) noexcept {
+void timers_move(P* from, P* to) noexcept GORO_REQUIRES(sched.lock) {
   if (from == to) return;
   LockGuard lf(from->timers_lock);
   if (from->timers.empty()) return;

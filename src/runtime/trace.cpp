@@ -75,15 +75,15 @@ struct TraceEvent {
 
 struct TraceBuf {
   Lock lock{LockRank::trace_buf};
-  std::uint64_t gen = 0;
-  std::vector<TraceEvent> ev;
+  std::uint64_t gen GORO_GUARDED_BY(lock) = 0;
+  std::vector<TraceEvent> ev GORO_GUARDED_BY(lock);
 };
 
 namespace {
 
 constexpr int kPlainThreads = 1'000'000;  // the thread track of wake-ups from plain threads
 
-std::mutex reg_mu;  // guards the registry, path, fd, t0 and gen changes
+std::mutex trace_reg_mu;  // guards the registry, path, fd, t0 and gen changes
 // Never destroyed (as the buffers they list): at exit, LeakSanitizer's check
 // runs after static destructors, and must still find the buffers here.
 std::vector<TraceBuf*>& all_bufs = *new std::vector<TraceBuf*>;  // every buffer ever made
@@ -99,7 +99,7 @@ int out_fd = -1;
 TraceBuf* buf_of(M* m) {
   if (!m) return &plain_buf;
   if (!m->trace_buf) {
-    std::lock_guard<std::mutex> l(reg_mu);
+    std::lock_guard<std::mutex> l(trace_reg_mu);
     if (!free_bufs.empty()) {
       m->trace_buf = free_bufs.back();
       free_bufs.pop_back();
@@ -265,7 +265,7 @@ void maybe_sample_counters(M* m, std::int64_t now) noexcept {
   for (int i = 0, n = np + spare_count(); i < n; ++i) {
     P* p = victim_at(i, np);
     if (!p) continue;
-    if (p->status.load(std::memory_order_relaxed) == kPRunning) {
+    if (p->status.load(std::memory_order_relaxed) == PStatus::running) {
       ++running;
       self_counted |= p == m->p;
     }
@@ -371,7 +371,7 @@ void trace_wake(G* g) noexcept {
 
 void trace_thread_exit(M* m) noexcept {
   if (!m->trace_buf) return;
-  std::lock_guard<std::mutex> l(reg_mu);
+  std::lock_guard<std::mutex> l(trace_reg_mu);
   free_bufs.push_back(m->trace_buf);
   m->trace_buf = nullptr;
 }
@@ -383,7 +383,7 @@ namespace goro::trace {
 using namespace rt;
 
 void start(const std::string& path) {
-  std::lock_guard<std::mutex> l(reg_mu);
+  std::lock_guard<std::mutex> l(trace_reg_mu);
   if (trace_on.load(std::memory_order_acquire)) throw std::logic_error("goro::trace: tracing is already enabled");
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw std::system_error(errno, std::generic_category(), "goro::trace::start: " + path);
@@ -399,7 +399,7 @@ void stop() noexcept {
   std::vector<TraceEvent> events;
   int fd;
   {
-    std::lock_guard<std::mutex> l(reg_mu);
+    std::lock_guard<std::mutex> l(trace_reg_mu);
     if (!trace_on.exchange(false, std::memory_order_acq_rel)) return;
     fd = std::exchange(out_fd, -1);
     std::uint64_t g = gen.load(std::memory_order_acquire);

@@ -24,6 +24,8 @@
 
 #if defined(GORO_HAVE_LIBDW)
 #include <elfutils/libdwfl.h>
+
+#include "arch/switch.hpp"  // the saved frame's layout
 #endif
 
 namespace goro::rt {
@@ -82,25 +84,28 @@ G* g_target = nullptr;  // the goroutine being unwound (session_lock)
 
 bool set_regs(Dwfl_Thread* thread, void*) {
   G* g = g_target;
-  auto* w = static_cast<const Dwarf_Word*>(g->sp);
+  const void* sp = g->sp;
+  auto at = [sp](std::size_t offset) -> Dwarf_Word { return frame_word(sp, offset); };
+  const Dwarf_Word after = reinterpret_cast<Dwarf_Word>(sp) + GORO_FRAME_BYTES;  // sp once the frame is popped
 #if defined(__x86_64__)
   // DWARF numbering: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip.
   Dwarf_Word regs[17] = {};
-  regs[3] = w[5];                                         // rbx
-  regs[6] = w[6];                                         // rbp
-  regs[7] = reinterpret_cast<Dwarf_Word>(g->sp) + 8 * 8;  // rsp after the frame
-  regs[12] = w[4], regs[13] = w[3], regs[14] = w[2], regs[15] = w[1];
-  regs[16] = w[7];  // resume address
+  regs[3] = at(GORO_FRAME_RBX);
+  regs[6] = at(GORO_FRAME_RBP);
+  regs[7] = after;
+  regs[12] = at(GORO_FRAME_R12), regs[13] = at(GORO_FRAME_R13);
+  regs[14] = at(GORO_FRAME_R14), regs[15] = at(GORO_FRAME_R15);
+  regs[16] = at(GORO_FRAME_RESUME);
   if (!dwfl_thread_state_registers(thread, 0, 17, regs)) return false;
-  dwfl_thread_state_register_pc(thread, w[7]);
+  dwfl_thread_state_register_pc(thread, regs[16]);
 #elif defined(__aarch64__)
   Dwarf_Word regs[32] = {};
-  for (int i = 0; i < 10; ++i) regs[19 + i] = w[i];      // x19..x28
-  regs[29] = w[10];                                      // fp
-  regs[30] = w[11];                                      // lr
-  regs[31] = reinterpret_cast<Dwarf_Word>(g->sp) + 176;  // sp after the frame
+  for (int i = 0; i < 10; ++i) regs[19 + i] = at(GORO_FRAME_X19 + 8 * static_cast<std::size_t>(i));  // x19..x28
+  regs[29] = at(GORO_FRAME_FP);
+  regs[30] = at(GORO_FRAME_LR);
+  regs[31] = after;
   if (!dwfl_thread_state_registers(thread, 0, 32, regs)) return false;
-  dwfl_thread_state_register_pc(thread, w[11]);
+  dwfl_thread_state_register_pc(thread, regs[30]);
 #endif
   return true;
 }

@@ -57,20 +57,20 @@ constexpr int kFiberPoolMax = 128;
 
 struct Quarantine {
   Lock lock{LockRank::tsan_held};
-  G* ring[kQuarantine];
-  int head = 0;  // oldest
-  int count = 0;
+  G* ring[kQuarantine] GORO_GUARDED_BY(lock);
+  int head GORO_GUARDED_BY(lock) = 0;  // oldest
+  int count GORO_GUARDED_BY(lock) = 0;
 };
 
 struct FiberPool {
   Lock lock{LockRank::tsan_pool};
-  void* ring[kFiberPoolMax];
-  int head = 0;  // oldest
-  int count = 0;
+  void* ring[kFiberPoolMax] GORO_GUARDED_BY(lock);
+  int head GORO_GUARDED_BY(lock) = 0;  // oldest
+  int count GORO_GUARDED_BY(lock) = 0;
 };
 
 Quarantine held;
-FiberPool pool;
+FiberPool fiber_pool;
 
 }  // namespace
 
@@ -103,11 +103,11 @@ G* release_held() noexcept {
 
 void* fiber_take() noexcept {
   {
-    LockGuard l(pool.lock);
-    if (pool.count > kFiberQuarantine) {
-      void* f = pool.ring[pool.head];
-      pool.head = (pool.head + 1) % kFiberPoolMax;
-      --pool.count;
+    LockGuard l(fiber_pool.lock);
+    if (fiber_pool.count > kFiberQuarantine) {
+      void* f = fiber_pool.ring[fiber_pool.head];
+      fiber_pool.head = (fiber_pool.head + 1) % kFiberPoolMax;
+      --fiber_pool.count;
       return f;
     }
   }
@@ -117,14 +117,14 @@ void* fiber_take() noexcept {
 void fiber_give(void* fiber) noexcept {
   void* evicted = nullptr;
   {
-    LockGuard l(pool.lock);
-    if (pool.count == kFiberPoolMax) {
-      evicted = pool.ring[pool.head];
-      pool.head = (pool.head + 1) % kFiberPoolMax;
-      --pool.count;
+    LockGuard l(fiber_pool.lock);
+    if (fiber_pool.count == kFiberPoolMax) {
+      evicted = fiber_pool.ring[fiber_pool.head];
+      fiber_pool.head = (fiber_pool.head + 1) % kFiberPoolMax;
+      --fiber_pool.count;
     }
-    pool.ring[(pool.head + pool.count) % kFiberPoolMax] = fiber;
-    ++pool.count;
+    fiber_pool.ring[(fiber_pool.head + fiber_pool.count) % kFiberPoolMax] = fiber;
+    ++fiber_pool.count;
   }
   if (evicted) __tsan_destroy_fiber(evicted);
 }
@@ -133,11 +133,11 @@ void fibers_drain() noexcept {
   for (;;) {
     void* f;
     {
-      LockGuard l(pool.lock);
-      if (pool.count == 0) return;
-      f = pool.ring[pool.head];
-      pool.head = (pool.head + 1) % kFiberPoolMax;
-      --pool.count;
+      LockGuard l(fiber_pool.lock);
+      if (fiber_pool.count == 0) return;
+      f = fiber_pool.ring[fiber_pool.head];
+      fiber_pool.head = (fiber_pool.head + 1) % kFiberPoolMax;
+      --fiber_pool.count;
     }
     __tsan_destroy_fiber(f);
   }

@@ -51,8 +51,8 @@ bool mutex::try_lock_until_ns(std::int64_t rel_ns) {
   }
 }
 
-void mutex::lock_slow(int reason) {
-  rt::WaitReason why = reason ? rt::WaitReason::rwmutex_lock : rt::WaitReason::mutex_lock;
+void mutex::lock_slow(locker who) {
+  rt::WaitReason why = who == locker::rw_writer ? rt::WaitReason::rwmutex_lock : rt::WaitReason::mutex_lock;
   std::int64_t wait_start = 0;
   bool starving = false, awoke = false;
   int iter = 0;
@@ -114,13 +114,13 @@ void mutex::unlock_slow(std::int32_t nw) noexcept {
       if ((old >> kShift) == 0 || (old & (kLocked | kWoken | kStarving))) return;
       nw = (old - (1 << kShift)) | kWoken;
       if (state_.compare_exchange_weak(old, nw, std::memory_order_release, std::memory_order_relaxed)) {
-        rt::sema_release(sema_, false);
+        rt::sema_release(sema_, /*handoff=*/false);
         return;
       }
     }
   }
   // Starvation mode: hand off to the first waiter and let it run.
-  rt::sema_release(sema_, true);
+  rt::sema_release(sema_, /*handoff=*/true);
 }
 
 }  // namespace goro

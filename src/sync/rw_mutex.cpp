@@ -46,14 +46,14 @@ void rw_mutex::unlock_shared() noexcept {
   if (r < 0) {
     if (r + 1 == 0 || r + 1 == -kMaxReaders) rt::fatal("sync: RUnlock of unlocked RWMutex");
     // A writer is pending: the last departing reader lets it in.
-    if (reader_wait_.fetch_sub(1, std::memory_order_release) - 1 == 0) rt::sema_release(writer_sem_, false);
+    if (reader_wait_.fetch_sub(1, std::memory_order_release) - 1 == 0) rt::sema_release(writer_sem_, /*handoff=*/false);
   }
 }
 
 void rw_mutex::lock() {
   std::int32_t z = 0;
   if (!w_.state_.compare_exchange_strong(z, mutex::kLocked, std::memory_order_acquire, std::memory_order_relaxed))
-    w_.lock_slow(1);
+    w_.lock_slow(mutex::locker::rw_writer);
   std::int32_t r = readers_.fetch_sub(kMaxReaders, std::memory_order_acq_rel);
   if (r != 0 && reader_wait_.fetch_add(r, std::memory_order_acq_rel) + r != 0)
     rt::sema_acquire(writer_sem_, false, rt::WaitReason::rwmutex_lock);
@@ -77,7 +77,7 @@ void rw_mutex::unlock() noexcept {
   detail::tsan_release(this);
   std::int32_t r = readers_.fetch_add(kMaxReaders, std::memory_order_release) + kMaxReaders;
   if (r >= kMaxReaders) rt::fatal("sync: Unlock of unlocked RWMutex");
-  for (std::int32_t i = 0; i < r; ++i) rt::sema_release(reader_sem_, false);
+  for (std::int32_t i = 0; i < r; ++i) rt::sema_release(reader_sem_, /*handoff=*/false);
   w_.unlock();
 }
 

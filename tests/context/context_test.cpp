@@ -14,8 +14,8 @@
 #include <variant>
 #include <vector>
 
-#include "../time/watchdog.hpp"
-#include "../chan/chan_test_util.hpp"
+#include "watchdog.hpp"
+#include "chan_test_util.hpp"
 #include "test_support.hpp"
 
 namespace {

@@ -12,8 +12,8 @@
 #include <system_error>
 #include <vector>
 
-#include "../time/watchdog.hpp"
-#include "../chan/chan_test_util.hpp"
+#include "watchdog.hpp"
+#include "chan_test_util.hpp"
 #include "test_support.hpp"
 
 namespace {

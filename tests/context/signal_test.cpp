@@ -14,7 +14,7 @@
 #include <optional>
 #include <set>
 
-#include "../time/watchdog.hpp"
+#include "watchdog.hpp"
 #include "test_support.hpp"
 
 namespace {

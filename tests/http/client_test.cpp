@@ -11,7 +11,7 @@
 #include <cstdio>
 #include <fstream>
 
-#include "../time/watchdog.hpp"
+#include "watchdog.hpp"
 #include "http_test_util.hpp"
 
 namespace {

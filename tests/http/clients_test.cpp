@@ -13,7 +13,7 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "../time/watchdog.hpp"
+#include "watchdog.hpp"
 #include "http_test_util.hpp"
 
 namespace {

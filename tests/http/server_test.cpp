@@ -9,7 +9,7 @@
 #include <atomic>
 #include <set>
 
-#include "../time/watchdog.hpp"
+#include "watchdog.hpp"
 #include "http_test_util.hpp"
 
 namespace {

@@ -28,8 +28,8 @@
 #include <thread>
 #include <vector>
 
-#include "../chan/chan_test_util.hpp"
-#include "../time/watchdog.hpp"
+#include "chan_test_util.hpp"
+#include "watchdog.hpp"
 #include "test_support.hpp"
 
 namespace {

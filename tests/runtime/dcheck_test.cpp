@@ -5,6 +5,7 @@
 
 #include <mutex>
 #include <optional>
+#include <thread>
 
 #include <goro/goro.hpp>
 
@@ -63,17 +64,35 @@ TEST(LockRankDeathTest, AnythingInsideALeafIsFatal) {
 }
 
 TEST(LockRankDeathTest, ChannelsOnlyInAscendingAddressOrder) {
-  goro::detail::lock_word w[2]{{0}, {0}};
-  rt::lock_word(w[0], LockRank::chan);
-  rt::lock_word(w[1], LockRank::chan);
+  goro::detail::chan_lock_word w[2]{{0}, {0}};  // a channel's word: ranked chan by its type
+  rt::lock_word(w[0]);
+  rt::lock_word(w[1]);
   rt::unlock_word(w[1]);
   rt::unlock_word(w[0]);
   EXPECT_DEATH(
       {
-        rt::lock_word(w[1], LockRank::chan);
-        rt::lock_word(w[0], LockRank::chan);
+        rt::lock_word(w[1]);
+        rt::lock_word(w[0]);
       },
       "lock rank inversion: acquiring chan_core::lock");
+}
+
+// held_by_construction (the analysis escape for locks held through an
+// array) checks that this thread holds the lock, not merely that someone
+// does (as Go's assertLockHeld).
+TEST(LockRankDeathTest, HeldByConstructionMeansHeldByThisThread) {
+  goro::detail::lock_word w{0};
+  rt::lock_word(w);
+  rt::held_by_construction(w);  // held here: fine
+  rt::unlock_word(w);
+  EXPECT_DEATH(
+      {
+        goro::detail::lock_word q{0};
+        std::thread t([&q] { rt::lock_word(q); });  // another thread takes it and keeps it
+        t.join();
+        rt::held_by_construction(q);
+      },
+      "held_by_construction: this thread does not hold the lock word");
 }
 
 TEST(LockRankDeathTest, ReleasingALockNotHeldIsFatal) {
@@ -107,9 +126,10 @@ TEST(GStatusDeathTest, InvalidTransitionIsFatal) {
 
 TEST(PStatusDeathTest, InvalidTransitionIsFatal) {
   rt::P p(3);  // idle
-  rt::set_pstatus(&p, rt::kPRunning);
-  EXPECT_DEATH(rt::set_pstatus(&p, rt::kPRunning), "set_pstatus: processor 3: invalid transition running -> running");
-  EXPECT_DEATH(rt::cas_pstatus(&p, rt::kPIdle, rt::kPSyscall), "invalid transition idle -> syscall");
+  rt::set_pstatus(&p, rt::PStatus::running);
+  EXPECT_DEATH(rt::set_pstatus(&p, rt::PStatus::running),
+               "set_pstatus: processor 3: invalid transition running -> running");
+  EXPECT_DEATH(rt::cas_pstatus(&p, rt::PStatus::idle, rt::PStatus::syscall), "invalid transition idle -> syscall");
 }
 
 // A program that parks on queue locks, selects over several channels and

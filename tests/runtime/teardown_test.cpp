@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "../chan/chan_test_util.hpp"
+#include "chan_test_util.hpp"
 #include "test_support.hpp"
 
 namespace {

@@ -14,7 +14,7 @@
 #include <optional>
 #include <string>
 
-#include "../chan/chan_test_util.hpp"
+#include "chan_test_util.hpp"
 #include "test_support.hpp"
 
 namespace {

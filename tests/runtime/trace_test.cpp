@@ -16,7 +16,7 @@
 #include <string>
 #include <system_error>
 
-#include "../chan/chan_test_util.hpp"
+#include "chan_test_util.hpp"
 
 namespace {
 

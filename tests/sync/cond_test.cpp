@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "../chan/chan_test_util.hpp"
+#include "chan_test_util.hpp"
 #include "test_support.hpp"
 
 namespace {

@@ -13,7 +13,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "../chan/chan_test_util.hpp"
+#include "chan_test_util.hpp"
 #include "test_support.hpp"
 
 namespace {

@@ -41,8 +41,14 @@ struct wait_list {
 
 // A lock word for the runtime's short critical sections (rt::Lock protocol):
 // a thread-safety capability, so that what it guards is checked by Clang.
+// Its lock rank is its type's (the runtime's lock.hpp): a lock_word is a
+// wait queue's (sema, cond, semaphore, wait_group), a chan_lock_word a
+// channel's.
 struct GORO_CAPABILITY("mutex") lock_word : std::atomic<std::uint32_t> {
   using std::atomic<std::uint32_t>::atomic;
+};
+struct GORO_CAPABILITY("mutex") chan_lock_word : lock_word {
+  using lock_word::lock_word;
 };
 
 // A counting semaphore with a FIFO of waiters (Go's runtime sema): the unit
