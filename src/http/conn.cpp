@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <utility>
 
 #include "goro/goro.hpp"
 #include "http/server_impl.hpp"
@@ -308,15 +309,15 @@ struct conn_loop {
   }
 
   // 4. The body's and the response's deadlines, the body reader, the
-  // writer, and the request's context; returns the context's cancel.
-  goro::cancel_func prepare(request& req, std::chrono::steady_clock::time_point t0) {
+  // writer, and the request's context (its cancel in c.req_cancel).
+  void prepare(request& req, std::chrono::steady_clock::time_point t0) {
     read_deadline(cfg.read_timeout, t0);
     if (cfg.write_timeout.count() > 0) c.c.set_write_deadline(std::chrono::steady_clock::now() + cfg.write_timeout);
     c.body.reset(c.head, c.head.expect_continue);
     c.writer.reset(req, !c.head.close && !st.in_shutdown());
     auto [rctx, rcancel] = with_cancel(c.ctx);
     req.set_context(std::move(rctx));
-    c.req_cancel = rcancel;
+    c.req_cancel = std::move(rcancel);
     if (c.in.w == c.in.cap && c.in.r > 0) {  // room for the background read's byte
       std::memmove(c.in.buf.get(), c.in.buf.get() + c.in.r, c.in.w - c.in.r);
       c.in.w -= c.in.r;
@@ -324,12 +325,11 @@ struct conn_loop {
     }
     c.watch_allowed = c.in.w < c.in.cap;
     c.client_gone = false;
-    return rcancel;
   }
 
   // 5. The handler. An exception it throws is logged (Go's "http: panic
   // serving") and closes the connection (false).
-  bool run_handler(request& req, const goro::cancel_func& rcancel) {
+  bool run_handler(request& req) {
     bool threw = false;
     try {
       if (!cfg.disable_general_options_handler && req.method == "OPTIONS" && req.target == "*")
@@ -346,8 +346,7 @@ struct conn_loop {
                    req.method.c_str(), req.target.c_str(), req.proto.c_str());
     }
     if (stop_watch(c)) read_deadline_set = true;  // the abort left a deadline in the past
-    rcancel();
-    c.req_cancel = {};
+    std::exchange(c.req_cancel, {})();
     if (threw) return false;
     if (c.client_gone) c.writer.set_close();
     return true;
@@ -379,8 +378,8 @@ struct conn_loop {
     if (!begin_active(t0)) return false;
     request req;
     if (!read_head(req)) return false;
-    auto rcancel = prepare(req, t0);
-    return run_handler(req, rcancel) && finish();
+    prepare(req, t0);
+    return run_handler(req) && finish();
   }
 };
 

@@ -387,7 +387,7 @@ bool parse_response_head(std::string_view head, bool head_request, response_head
 // chunked_decoder
 
 // One byte of a chunk-size line: hex digits, optional whitespace, an
-// ignored extension, CRLF. False if malformed (fail() has said why).
+// ignored extension, CRLF. False if malformed (reject() has said why).
 bool chunked_decoder::size_line_byte(unsigned char c) noexcept {
   const st after_line = remaining_ == 0 ? st::trailer : st::data;
   switch (state_) {
@@ -398,17 +398,17 @@ bool chunked_decoder::size_line_byte(unsigned char c) noexcept {
                                        : -1;
       if (d >= 0) {
         if (digits_ == 16 || remaining_ > (static_cast<std::uint64_t>(INT64_MAX) >> 4))
-          return fail("http chunk length too large"), false;
+          return reject("http chunk length too large");
         remaining_ = remaining_ << 4 | static_cast<unsigned>(d);
         ++digits_;
         return true;
       }
-      if (digits_ == 0) return fail("empty hex number for chunk length"), false;
+      if (digits_ == 0) return reject("empty hex number for chunk length");
       if (c == ' ' || c == '\t') state_ = st::size_ws;
       else if (c == ';') state_ = st::ext;
       else if (c == '\r') state_ = st::size_lf;
       else if (c == '\n') state_ = after_line;
-      else return fail("invalid byte in chunk length"), false;
+      else return reject("invalid byte in chunk length");
       return true;
     }
     case st::size_ws:
@@ -420,7 +420,7 @@ bool chunked_decoder::size_line_byte(unsigned char c) noexcept {
       } else if (c == '\n') {
         state_ = after_line;
       } else {
-        return fail("invalid byte in chunk length"), false;
+        return reject("invalid byte in chunk length");
       }
       return true;
     case st::ext:
@@ -428,11 +428,11 @@ bool chunked_decoder::size_line_byte(unsigned char c) noexcept {
       // (no bare CR, no NUL).
       if (c == '\r') state_ = st::size_lf;
       else if (c == '\n') state_ = after_line;
-      else if (!is_field_value_char(c)) return fail("invalid byte in chunk extension"), false;
-      if (++trailer_bytes_ > 4096) return fail("header line too long"), false;
+      else if (!is_field_value_char(c)) return reject("invalid byte in chunk extension");
+      if (++trailer_bytes_ > 4096) return reject("header line too long");
       return true;
     default:  // st::size_lf
-      if (c != '\n') return fail("malformed chunked encoding"), false;
+      if (c != '\n') return reject("malformed chunked encoding");
       state_ = after_line;
       trailer_bytes_ = 0;
       return true;
@@ -440,7 +440,7 @@ bool chunked_decoder::size_line_byte(unsigned char c) noexcept {
 }
 
 // One byte of the trailer section: field lines, then the final empty line.
-// False if malformed (fail() has said why); *ended once the body ended.
+// False if malformed (reject() has said why); *ended once the body ended.
 bool chunked_decoder::trailer_byte(unsigned char c, bool* ended) noexcept {
   switch (state_) {
     case st::trailer:
@@ -451,32 +451,32 @@ bool chunked_decoder::trailer_byte(unsigned char c, bool* ended) noexcept {
         *ended = true;
         return true;
       } else if (c == ' ' || c == '\t' || c == ':' || !is_token_char(c)) {
-        return fail("malformed MIME header line"), false;
+        return reject("malformed MIME header line");
       } else {
         state_ = st::trailer_line;
         colon_ = false;
       }
-      if (++trailer_bytes_ > max_trailer_) return fail("http: trailers too large"), false;
+      if (++trailer_bytes_ > max_trailer_) return reject("http: trailers too large");
       return true;
     case st::trailer_line:
       // name ':' value: the name is token characters, the value field-value bytes.
       if (c == '\r' || c == '\n') {
-        if (!colon_) return fail("malformed MIME header line"), false;
+        if (!colon_) return reject("malformed MIME header line");
         state_ = c == '\r' ? st::trailer_lf : st::trailer;
       } else if (!colon_) {
         if (c == ':') colon_ = true;
-        else if (!is_token_char(c)) return fail("malformed MIME header line"), false;
+        else if (!is_token_char(c)) return reject("malformed MIME header line");
       } else if (!is_field_value_char(c)) {
-        return fail("invalid trailer field"), false;
+        return reject("invalid trailer field");
       }
-      if (++trailer_bytes_ > max_trailer_) return fail("http: trailers too large"), false;
+      if (++trailer_bytes_ > max_trailer_) return reject("http: trailers too large");
       return true;
     case st::trailer_lf:
-      if (c != '\n') return fail("malformed MIME header line"), false;
+      if (c != '\n') return reject("malformed MIME header line");
       state_ = st::trailer;
       return true;
     default:  // st::end_lf
-      if (c != '\n') return fail("malformed chunked encoding"), false;
+      if (c != '\n') return reject("malformed chunked encoding");
       state_ = st::done;
       *ended = true;
       return true;

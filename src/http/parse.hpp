@@ -162,6 +162,11 @@ class chunked_decoder {
     error_ = why;
     return status::error;
   }
+  // fail() for the byte helpers below, which answer true/false.
+  bool reject(const char* why) noexcept {
+    fail(why);
+    return false;
+  }
   bool size_line_byte(unsigned char c) noexcept;             // states size .. size_lf
   bool trailer_byte(unsigned char c, bool* ended) noexcept;  // states trailer .. end_lf
 

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <atomic>
+#include <concepts>
 #include <cstdint>
 
 #include "goro/detail/wait_list.hpp"
@@ -66,6 +67,20 @@ const char* lock_rank_name(LockRank r) noexcept;
     (void)sizeof(!(cond));          \
   } while (0)
 #endif
+
+// A rank kept only for the DCHECK builds' checks (rank_acquire is empty
+// otherwise): a LockRank there, an empty object in release builds, where
+// get() is never checked. For records on hot paths ([[no_unique_address]]).
+struct dcheck_rank {
+#if defined(GORO_DCHECK)
+  LockRank r;
+  constexpr dcheck_rank(LockRank rank) noexcept : r(rank) {}
+  constexpr LockRank get() const noexcept { return r; }
+#else
+  constexpr dcheck_rank(LockRank) noexcept {}
+  constexpr LockRank get() const noexcept { return LockRank::leaf_; }  // unchecked
+#endif
+};
 
 #if defined(GORO_DCHECK)
 // This thread acquires / released lock `l` (DCHECK builds). Out of line on
@@ -133,11 +148,13 @@ inline void release_word(std::atomic<std::uint32_t>& w) noexcept {
 constexpr LockRank rank_of(const detail::lock_word&) noexcept { return LockRank::queue; }
 constexpr LockRank rank_of(const detail::chan_lock_word&) noexcept { return LockRank::chan; }
 
-inline void lock_word(detail::lock_word& w) noexcept GORO_ACQUIRE(w) GORO_NO_THREAD_SAFETY_ANALYSIS {
-  acquire_word(w, LockRank::queue);
-}
-inline void lock_word(detail::chan_lock_word& w) noexcept GORO_ACQUIRE(w) GORO_NO_THREAD_SAFETY_ANALYSIS {
-  acquire_word(w, LockRank::chan);
+// The two types of bare lock word.
+template <class W>
+concept bare_lock_word = std::same_as<W, detail::lock_word> || std::same_as<W, detail::chan_lock_word>;
+
+template <bare_lock_word W>
+inline void lock_word(W& w) noexcept GORO_ACQUIRE(w) GORO_NO_THREAD_SAFETY_ANALYSIS {
+  acquire_word(w, rank_of(w));
 }
 inline void unlock_word(detail::lock_word& w) noexcept GORO_RELEASE(w) GORO_NO_THREAD_SAFETY_ANALYSIS {
   release_word(w);

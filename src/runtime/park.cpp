@@ -17,7 +17,7 @@ bool unlock_after_park(G*, void* lockword) {
 struct QueueWait {
   Waiter* w;
   detail::lock_word* lock;
-  LockRank rank;  // the word's (rank_of): a queue's or a channel's
+  [[no_unique_address]] dcheck_rank rank;  // the word's (rank_of): a queue's or a channel's
   void (*undo)(void*) noexcept = nullptr;
   void* undo_arg = nullptr;
 };
@@ -25,7 +25,7 @@ struct QueueWait {
 // run() teardown: take a discarded goroutine off the queue it waits on.
 void unlink_queued(G* g) {
   auto* qw = static_cast<QueueWait*>(g->wait_obj);
-  acquire_word(*qw->lock, qw->rank);
+  acquire_word(*qw->lock, qw->rank.get());
   bool linked = qw->w->in != nullptr;
   WaitQueue::unlink(qw->w);
   if (linked && qw->undo) qw->undo(qw->undo_arg);
@@ -36,7 +36,7 @@ namespace {
 
 // block_on's body; inlined into both entry points, so the common park
 // (no undo hook) pays no extra call.
-[[gnu::always_inline]] inline void block_queued(Waiter& w, detail::lock_word& lockword, LockRank rank,
+[[gnu::always_inline]] inline void block_queued(Waiter& w, detail::lock_word& lockword, dcheck_rank rank,
                                                 WaitReason reason, void (*undo)(void*) noexcept, void* undo_arg)
     GORO_RELEASE(lockword) {
   if (G* g = w.g) {
@@ -55,12 +55,8 @@ namespace {
 
 }  // namespace
 
-void block_on(Waiter& w, detail::lock_word& lockword, WaitReason reason) {
-  block_queued(w, lockword, rank_of(lockword), reason, nullptr, nullptr);
-}
-
-void block_on(Waiter& w, detail::chan_lock_word& lockword, WaitReason reason) {
-  block_queued(w, lockword, rank_of(lockword), reason, nullptr, nullptr);
+void block_on_ranked(Waiter& w, detail::lock_word& lockword, dcheck_rank rank, WaitReason reason) {
+  block_queued(w, lockword, rank, reason, nullptr, nullptr);
 }
 
 void block_on_undo(Waiter& w, detail::lock_word& lockword, WaitReason reason, void (*undo)(void*) noexcept,

@@ -37,8 +37,12 @@ struct Waiter {
 // sleeps. If the goroutine is discarded by run()'s teardown while parked, it
 // is unlinked from whichever queue w->in names, under lockword (taken with
 // the word's own rank: a queue's or a channel's, lock.hpp).
-void block_on(Waiter& w, detail::lock_word& lockword, WaitReason reason) GORO_RELEASE(lockword);
-void block_on(Waiter& w, detail::chan_lock_word& lockword, WaitReason reason) GORO_RELEASE(lockword);
+void block_on_ranked(Waiter& w, detail::lock_word& lockword, dcheck_rank rank, WaitReason reason)
+    GORO_RELEASE(lockword);
+template <bare_lock_word W>
+inline void block_on(Waiter& w, W& lockword, WaitReason reason) GORO_RELEASE(lockword) {
+  block_on_ranked(w, lockword, rank_of(lockword), reason);
+}
 // block_on, and if the goroutine is discarded while still linked,
 // undo(undo_arg) runs after the unlink, under lockword.
 void block_on_undo(Waiter& w, detail::lock_word& lockword, WaitReason reason, void (*undo)(void*) noexcept,
