@@ -89,7 +89,9 @@ void execute(M* m, G* g) {
   if (trace_on.load(std::memory_order_relaxed)) [[unlikely]]
     trace_begin(m, g);
   san::switch_to(m, nullptr, g);
-  M* m2 = static_cast<M*>(goro_switch(&m->g0_sp, g->sp, m));
+  void* to = g->sp;
+  stack_resume(g);
+  M* m2 = static_cast<M*>(goro_switch(&m->g0_sp, to, m));
   san::switched(m2, nullptr);
   m2->run_after();
 }
@@ -137,7 +139,9 @@ void switch_out(M* m, G* g, AfterFn after, void* arg) {
     m->curg = next;
     account_run(p);
     san::switch_to(m, g, next, after == &after_exit);
-    m2 = static_cast<M*>(goro_switch(&g->sp, next->sp, m));
+    void* to = next->sp;
+    stack_resume(next);
+    m2 = static_cast<M*>(goro_switch(&g->sp, to, m));
   } else {
     m->curg = nullptr;
     san::switch_to(m, g, nullptr, after == &after_exit);

@@ -119,13 +119,17 @@ struct G {
   G* schedlink = nullptr;  // run queue / free list link (owner of the state)
   std::atomic<GStatus> status{GStatus::dead};
   WaitReason reason = WaitReason::none;
-  bool started = false;             // has run (its closure is being or was consumed)
-  std::uint8_t latency_seq = 0;     // scheduler latency: counts its transitions to runnable
+  bool started = false;          // has run (its closure is being or was consumed)
+  std::uint8_t latency_seq = 0;  // scheduler latency: counts its transitions to runnable
+  // A stack shrink's claim on this parked G (shrink.cpp): 0 none, 1 claimed,
+  // 2 claimed and its resumer waits (futex word).
+  std::atomic<std::uint32_t> shrink_claim{0};
   std::int64_t runnable_since = 0;  // scheduler latency: when a sampled transition happened (0: none)
   std::int64_t id = 0;
   std::int64_t parent_id = 0;
-  std::int64_t wait_since = 0;  // monotonic ns when it parked
-  std::size_t want_stack = 0;   // requested reservation (0: default)
+  std::int64_t wait_since = 0;    // monotonic ns when it parked
+  std::int64_t shrunk_since = 0;  // the wait_since of the last park whose stack was shrunk (sysmon's)
+  std::size_t want_stack = 0;     // requested reservation (0: default)
   // creation site
   const char* create_file = "";
   const char* create_func = "";
@@ -384,6 +388,25 @@ void stack_free(P* p, G* g) noexcept;
 void stacks_trim() noexcept;
 void stacks_trim_idle() noexcept;
 void scavenge() noexcept;  // sysmon, every kScavengeNs (stack.cpp)
+// Gives back the pages below the sp of goroutines parked for a while
+// (sysmon, every kShrinkNs; shrink.cpp). cursor: where the last pass
+// stopped in the registry (null: its head).
+void shrink_parked_stacks(G*& cursor) noexcept;
+extern std::atomic<std::int64_t> shrink_after_ns;  // how long a G is parked before (tests lower it)
+extern std::atomic<std::int64_t> shrink_hold_ns;   // a claimed stack's wait before madvise (tests widen it)
+extern std::atomic<std::uint64_t> stacks_shrunk;   // parked stacks shrunk, ever
+extern std::atomic<std::uint64_t> shrink_waits;    // resumes that waited for a shrink, ever
+void shrink_wait(G* g) noexcept;                   // stack_resume's slow path: a shrink holds g
+bool shrink_supported() noexcept;                  // membarrier is there: parked stacks shrink
+// Every switch into g, just before it: g's saved sp is cleared (it is on its
+// stack from here on) and a shrink that has claimed g is waited out
+// (shrink.cpp explains the handshake; membarrier is the other side's fence).
+inline void stack_resume(G* g) noexcept {
+  __atomic_store_n(&g->sp, nullptr, __ATOMIC_RELAXED);
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  if (g->shrink_claim.load(std::memory_order_relaxed) != 0) [[unlikely]]
+    shrink_wait(g);
+}
 // Bytes of the shared pool's warm stacks and of its released (cold) ones (metrics).
 void stacks_pool_bytes(std::uint64_t* warm, std::uint64_t* released) noexcept;
 bool stack_guard_fault(G* g, const void* addr) noexcept;

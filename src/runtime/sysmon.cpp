@@ -41,6 +41,8 @@ constexpr std::int64_t kHogNs = 10'000'000;
 constexpr std::int64_t kSysmonMinNs = 20'000, kSysmonMaxNs = 10'000'000;
 // How often sysmon runs the scavenger (stack.cpp): busy or idle.
 constexpr std::int64_t kScavengeNs = 5'000'000'000;
+// How often it gives back the deep pages of parked goroutines (shrink.cpp).
+constexpr std::int64_t kShrinkNs = 1'000'000'000;
 
 std::thread sysmon_thread;
 std::uint64_t runq_gets_seen = 0;  // sysmon-only: global-queue progress
@@ -215,8 +217,13 @@ bool poll_network(std::int64_t now) noexcept {
 void sysmon_loop() {
   std::int64_t delay = kSysmonMinNs;
   int quiet = 0;
-  std::int64_t scavenged = nanotime();
+  std::int64_t scavenged = nanotime(), shrunk = scavenged;
+  G* shrink_cursor = nullptr;
   auto maybe_scavenge = [&](std::int64_t now) {
+    if (now - shrunk >= kShrinkNs) {
+      shrunk = now;
+      shrink_parked_stacks(shrink_cursor);
+    }
     if (now - scavenged < kScavengeNs) return;
     scavenged = now;
     scavenge();

@@ -80,11 +80,10 @@ bool memory_read(Dwfl*, Dwarf_Addr addr, Dwarf_Word* result, void*) {
   return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(sizeof *result);
 }
 
-G* g_target = nullptr;  // the goroutine being unwound (session_lock)
+const void* sp_target = nullptr;  // the saved sp of the goroutine being unwound (session_lock)
 
 bool set_regs(Dwfl_Thread* thread, void*) {
-  G* g = g_target;
-  const void* sp = g->sp;
+  const void* sp = sp_target;
   auto at = [sp](std::size_t offset) -> Dwarf_Word { return frame_word(sp, offset); };
   const Dwarf_Word after = reinterpret_cast<Dwarf_Word>(sp) + GORO_FRAME_BYTES;  // sp once the frame is popped
 #if defined(__x86_64__)
@@ -233,23 +232,25 @@ Traceback::Traceback() : st_(std::make_unique<State>()) {}
 Traceback::~Traceback() = default;
 
 void Traceback::parked(std::string& out, G* g) {
-  if (!g->sp || !g->stack_lo) return;
+  // One read: a goroutine resumed meanwhile clears it (stack_resume).
+  const void* sp = __atomic_load_n(&g->sp, __ATOMIC_RELAXED);
+  if (!sp || !g->stack_lo) return;
 #if defined(GORO_HAVE_LIBDW)
   Dwfl* d = st_->dwfl();
   if (!d) return;
   static Lock session_lock{LockRank::session};
-  LockGuard l(session_lock);  // g_target, and libdw's process state
+  LockGuard l(session_lock);  // sp_target, and libdw's process state
   if (!st_->attached) {
     st_->attached = dwfl_attach_state(d, nullptr, getpid(), &kThreadCallbacks, nullptr);
     if (!st_->attached) return;
   }
-  g_target = g;
+  sp_target = sp;
   FrameWalk fw{&out, &st_->sym};
   dwfl_getthread_frames(d, 1, on_frame, &fw);
-  g_target = nullptr;
+  sp_target = nullptr;
 #else
   char buf[64];
-  std::snprintf(buf, sizeof buf, "\t(stack at sp=%p; build with libdw for frames)\n", g->sp);
+  std::snprintf(buf, sizeof buf, "\t(stack at sp=%p; build with libdw for frames)\n", sp);
   out += buf;
 #endif
 }

@@ -1,16 +1,22 @@
 // stack_test.cpp — goroutine stacks: a pooled stack gives its deep pages back
-// to the OS (the scavenger, DESIGN "Stacks"), a stack in use keeps them.
+// to the OS (the scavenger, DESIGN "Stacks"), and so does a parked goroutine
+// that once ran deep (shrink.cpp); what lives above a parked sp is kept.
 #include <alloca.h>
 #include <goro/goro.hpp>
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "runtime/sanitizer.hpp"
 #include "runtime/sched.hpp"
 #include "test_support.hpp"
 
@@ -142,6 +148,146 @@ TEST(Stack, PagesAreCommittedOnlyAsTouched) {
   EXPECT_FALSE(far_before) << "a page 512 KiB below a new goroutine's frame was resident before it was touched";
   EXPECT_TRUE(far_after) << "the premise: the page is resident once the goroutine has run past it";
 }
+
+// Resident bytes of this process (/proc/self/statm).
+std::size_t rss_bytes() {
+  long total = 0, res = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &total, &res) != 2) res = 0;
+    std::fclose(f);
+  }
+  return static_cast<std::size_t>(res) * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+}
+
+// Recurses `frames` frames of one page each, every page filled with a
+// pattern of its depth and checked after the deeper frames returned; the
+// number of pages found changed.
+[[gnu::noinline]] int descend_checked(int frames, const std::function<void(volatile char*)>& at_bottom) {
+  auto* page = static_cast<volatile char*>(alloca(kPage));
+  const char mark = static_cast<char>(0x3c ^ frames);
+  for (std::size_t i = 0; i < kPage; i += 64) page[i] = mark;
+  int bad = frames == 0 ? (at_bottom(page), 0) : descend_checked(frames - 1, at_bottom);
+  for (std::size_t i = 0; i < kPage; i += 64)
+    if (page[i] != mark) return bad + 1;
+  return bad;
+}
+
+// API.md ("shrinks again"): goroutines that ran 128 KiB deep and parked at
+// a shallow depth give the deep pages back within a few seconds (every
+// deepest page no longer resident; without a sanitizer's shadow memory,
+// RSS at most 8 KiB per goroutine above what it was before they started);
+// then they wake, run as deep again with every frame intact, and finish.
+TEST(Stack, ParkedGoroutinesGiveTheirDeepPagesBack) {
+  if (!goro::rt::shrink_supported()) GTEST_SKIP() << "no membarrier here: parked stacks do not shrink (README)";
+  const int n = scaled(10000, 1000);
+  std::vector<const volatile char*> deep(static_cast<std::size_t>(n));
+  std::size_t before = 0, after = 0;
+  bool released = false;
+  int still_resident = 0;
+  std::atomic<int> bad{0}, finished{0}, resident_deep{0};
+  goro::run([&] {
+    before = rss_bytes();
+    auto wake = goro::make_chan<int>();
+    goro::wait_group parked, done;
+    parked.add(n);
+    done.add(n);
+    for (int i = 0; i < n; ++i) {
+      goro::go([&, i] {
+        bad.fetch_add(descend_checked(kFrames, [&](volatile char* page) {
+          deep[static_cast<std::size_t>(i)] = page;
+          if (resident(const_cast<char*>(page))) resident_deep.fetch_add(1);
+        }));
+        parked.done();
+        wake.recv();  // parked, shallow
+        bad.fetch_add(descend_checked(kFrames, [](volatile char*) {}));
+        finished.fetch_add(1);
+        done.done();
+      });
+    }
+    parked.wait();
+    bailout limit(std::chrono::seconds(60));
+    while (!limit.expired()) {
+      still_resident = 0;
+      for (auto* p : deep) still_resident += resident(const_cast<const char*>(p));
+      after = rss_bytes();
+      if (still_resident == 0) {
+#if !defined(GORO_TSAN) && !defined(GORO_ASAN)
+        if (after <= before + static_cast<std::size_t>(n) * 8192)
+#endif
+        {
+          released = true;
+          break;
+        }
+      }
+      goro::sleep(std::chrono::milliseconds(50));
+    }
+    wake.close();
+    done.wait();
+  });
+  EXPECT_EQ(resident_deep.load(), n) << "the premise: a page just written is resident";
+  EXPECT_TRUE(released) << still_resident << " of " << n << " deepest pages still resident after 60 s; RSS "
+                        << (after - before) / 1024 << " KiB above the start (" << n << " goroutines, bound " << n * 8
+                        << " KiB)";
+  EXPECT_EQ(bad.load(), 0) << "frames found changed";
+  EXPECT_EQ(finished.load(), n);
+}
+
+// The shrink's handshake with resumes (shrink.cpp): a thread shrinks every
+// parked stack again and again, with no minimum park time, while goroutines
+// park in the middle of checked frames and, once woken, run deep at once
+// and stay there a while (in the pages a shrink may be discarding: each
+// claim is held 100 us before its madvise). A resume that did not wait for
+// a claimed shrink finds a frame zeroed (checked: it fails so).
+void shrinking_races_resumes(int procs) {
+  if (!goro::rt::shrink_supported()) GTEST_SKIP() << "no membarrier here: parked stacks do not shrink (README)";
+  const int n = 16, rounds = scaled(300, 60);
+  std::atomic<int> bad{0};
+  std::atomic<bool> stop{false};
+  const auto shrunk0 = goro::rt::stacks_shrunk.load(), waits0 = goro::rt::shrink_waits.load();
+  const auto after0 = goro::rt::shrink_after_ns.exchange(0);
+  goro::rt::shrink_hold_ns.store(100'000);  // each claim held 100 us: resumes meet claims
+  std::thread shrinker([&] {
+    goro::rt::G* cursor = nullptr;
+    while (!stop.load()) goro::rt::shrink_parked_stacks(cursor);
+  });
+  goro::run(
+      [&] {
+        std::vector<goro::chan<int>> pokes;
+        for (int i = 0; i < n; ++i) pokes.push_back(goro::make_chan<int>());
+        goro::wait_group wg;
+        wg.add(n);
+        for (int i = 0; i < n; ++i) {
+          goro::go([&, poke = pokes[static_cast<std::size_t>(i)]] {
+            for (int r = 0; r < rounds; ++r) {
+              // Parked with four checked frames above it; deep at once after.
+              bad.fetch_add(descend_checked(4, [&](volatile char*) {
+                poke.recv();
+                // Live frames below the sp it parked at, for a while.
+                bad.fetch_add(descend_checked(12, [](volatile char*) { goro::sleep(std::chrono::microseconds(300)); }));
+              }));
+            }
+            wg.done();
+          });
+        }
+        for (int r = 0; r < rounds; ++r) {
+          for (auto& c : pokes) c.send(r);
+          if (r % 8 == 0) goro::sleep(std::chrono::milliseconds(1));  // let the shrinker find them parked
+        }
+        wg.wait();
+        stop.store(true);
+        goro::blocking([&] { shrinker.join(); });  // before run()'s teardown frees any stack
+      },
+      goro::config{.procs = procs});
+  goro::rt::shrink_after_ns.store(after0);
+  goro::rt::shrink_hold_ns.store(0);
+  EXPECT_EQ(bad.load(), 0) << "frames changed under a resumed goroutine (resume waits: "
+                           << goro::rt::shrink_waits.load() << ")";
+  EXPECT_GT(goro::rt::stacks_shrunk.load(), shrunk0) << "the premise: stacks were shrunk while goroutines ran";
+  EXPECT_GT(goro::rt::shrink_waits.load(), waits0) << "the premise: resumes met claimed shrinks";
+}
+
+TEST(Stack, ShrinkingRacesResumesOneProc) { shrinking_races_resumes(1); }
+TEST(Stack, ShrinkingRacesResumesFourProcs) { shrinking_races_resumes(4); }
 
 TEST(Stack, DeepPagesOfExitedGoroutinesAreReleasedOneProc) { deep_pages_of_exited_goroutines_are_released(1); }
 TEST(Stack, DeepPagesOfExitedGoroutinesAreReleasedFourProcs) { deep_pages_of_exited_goroutines_are_released(4); }
