@@ -56,9 +56,9 @@ extern std::atomic<std::int64_t> shrink_hold_ns;
 namespace {
 
 constexpr std::size_t kPage = 4096;
-constexpr std::size_t kShrinkScan = 65536;              // descriptors looked at per pass
-constexpr std::size_t kShrinkBatch = 256;               // claims held at once
-constexpr std::uintptr_t kShrinkSlack = 256;            // kept below sp (a red zone's worth, and more)
+constexpr std::size_t kShrinkScan = 65536;    // descriptors looked at per pass
+constexpr std::size_t kShrinkBatch = 256;     // claims held at once
+constexpr std::uintptr_t kShrinkSlack = 256;  // kept below sp (a red zone's worth, and more)
 
 int membarrier_cmd() noexcept {
   static const int cmd = [] {

@@ -63,8 +63,10 @@ auto recv_within(const Ch& c, std::chrono::seconds limit = std::chrono::seconds(
 }
 
 // Starts a goroutine that reads once from c, and returns once it is parked
-// in the poller; the read's error arrives on the returned channel.
-goro::chan<std::error_code> start_blocked_read(net::conn c) {
+// in the poller; the read's error arrives on the returned channel. With
+// `parked`, for a read whose deadline may pass first on a slow machine, it
+// also returns when the read has already ended, and says which it saw.
+goro::chan<std::error_code> start_blocked_read(net::conn c, bool* parked = nullptr) {
   auto ids = goro::make_chan<std::int64_t>(1);
   auto result = goro::make_chan<std::error_code>(1);
   goro::go([c, ids, result]() mutable {
@@ -74,7 +76,20 @@ goro::chan<std::error_code> start_blocked_read(net::conn c) {
     c.read(std::as_writable_bytes(std::span<char>(b)), ec);
     result.send(ec);
   });
-  EXPECT_TRUE(goro_test::wait_until_parked(*ids.recv(), "IO wait")) << "the read did not block";
+  const std::int64_t id = *ids.recv();
+  if (!parked) {
+    EXPECT_TRUE(goro_test::wait_until_parked(id, "IO wait")) << "the read did not block";
+    return result;
+  }
+  for (goro_test::bailout limit(std::chrono::seconds(60)); !limit.expired(); goro::yield()) {
+    if (goro_test::goroutine_state(id) == "IO wait") {
+      *parked = true;
+      return result;
+    }
+    if (result.size() != 0) break;  // ended before it was seen parked
+  }
+  if (result.size() == 0) ADD_FAILURE() << "the read neither blocked nor ended in 60 s";
+  *parked = false;
   return result;
 }
 
@@ -533,8 +548,9 @@ TEST(Net, ReadDeadlineExpiresAndNoDeadlineClearsIt) {
 
 // A blocked read follows a change of its deadline: cleared while the read
 // is parked, the old deadline passes and the read goes on. The clear must
-// come before the old deadline; on a machine so slow that it did not, the
-// round proves nothing and is repeated with a longer deadline.
+// come before the old deadline; on a machine so slow that it did not (or
+// that the read timed out before it was seen parked), the round proves
+// nothing and is repeated with a longer deadline.
 TEST(Net, DeadlineExtendedWhileAReadIsBlocked) {
   goro::run([] {
     net::listener ln = net::listen("tcp", "127.0.0.1:0");
@@ -544,9 +560,10 @@ TEST(Net, DeadlineExtendedWhileAReadIsBlocked) {
     for (auto d : {300ms, 2000ms, 8000ms}) {
       const auto deadline = clk::now() + d;
       c.set_read_deadline(deadline);
-      auto result = start_blocked_read(c);
+      bool parked = false;
+      auto result = start_blocked_read(c, &parked);
       c.set_read_deadline(goro::no_deadline);
-      const bool in_time = clk::now() < deadline;
+      const bool in_time = parked && clk::now() < deadline;
       goro::sleep(deadline - clk::now() + 50ms);  // the old deadline has passed
       if (!in_time) {                             // inconclusive: end this round's read either way
         if (result.size() == 0) s.write("x");
